@@ -1,0 +1,33 @@
+# Lazarus: the two commands a new user needs are `make demo` and `make test`.
+SHELL := /bin/bash
+export PATH := $(CURDIR)/.tools/bin:$(PATH)
+
+.PHONY: tools build test bench demo up down lint fmt
+
+tools: ## install the pinned Temporal CLI, S3 server, PostgreSQL
+	scripts/install-tools.sh
+
+build: ## build bin/lazarus and bin/lazarus-worker
+	go build -o bin/lazarus ./starter
+	go build -o bin/lazarus-worker ./worker/cmd/lazarus-worker
+
+test: ## unit, fuzz (briefly) and integration tests on real Temporal, PostgreSQL and S3
+	scripts/test.sh
+
+bench: tools build ## speed and scale figures
+	scripts/bench.sh
+
+demo: tools build ## the 2022-like disaster and its Restore 2, end to end, with the Web UI
+	scripts/demo.sh
+
+up: tools build ## start Temporal + Web UI, the sandbox and the worker, and leave them running
+	scripts/up.sh
+
+down: ## stop what `make up` started
+	scripts/down.sh
+
+lint: ## gofmt, go vet, workflowcheck
+	scripts/lint.sh
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')

@@ -1,0 +1,188 @@
+// Package platform describes the systems Lazarus restores, and holds the
+// interfaces and adapters that reach them (the sandbox's HTTP services,
+// PostgreSQL tenant point-in-time restore, S3 undelete).
+//
+// It must never hold orchestration logic: what runs in which order is the
+// runbook's and the workflows' business. Activities call these adapters.
+package platform
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/hashicorp/go-multierror"
+	"gopkg.in/yaml.v3"
+)
+
+// Description is the platform description file: every store, its live
+// connection, its backups and WAL archive, its tenant column and its tables in
+// foreign-key order; the S3 endpoint and bucket; the service URLs. The sandbox
+// writes one; a real platform writes its own. Nothing about a platform is
+// hard-coded in activities.
+type Description struct {
+	Name string `yaml:"name" json:"name"`
+	// Retention is how far back backups reach (30 days in the incident).
+	Retention time.Duration `yaml:"retention" json:"retention"`
+	Clusters  []Cluster     `yaml:"clusters" json:"clusters"`
+	Stores    []Store       `yaml:"stores" json:"stores"`
+	Media     Media         `yaml:"media" json:"media"`
+	Services  Services      `yaml:"services" json:"services"`
+}
+
+// Cluster is one PostgreSQL cluster with WAL archiving and base backups.
+type Cluster struct {
+	Name string `yaml:"name" json:"name"`
+	// Host is a host name or a Unix socket directory; Port its port.
+	Host string `yaml:"host" json:"host"`
+	Port int    `yaml:"port" json:"port"`
+	User string `yaml:"user" json:"user"`
+	// PGBin is the folder of initdb, pg_ctl, pg_basebackup.
+	PGBin string `yaml:"pg_bin" json:"pg_bin"`
+	// BackupDir holds base backups, one folder each (with its backup_label).
+	BackupDir string `yaml:"backup_dir" json:"backup_dir"`
+	// WALArchive is the folder archive_command copies WAL segments into.
+	WALArchive string `yaml:"wal_archive" json:"wal_archive"`
+	// OSUser is the operating-system user PostgreSQL runs as ("postgres"
+	// when Lazarus runs as root, else empty for the current user).
+	OSUser string `yaml:"os_user,omitempty" json:"os_user,omitempty"`
+	// ScratchDir is where point-in-time clones of this cluster are made.
+	ScratchDir string `yaml:"scratch_dir" json:"scratch_dir"`
+}
+
+// Store is a set of tenant tables in one database of one cluster.
+type Store struct {
+	Name     string `yaml:"name" json:"name"`
+	Cluster  string `yaml:"cluster" json:"cluster"`
+	Database string `yaml:"database" json:"database"`
+	// Kind groups stores by what they hold: catalog, identity, flags,
+	// product (a product shard), derived (rebuilt, never copied), audit.
+	Kind string `yaml:"kind" json:"kind"`
+	// Products lists, for a product shard, the products it holds.
+	Products []string `yaml:"products,omitempty" json:"products,omitempty"`
+	// TenantColumn is the column naming the site on every table (site_id).
+	TenantColumn string `yaml:"tenant_column" json:"tenant_column"`
+	// Tables are in foreign-key order: parents first.
+	Tables []Table `yaml:"tables" json:"tables"`
+}
+
+// Table is one tenant table. Its primary key starts with the tenant column,
+// so a tenant's rows can be copied under a new site ID without conflicts.
+type Table struct {
+	Name string `yaml:"name" json:"name"`
+	// TenantColumn overrides the store's, where a table names it otherwise.
+	TenantColumn string `yaml:"tenant_column,omitempty" json:"tenant_column,omitempty"`
+	// RemapColumns are text columns that embed the site ID (URLs, keys,
+	// JSON): on a remap every occurrence of the old ID is replaced.
+	RemapColumns []string `yaml:"remap_columns,omitempty" json:"remap_columns,omitempty"`
+}
+
+// Media is the S3-compatible object store with bucket versioning.
+type Media struct {
+	Endpoint  string `yaml:"endpoint" json:"endpoint"`
+	Region    string `yaml:"region" json:"region"`
+	Bucket    string `yaml:"bucket" json:"bucket"`
+	AccessKey string `yaml:"access_key" json:"access_key"`
+	SecretKey string `yaml:"secret_key" json:"secret_key"`
+	// SitePrefix is the key prefix of a site's objects, with {site} for its ID.
+	SitePrefix string `yaml:"site_prefix" json:"site_prefix"`
+}
+
+// Services are the platform's HTTP (JSON) services.
+type Services struct {
+	Catalog   string `yaml:"catalog" json:"catalog"`
+	Identity  string `yaml:"identity" json:"identity"`
+	Flags     string `yaml:"flags" json:"flags"`
+	Apps      string `yaml:"apps" json:"apps"`
+	Vendors   string `yaml:"vendors" json:"vendors"`
+	Search    string `yaml:"search" json:"search"`
+	FrontDoor string `yaml:"front_door" json:"front_door"`
+	// Admin is the sandbox's own control API (faults, truth); empty on a
+	// real platform.
+	Admin string `yaml:"admin,omitempty" json:"admin,omitempty"`
+}
+
+// Load reads and validates a platform description file.
+func Load(path string) (*Description, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("platform description %s: %w", path, err)
+	}
+	var d Description
+	if err := yaml.Unmarshal(raw, &d); err != nil {
+		return nil, fmt.Errorf("platform description %s: %w", path, err)
+	}
+	if err := d.Validate(); err != nil {
+		return nil, fmt.Errorf("platform description %s: %w", path, err)
+	}
+	return &d, nil
+}
+
+// Validate reports every problem of the description at once.
+func (d *Description) Validate() error {
+	var errs *multierror.Error
+	clusters := map[string]bool{}
+	for i, c := range d.Clusters {
+		if c.Name == "" {
+			errs = multierror.Append(errs, fmt.Errorf("clusters[%d]: name is empty", i))
+		}
+		if clusters[c.Name] {
+			errs = multierror.Append(errs, fmt.Errorf("clusters[%d]: duplicate cluster %q", i, c.Name))
+		}
+		clusters[c.Name] = true
+		if c.Port <= 0 {
+			errs = multierror.Append(errs, fmt.Errorf("cluster %q: port %d is not a port", c.Name, c.Port))
+		}
+	}
+	stores := map[string]bool{}
+	for i, s := range d.Stores {
+		if s.Name == "" {
+			errs = multierror.Append(errs, fmt.Errorf("stores[%d]: name is empty", i))
+		}
+		if stores[s.Name] {
+			errs = multierror.Append(errs, fmt.Errorf("stores[%d]: duplicate store %q", i, s.Name))
+		}
+		stores[s.Name] = true
+		if !clusters[s.Cluster] {
+			errs = multierror.Append(errs, fmt.Errorf("store %q: cluster %q is not described", s.Name, s.Cluster))
+		}
+		if s.TenantColumn == "" {
+			errs = multierror.Append(errs, fmt.Errorf("store %q: tenant_column is empty", s.Name))
+		}
+		if len(s.Tables) == 0 && s.Kind != "derived" {
+			errs = multierror.Append(errs, fmt.Errorf("store %q: no tables", s.Name))
+		}
+	}
+	return errs.ErrorOrNil()
+}
+
+// Cluster returns the named cluster.
+func (d *Description) Cluster(name string) (Cluster, bool) {
+	for _, c := range d.Clusters {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Cluster{}, false
+}
+
+// Store returns the named store.
+func (d *Description) Store(name string) (Store, bool) {
+	for _, s := range d.Stores {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Store{}, false
+}
+
+// StoresOfKind returns the stores of one kind, in file order.
+func (d *Description) StoresOfKind(kind string) []Store {
+	var out []Store
+	for _, s := range d.Stores {
+		if s.Kind == kind {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs, pinned, everything Lazarus's demo and tests need that a fresh
+# machine lacks: the Temporal CLI (dev server + Web UI) and the versitygw S3
+# server into .tools/bin (go install), PostgreSQL 15's server from Debian's
+# packages, and Chromium for the screenshot tests. Safe to run again: it skips
+# what is already there at the pinned version.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin="$root/.tools/bin"
+mkdir -p "$bin"
+
+TEMPORAL_CLI_VERSION=v1.5.1   # keep in step with internal/tools/tools.go
+VERSITYGW_VERSION=v1.8.0
+
+go_tool() {
+  local name=$1 pkg=$2 ver=$3
+  if [ -x "$bin/$name" ] && [ "$(cat "$bin/.$name.version" 2>/dev/null)" = "$ver" ]; then
+    return 0
+  fi
+  echo "install-tools: go install $pkg@$ver (a few minutes the first time)"
+  GOBIN="$bin" go install "$pkg@$ver"
+  echo "$ver" > "$bin/.$name.version"
+}
+
+apt_pkgs=()
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "${LAZARUS_PG_BIN:-}" ]; then
+  apt_pkgs+=(postgresql-15)
+fi
+if [ "${WITH_CHROMIUM:-0}" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
+  apt_pkgs+=(chromium)
+fi
+if [ ${#apt_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "install-tools: need Debian packages ${apt_pkgs[*]}: run as root or install them" >&2
+    exit 1
+  fi
+  echo "install-tools: apt-get install ${apt_pkgs[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_pkgs[@]}" >/dev/null
+  # Debian starts a default cluster on install; Lazarus runs its own.
+  if command -v pg_ctlcluster >/dev/null 2>&1; then pg_ctlcluster 15 main stop 2>/dev/null || true; fi
+fi
+
+go_tool temporal github.com/temporalio/cli/cmd/temporal "$TEMPORAL_CLI_VERSION" &
+t=$!
+go_tool versitygw github.com/versity/versitygw/cmd/versitygw "$VERSITYGW_VERSION" &
+v=$!
+wait $t
+wait $v
+echo "install-tools: ready in $bin"

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The test command: lint, unit tests, each fuzz target briefly, and the
+# integration tests (build tag "integration") on a real Temporal dev server,
+# real PostgreSQL with WAL archiving and a real S3 server, which it installs
+# first when they are missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.tools/bin:$PATH"
+export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
+
+scripts/install-tools.sh
+scripts/lint.sh
+
+echo "== unit and integration tests"
+go test -count=1 -tags integration -timeout 18m ./...
+
+echo "== fuzz targets (briefly)"
+FUZZTIME=${FUZZTIME:-10s}
+while read -r pkg target; do
+  [ -z "$pkg" ] && continue
+  go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg"
+done < <(grep -rl --include='*_test.go' '^func Fuzz' . | while read -r f; do
+  for t in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$f" | sed 's/^func //'); do
+    echo "./$(dirname "${f#./}") $t"
+  done
+done)
+echo "test: all passed"

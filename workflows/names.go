@@ -1,0 +1,60 @@
+package workflows
+
+// Task queues, workflow names, message names and search attributes: the
+// constants that the worker, the CLI and the tests share.
+const (
+	// WorkflowTaskQueue is where RestoreBatch and RestoreSite run.
+	WorkflowTaskQueue = "lazarus-workflows"
+	// ActivityTaskQueuePrefix prefixes each service's activity task queue.
+	ActivityTaskQueuePrefix = "lazarus-"
+
+	RestoreBatchWorkflowName = "RestoreBatch"
+	RestoreSiteWorkflowName  = "RestoreSite"
+
+	// Site messages.
+	QuerySiteState     = "site-state"
+	UpdateStepDecision = "step-decision" // retry | skip | abort a parked step
+	UpdateGateDecision = "gate-decision" // approve | reject a gate
+
+	// Batch messages.
+	QueryBatchProgress   = "batch-progress"
+	QueryBatchResults    = "batch-results"
+	UpdatePause          = "pause"
+	UpdateResume         = "resume"
+	UpdateCancel         = "cancel"
+	UpdateAddSites       = "add-sites"
+	UpdateSetConcurrency = "set-concurrency"
+)
+
+// Search attributes registered on the Temporal server (the dev server is
+// started with --search-attribute NAME=TYPE for each of these).
+const (
+	SearchAttrBatchID        = "LazarusBatchID"        // Keyword
+	SearchAttrSiteID         = "LazarusSiteID"         // Keyword
+	SearchAttrRunbook        = "LazarusRunbook"        // Keyword
+	SearchAttrStage          = "LazarusStage"          // Keyword
+	SearchAttrStatus         = "LazarusStatus"         // Keyword
+	SearchAttrNeedsAttention = "LazarusNeedsAttention" // Bool
+)
+
+// SearchAttributeTypes lists every search attribute with its type, in the
+// form the Temporal CLI takes (NAME=TYPE), for the dev server and for
+// `temporal operator search-attribute create`.
+var SearchAttributeTypes = []string{
+	SearchAttrBatchID + "=Keyword",
+	SearchAttrSiteID + "=Keyword",
+	SearchAttrRunbook + "=Keyword",
+	SearchAttrStage + "=Keyword",
+	SearchAttrStatus + "=Keyword",
+	SearchAttrNeedsAttention + "=Bool",
+}
+
+// ActivityTaskQueue is the task queue of a downstream service's activities.
+func ActivityTaskQueue(service string) string { return ActivityTaskQueuePrefix + service }
+
+// BatchWorkflowID is the workflow ID of a batch.
+func BatchWorkflowID(batchID string) string { return "lazarus-batch-" + batchID }
+
+// SiteWorkflowID is the workflow ID of a site's restore. It names the site
+// only, so the same site cannot be restored by two batches at once.
+func SiteWorkflowID(siteID string) string { return "lazarus-site-" + siteID }

@@ -1,0 +1,171 @@
+package workflows
+
+import (
+	"time"
+
+	"github.com/lazarus-dr/lazarus/runbooks"
+)
+
+// Site is one site of a batch.
+type Site struct {
+	SiteID       string    `json:"site_id"`
+	DeletedAt    time.Time `json:"deleted_at"`
+	RestorePoint time.Time `json:"restore_point"`
+	// Users is how many users the site had (for "% of users restored").
+	Users int `json:"users,omitempty"`
+}
+
+// RestoreBatchInput starts (or, with Carry set, continues) a batch.
+type RestoreBatchInput struct {
+	BatchID            string        `json:"batch_id"`
+	Plan               runbooks.Plan `json:"plan"`
+	Sites              []Site        `json:"sites"`
+	MaxConcurrentSites int           `json:"max_concurrent_sites"`
+	// Drill restores into isolated copies under new IDs (never the live site).
+	Drill bool `json:"drill,omitempty"`
+	// Carry is the state handed over by continue-as-new; nil on the first run.
+	Carry *BatchCarry `json:"carry,omitempty"`
+}
+
+// RestoreSiteInput starts one site's restore.
+type RestoreSiteInput struct {
+	BatchID string        `json:"batch_id"`
+	Site    Site          `json:"site"`
+	Plan    runbooks.Plan `json:"plan"`
+	// Vars are the per-site values of the batch-scoped steps this site needs.
+	Vars  map[string]string `json:"vars,omitempty"`
+	Drill bool              `json:"drill,omitempty"`
+}
+
+// Step states.
+const (
+	StepPending = "pending"
+	StepRunning = "running"
+	StepDone    = "done"
+	StepParked  = "parked"
+	StepSkipped = "skipped"
+	StepFailed  = "failed"
+	StepWaiting = "waiting" // a gate waiting for a human decision
+)
+
+// Site outcomes and batch statuses.
+const (
+	SiteRunning   = "running"
+	SiteRestored  = "restored"
+	SiteParked    = "parked"
+	SiteFailed    = "failed"
+	SiteAborted   = "aborted"
+	SiteCancelled = "cancelled"
+	SiteQueued    = "queued"
+)
+
+// StepState is the checkpoint of one step.
+type StepState struct {
+	StepID    string            `json:"step_id"`
+	Action    string            `json:"action"`
+	Service   string            `json:"service"`
+	Stage     string            `json:"stage,omitempty"`
+	Status    string            `json:"status"`
+	Attempts  int32             `json:"attempts"`
+	StartedAt time.Time         `json:"started_at,omitempty"`
+	EndedAt   time.Time         `json:"ended_at,omitempty"`
+	Message   string            `json:"message,omitempty"`
+	Error     string            `json:"error,omitempty"`
+	Values    map[string]string `json:"values,omitempty"`
+}
+
+// SiteState is what the site-state query returns.
+type SiteState struct {
+	BatchID        string      `json:"batch_id"`
+	SiteID         string      `json:"site_id"`
+	Runbook        string      `json:"runbook"`
+	Status         string      `json:"status"`
+	Stage          string      `json:"stage"`
+	NeedsAttention bool        `json:"needs_attention"`
+	RestorePoint   time.Time   `json:"restore_point"`
+	Steps          []StepState `json:"steps"`
+}
+
+// SiteResult is one site's outcome in the batch result.
+type SiteResult struct {
+	SiteID       string        `json:"site_id"`
+	Outcome      string        `json:"outcome"`
+	DeletedAt    time.Time     `json:"deleted_at"`
+	RestorePoint time.Time     `json:"restore_point"`
+	StartedAt    time.Time     `json:"started_at,omitempty"`
+	EndedAt      time.Time     `json:"ended_at,omitempty"`
+	Duration     time.Duration `json:"duration,omitempty"`
+	Users        int           `json:"users,omitempty"`
+	Errors       []string      `json:"errors,omitempty"`
+	Steps        []StepState   `json:"steps,omitempty"`
+}
+
+// ParkedSite is a site waiting for an operator.
+type ParkedSite struct {
+	SiteID string `json:"site_id"`
+	StepID string `json:"step_id"`
+	Reason string `json:"reason"`
+}
+
+// BatchProgress is what the batch-progress query returns.
+type BatchProgress struct {
+	BatchID            string         `json:"batch_id"`
+	Runbook            string         `json:"runbook"`
+	Status             string         `json:"status"` // running | paused | cancelling | done
+	Paused             bool           `json:"paused"`
+	MaxConcurrentSites int            `json:"max_concurrent_sites"`
+	SitesTotal         int            `json:"sites_total"`
+	SitesByStatus      map[string]int `json:"sites_by_status"`
+	StepsDone          int            `json:"steps_done"`
+	StepsTotal         int            `json:"steps_total"`
+	// StepsDoneByStage counts completed site steps per stage, for per-stage bars.
+	StepsDoneByStage  map[string]int `json:"steps_done_by_stage,omitempty"`
+	StepsTotalByStage map[string]int `json:"steps_total_by_stage,omitempty"`
+	Parked            []ParkedSite   `json:"parked,omitempty"`
+	StartedAt         time.Time      `json:"started_at"`
+	ETA               time.Duration  `json:"eta"`
+	Runs              int            `json:"runs"` // how many times it continued as new, plus one
+}
+
+// BatchResult is the batch workflow's result.
+type BatchResult struct {
+	BatchID   string       `json:"batch_id"`
+	Runbook   string       `json:"runbook"`
+	StartedAt time.Time    `json:"started_at"`
+	EndedAt   time.Time    `json:"ended_at"`
+	Sites     []SiteResult `json:"sites"`
+	// Errors are every site's errors, collected (go-multierror text).
+	Errors []string `json:"errors,omitempty"`
+}
+
+// StepDecision is an operator's answer to a parked step.
+type StepDecision struct {
+	StepID   string `json:"step_id"`
+	Decision string `json:"decision"` // retry | skip | abort
+	Operator string `json:"operator"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+// GateDecision is a human's answer to a gate.
+type GateDecision struct {
+	StepID   string `json:"step_id"`
+	Decision string `json:"decision"` // approve | reject
+	Operator string `json:"operator"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+// AddSitesRequest adds sites to a running batch.
+type AddSitesRequest struct {
+	Sites []Site `json:"sites"`
+}
+
+// BatchCarry is the state a batch carries across continue-as-new.
+// The workflows package owns its fields.
+type BatchCarry struct {
+	Results   []SiteResult                 `json:"results,omitempty"`
+	Pending   []Site                       `json:"pending,omitempty"`
+	Lead      map[string]map[string]string `json:"lead,omitempty"`
+	Paused    bool                         `json:"paused,omitempty"`
+	StartedAt time.Time                    `json:"started_at"`
+	Runs      int                          `json:"runs"`
+}
