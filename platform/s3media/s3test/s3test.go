@@ -132,4 +132,3 @@ func Content(t testing.TB, st *s3media.Store, key string) (string, bool) {
 	}
 	return string(b), true
 }
-
