@@ -75,6 +75,10 @@ type Table struct {
 	// RemapColumns are text columns that embed the site ID (URLs, keys,
 	// JSON): on a remap every occurrence of the old ID is replaced.
 	RemapColumns []string `yaml:"remap_columns,omitempty" json:"remap_columns,omitempty"`
+	// Product is, in a product shard, the product the table belongs to
+	// (jira, confluence, ...): db.restore_tenant with param product copies
+	// only that product's tables. Empty elsewhere.
+	Product string `yaml:"product,omitempty" json:"product,omitempty"`
 }
 
 // Media is the S3-compatible object store with bucket versioning.
