@@ -79,6 +79,11 @@ type Table struct {
 	// (jira, confluence, ...): db.restore_tenant with param product copies
 	// only that product's tables. Empty elsewhere.
 	Product string `yaml:"product,omitempty" json:"product,omitempty"`
+	// Part says which action restores the table where a store is split
+	// between actions (catalog: site | metadata | apps; identity: contacts |
+	// sync). Empty: derived from the store's kind and the table's name
+	// (see activities.PartOf).
+	Part string `yaml:"part,omitempty" json:"part,omitempty"`
 }
 
 // Media is the S3-compatible object store with bucket versioning.
