@@ -20,6 +20,8 @@ type SiteRecord struct {
 	CreatedAt time.Time `json:"created_at"`
 	// RestoredFrom is, for a site made by Restore 1, the old site ID.
 	RestoredFrom string `json:"restored_from,omitempty"`
+	// Placements says which store (product shard) holds each product.
+	Placements map[string]string `json:"placements,omitempty"`
 }
 
 // CreateSiteRequest makes a new site for Restore 1 (or an isolated drill
@@ -81,6 +83,8 @@ type Search interface {
 
 // SiteHealth is the front door's answer for one site.
 type SiteHealth struct {
+	// SiteID is the site the URL names, when the catalog knows one.
+	SiteID  string   `json:"site_id,omitempty"`
 	OK      bool     `json:"ok"`
 	Missing []string `json:"missing,omitempty"`
 }

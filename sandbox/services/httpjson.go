@@ -28,6 +28,9 @@ func writeError(w http.ResponseWriter, status int, err error) {
 // errNotFound marks an answer 404.
 var errNotFound = errors.New("not found")
 
+// errConflict marks an answer 409.
+var errConflict = errors.New("conflict")
+
 // errBadRequest marks an answer 400.
 var errBadRequest = errors.New("bad request")
 
@@ -44,6 +47,8 @@ func fail(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, errNotFound), errors.Is(err, pgx.ErrNoRows):
 		writeError(w, http.StatusNotFound, err)
+	case errors.Is(err, errConflict):
+		writeError(w, http.StatusConflict, err)
 	case errors.Is(err, errBadRequest):
 		writeError(w, http.StatusBadRequest, err)
 	default:
