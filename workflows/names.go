@@ -24,7 +24,25 @@ const (
 	UpdateCancel         = "cancel"
 	UpdateAddSites       = "add-sites"
 	UpdateSetConcurrency = "set-concurrency"
+
+	// SignalLeadStep is sent by a batch to its running sites when a
+	// batch-scoped step ends (payload LeadStatus).
+	SignalLeadStep = "lead-step"
+	// SignalSiteEvent is sent by a site to its batch when it parks, waits
+	// on a gate, resumes or finishes (payload SiteEvent).
+	SignalSiteEvent = "site-event"
 )
+
+// DefaultMaxConcurrentSites is the sliding window when the input sets none.
+const DefaultMaxConcurrentSites = 200
+
+// DefaultMaxChildrenPerRun is how many site workflows one batch run starts
+// before it continues as new: about 7 events each, well under the 4,096
+// events at which the server suggests continue-as-new.
+const DefaultMaxChildrenPerRun = 400
+
+// MaxPendingChildrenPerRun stays under the server's 2,000 pending children.
+const MaxPendingChildrenPerRun = 1500
 
 // Search attributes registered on the Temporal server (the dev server is
 // started with --search-attribute NAME=TYPE for each of these).

@@ -25,6 +25,10 @@ type RestoreBatchInput struct {
 	Drill bool `json:"drill,omitempty"`
 	// Carry is the state handed over by continue-as-new; nil on the first run.
 	Carry *BatchCarry `json:"carry,omitempty"`
+	// MaxChildrenPerRun is how many site workflows one run of the batch
+	// starts before it continues as new (0: DefaultMaxChildrenPerRun). The
+	// batch also continues as new when the server suggests it.
+	MaxChildrenPerRun int `json:"max_children_per_run,omitempty"`
 }
 
 // RestoreSiteInput starts one site's restore.
@@ -35,6 +39,50 @@ type RestoreSiteInput struct {
 	// Vars are the per-site values of the batch-scoped steps this site needs.
 	Vars  map[string]string `json:"vars,omitempty"`
 	Drill bool              `json:"drill,omitempty"`
+	// Lead lists the batch-scoped steps of the plan that were not done
+	// when the site started: the site waits for a SignalLeadStep for each
+	// pending one. A batch-scoped step not listed here counts as done, its
+	// per-site values already in Vars (so a site started on its own, with
+	// no Lead, never waits for the batch).
+	Lead []LeadStatus `json:"lead,omitempty"`
+}
+
+// Lead step statuses (LeadStatus.Status).
+const (
+	LeadPending = "pending"
+	LeadDone    = "done"
+	LeadSkipped = "skipped"
+	LeadFailed  = "failed"
+)
+
+// LeadStatus is the state of one batch-scoped step as one site sees it: in
+// RestoreSiteInput.Lead and in the SignalLeadStep the batch sends its sites.
+type LeadStatus struct {
+	StepID string `json:"step_id"`
+	Status string `json:"status"` // pending | done | skipped | failed
+	// Values are this site's per-site values of the step (when done).
+	Values map[string]string `json:"values,omitempty"`
+	Error  string            `json:"error,omitempty"`
+}
+
+// Site event kinds (SiteEvent.Kind).
+const (
+	SiteEventParked   = "parked"   // a step parked: waiting for an operator
+	SiteEventWaiting  = "waiting"  // a gate opened: waiting for a human
+	SiteEventResumed  = "resumed"  // nothing parked or waiting any more
+	SiteEventFinished = "finished" // the site ended; Result is set
+)
+
+// SiteEvent is what a site signals to its batch (SignalSiteEvent): that it
+// is blocked on a human (so it no longer counts against the concurrency
+// window and the progress lists it), that it resumed, or its final result
+// (so a batch that continued as new still learns how the site ended).
+type SiteEvent struct {
+	SiteID string      `json:"site_id"`
+	Kind   string      `json:"kind"`
+	StepID string      `json:"step_id,omitempty"`
+	Reason string      `json:"reason,omitempty"`
+	Result *SiteResult `json:"result,omitempty"`
 }
 
 // Step states.
@@ -57,6 +105,7 @@ const (
 	SiteAborted   = "aborted"
 	SiteCancelled = "cancelled"
 	SiteQueued    = "queued"
+	SiteWaiting   = "waiting" // a gate waits for a human decision
 )
 
 // StepState is the checkpoint of one step.
@@ -90,10 +139,10 @@ type SiteState struct {
 type SiteResult struct {
 	SiteID       string        `json:"site_id"`
 	Outcome      string        `json:"outcome"`
-	DeletedAt    time.Time     `json:"deleted_at"`
-	RestorePoint time.Time     `json:"restore_point"`
-	StartedAt    time.Time     `json:"started_at,omitempty"`
-	EndedAt      time.Time     `json:"ended_at,omitempty"`
+	DeletedAt    time.Time     `json:"deleted_at,omitzero"`
+	RestorePoint time.Time     `json:"restore_point,omitzero"`
+	StartedAt    time.Time     `json:"started_at,omitzero"`
+	EndedAt      time.Time     `json:"ended_at,omitzero"`
 	Duration     time.Duration `json:"duration,omitempty"`
 	Users        int           `json:"users,omitempty"`
 	Errors       []string      `json:"errors,omitempty"`
@@ -168,4 +217,42 @@ type BatchCarry struct {
 	Paused    bool                         `json:"paused,omitempty"`
 	StartedAt time.Time                    `json:"started_at"`
 	Runs      int                          `json:"runs"`
+	// Blocked are sites started by an earlier run that were parked or
+	// waiting on a gate when it continued as new; their result arrives by
+	// SignalSiteEvent.
+	Blocked []BlockedSite `json:"blocked,omitempty"`
+	// Rounds are the batch-scoped step rounds (one for the first sites, one
+	// per add-sites), kept for progress and for the cleanups at the end.
+	Rounds []LeadRound `json:"rounds,omitempty"`
+	// LeadTable holds each distinct per-site lead value set once; SiteLead
+	// maps a pending site to its row (many sites share a clone).
+	LeadTable []map[string]string `json:"lead_table,omitempty"`
+	SiteLead  map[string]int      `json:"site_lead,omitempty"`
+	// SiteRound maps a pending site to its lead round.
+	SiteRound          map[string]int `json:"site_round,omitempty"`
+	MaxConcurrentSites int            `json:"max_concurrent_sites,omitempty"`
+	Cancelled          bool           `json:"cancelled,omitempty"`
+	// StepSeconds sums measured site-step durations per step ID (for the ETA).
+	StepSeconds map[string]float64 `json:"step_seconds,omitempty"`
+	StepCount   map[string]int     `json:"step_count,omitempty"`
+	Errors      []string           `json:"errors,omitempty"`
+}
+
+// BlockedSite is a running site waiting on a human.
+type BlockedSite struct {
+	SiteID    string    `json:"site_id"`
+	StepID    string    `json:"step_id,omitempty"`
+	Reason    string    `json:"reason,omitempty"`
+	Kind      string    `json:"kind"` // parked | waiting
+	StartedAt time.Time `json:"started_at,omitzero"`
+}
+
+// LeadRound is one run of the plan's batch-scoped steps for a set of sites.
+type LeadRound struct {
+	Round int `json:"round"`
+	// Steps are the batch steps' states in plan order (Values: the step's
+	// own output values, handed to its cleanup).
+	Steps []StepState `json:"steps"`
+	// CleanedUp is true once every cleanup of the round ran.
+	CleanedUp bool `json:"cleaned_up,omitempty"`
 }
