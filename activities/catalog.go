@@ -1,0 +1,305 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/lazarus-dr/lazarus/platform"
+)
+
+// siteIDNamespace makes Restore 1's new site IDs deterministic (UUIDv5 of
+// the batch and the old site ID), so a rerun finds the site it made.
+var siteIDNamespace = uuid.MustParse("6c1f8a52-9d0e-4c1b-8a57-3b7e4f2a9d10")
+
+// NewSiteID is the new ID Restore 1 (or a drill) gives a site in a batch.
+func NewSiteID(batchID, siteID string) string {
+	return uuid.NewSHA1(siteIDNamespace, []byte(batchID+"/"+siteID)).String()
+}
+
+// DrillURL is the URL of a drill's isolated copy of a site: the first host
+// label gets a "drill-<batch>-" prefix, so it never answers for the live site.
+func DrillURL(siteURL, batchID string) string {
+	u, err := url.Parse(siteURL)
+	if err != nil || u.Host == "" {
+		return "drill-" + batchID + "-" + siteURL
+	}
+	u.Host = "drill-" + sanitizeLabel(batchID) + "-" + u.Host
+	return u.String()
+}
+
+func sanitizeLabel(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') || r == '-' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('-')
+		}
+	}
+	return b.String()
+}
+
+// siteTable is the catalog's root table (the first table of part "site").
+func (a *Activities) siteTable() (platform.Store, platform.Table, error) {
+	s, err := a.storeOfKind("catalog")
+	if err != nil {
+		return s, platform.Table{}, err
+	}
+	for _, t := range s.Tables {
+		if PartOf(s, t) == PartSite {
+			return s, t, nil
+		}
+	}
+	return s, platform.Table{}, permanent(ErrInvalidInput, "catalog store %s has no table of part site", s.Name)
+}
+
+// lookupSite asks the catalog what the site is; unknown IDs and app IDs are
+// refused (non-retryable).
+func (a *Activities) lookupSite(ctx context.Context, siteID string) (platform.IDInfo, error) {
+	infos, err := a.d.Catalog.LookupIDs(ctx, []string{siteID})
+	if err != nil {
+		return platform.IDInfo{}, fmt.Errorf("look up %s: %w", siteID, err)
+	}
+	for _, info := range infos {
+		if info.ID != siteID {
+			continue
+		}
+		switch info.Kind {
+		case platform.KindSite:
+			return info, nil
+		case platform.KindApp:
+			return info, permanent(ErrUnknownSite, "%s is an app ID (of site %s), not a site ID", siteID, info.SiteID)
+		}
+	}
+	return platform.IDInfo{}, permanent(ErrUnknownSite, "the platform does not know site %s", siteID)
+}
+
+// oldSite reads the site's root catalog row from the clone (its state at
+// the restore point).
+func (a *Activities) oldSite(ctx context.Context, in StepInput) (map[string]any, error) {
+	s, t, err := a.siteTable()
+	if err != nil {
+		return nil, err
+	}
+	clone, _, err := a.storeDSNs(in, s)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tenantRows(ctx, clone, s, t.Name, in.SiteID)
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, permanent(ErrUnknownSite, "site %s has no %s row at the restore point", in.SiteID, t.Name)
+	}
+	return rows[0], nil
+}
+
+// CatalogUndelete (catalog.undelete, Restore 2) copies the site's catalog
+// rows (part site) back from the clone under the same ID. A site that is
+// live is refused unless its live rows are exactly what it would write.
+func (a *Activities) CatalogUndelete(ctx context.Context, in StepInput) (StepOutput, error) {
+	if err := a.need("description", "pitr", "catalog"); err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	if in.Drill || in.Vars["new_site_id"] != "" {
+		return StepOutput{}, fail(in, permanent(ErrDrillWritesLive, "catalog.undelete restores under the same ID; a drill or a new-ID restore uses catalog.create_site"))
+	}
+	if in.SiteID == "" {
+		return StepOutput{}, fail(in, permanent(ErrInvalidInput, "site_id is empty"))
+	}
+	if _, err := a.checkPoint(in); err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	info, err := a.lookupSite(ctx, in.SiteID)
+	if err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	if info.Status == "active" {
+		if err := a.sameAsClone(ctx, in); err != nil {
+			return StepOutput{}, fail(in, err)
+		}
+	}
+	picks, err := a.pickKind("catalog", PartSite)
+	if err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	res, err := a.copyStores(ctx, in, picks)
+	if err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	return StepOutput{Message: copyMessage("catalog undeleted", in, in.SiteID, res)}, nil
+}
+
+// sameAsClone refuses a live site whose root catalog row differs from the
+// clone's (an undelete would not be an undelete there).
+func (a *Activities) sameAsClone(ctx context.Context, in StepInput) error {
+	s, t, err := a.siteTable()
+	if err != nil {
+		return err
+	}
+	clone, live, err := a.storeDSNs(in, s)
+	if err != nil {
+		return err
+	}
+	want, err := tenantRows(ctx, clone, s, t.Name, in.SiteID)
+	if err != nil {
+		return err
+	}
+	got, err := tenantRows(ctx, live, s, t.Name, in.SiteID)
+	if err != nil {
+		return err
+	}
+	if !reflect.DeepEqual(want, got) {
+		return permanent(ErrLiveSite, "site %s is live and active and its %s row differs from the restore point's: refusing to overwrite a live site", in.SiteID, t.Name)
+	}
+	return nil
+}
+
+// CatalogCreateSite (catalog.create_site, Restore 1 and drills) makes a new
+// site with a deterministic new ID and the old site's URL (a drill URL in a
+// drill), region and tier, recording the old ID. Values: new_site_id.
+func (a *Activities) CatalogCreateSite(ctx context.Context, in StepInput) (StepOutput, error) {
+	if err := a.need("description", "catalog"); err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	if in.SiteID == "" || in.BatchID == "" {
+		return StepOutput{}, fail(in, permanent(ErrInvalidInput, "site_id and batch_id must be set (site %q, batch %q)", in.SiteID, in.BatchID))
+	}
+	if _, err := a.checkPoint(in); err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	old, err := a.oldSite(ctx, in)
+	if err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	newID := in.Vars["new_site_id"]
+	if newID == "" {
+		newID = NewSiteID(in.BatchID, in.SiteID)
+	}
+	siteURL := str(old, "url")
+	if siteURL == "" {
+		return StepOutput{}, fail(in, permanent(ErrInvalidInput, "site %s has no url at the restore point", in.SiteID))
+	}
+	if in.Drill {
+		siteURL = DrillURL(siteURL, in.BatchID)
+	}
+	rec, err := a.d.Catalog.CreateSite(ctx, platform.CreateSiteRequest{
+		OldSiteID: in.SiteID, NewSiteID: newID, URL: siteURL,
+		Region: str(old, "region"), Tier: str(old, "tier"),
+	})
+	if err != nil {
+		return StepOutput{}, fail(in, fmt.Errorf("create site %s for %s: %w", newID, in.SiteID, err))
+	}
+	a.log(in).Info("site created: " + newID)
+	return StepOutput{
+		Message: fmt.Sprintf("site %s created for %s at %s", newID, in.SiteID, rec.URL),
+		Values:  map[string]string{"new_site_id": newID, "old_site_id": in.SiteID, "site_url": siteURL},
+	}, nil
+}
+
+// CatalogLicense (catalog.license) applies the license tier the site had
+// (param tier overrides).
+func (a *Activities) CatalogLicense(ctx context.Context, in StepInput) (StepOutput, error) {
+	return a.catalogSet(ctx, in, "tier", func(to, v string) error { return a.d.Catalog.ApplyLicense(ctx, to, v) })
+}
+
+// CatalogPlaceRegion (catalog.place_region) places the site in the region
+// it had (param region overrides).
+func (a *Activities) CatalogPlaceRegion(ctx context.Context, in StepInput) (StepOutput, error) {
+	return a.catalogSet(ctx, in, "region", func(to, v string) error { return a.d.Catalog.PlaceRegion(ctx, to, v) })
+}
+
+func (a *Activities) catalogSet(ctx context.Context, in StepInput, field string, set func(to, v string) error) (StepOutput, error) {
+	if err := a.need("description", "catalog"); err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	to, err := target(in)
+	if err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	v := in.Params[field]
+	if v == "" {
+		old, err := a.oldSite(ctx, in)
+		if err != nil {
+			return StepOutput{}, fail(in, err)
+		}
+		if v = str(old, field); v == "" {
+			return StepOutput{}, fail(in, permanent(ErrInvalidInput, "site %s has no %s at the restore point and param %s is not set", in.SiteID, field, field))
+		}
+	}
+	if err := set(to, v); err != nil {
+		return StepOutput{}, fail(in, fmt.Errorf("set %s %s on %s: %w", field, v, to, err))
+	}
+	return StepOutput{Message: fmt.Sprintf("%s %s set on %s", field, v, to)}, nil
+}
+
+// CatalogActivateProduct (catalog.activate_product, param product).
+func (a *Activities) CatalogActivateProduct(ctx context.Context, in StepInput) (StepOutput, error) {
+	if err := a.need("description", "catalog"); err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	to, err := target(in)
+	if err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	product, err := a.product(in, true)
+	if err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	if err := a.d.Catalog.ActivateProduct(ctx, to, product); err != nil {
+		return StepOutput{}, fail(in, fmt.Errorf("activate %s on %s: %w", product, to, err))
+	}
+	return StepOutput{Message: fmt.Sprintf("%s activated on %s", product, to)}, nil
+}
+
+// MetadataRestore (metadata.restore) copies the core metadata and
+// configuration rows (catalog part metadata).
+func (a *Activities) MetadataRestore(ctx context.Context, in StepInput) (StepOutput, error) {
+	return a.restoreKind(ctx, in, "metadata restored", "catalog", PartMetadata)
+}
+
+// Products lists every product of the description's shards, sorted.
+func (a *Activities) Products() []string {
+	seen := map[string]bool{}
+	for _, s := range a.d.Description.Stores {
+		for _, p := range s.Products {
+			seen[p] = true
+		}
+		for _, t := range s.Tables {
+			if t.Product != "" {
+				seen[t.Product] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for p := range seen {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// product reads and checks param product.
+func (a *Activities) product(in StepInput, required bool) (string, error) {
+	p := in.Params["product"]
+	if p == "" {
+		if required {
+			return "", permanent(ErrInvalidInput, "param %q is missing", "product")
+		}
+		return "", nil
+	}
+	known := a.Products()
+	for _, k := range known {
+		if k == p {
+			return p, nil
+		}
+	}
+	return "", permanent(ErrInvalidInput, "param product %q is not a product of the platform (known: %s)", p, strings.Join(known, ", "))
+}

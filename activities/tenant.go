@@ -1,0 +1,128 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/lazarus-dr/lazarus/platform"
+)
+
+// copyResume is the heartbeat of a tenant copy: tables done per store.
+type copyResume struct {
+	Done map[string][]string `json:"done"` // store -> tables done
+	Rows int64               `json:"rows"`
+}
+
+// copyStores copies the site's rows of the given tables of each store from
+// the clone into the live store (under the target ID), heartbeating after
+// every table and resuming after the tables an earlier attempt finished.
+func (a *Activities) copyStores(ctx context.Context, in StepInput, picks []storePick) (TenantCopyResult, error) {
+	var total TenantCopyResult
+	if err := a.need("pitr"); err != nil {
+		return total, err
+	}
+	to, err := target(in)
+	if err != nil {
+		return total, err
+	}
+	var resume copyResume
+	lastHeartbeat(ctx, &resume)
+	if resume.Done == nil {
+		resume.Done = map[string][]string{}
+	}
+	log := a.log(in)
+	for _, p := range picks {
+		if len(p.tables) == 0 {
+			continue
+		}
+		clone, live, err := a.storeDSNs(in, p.store)
+		if err != nil {
+			return total, err
+		}
+		store := p.store.Name
+		res, err := a.d.PITR.CopyTenant(ctx, TenantCopy{
+			CloneDSN: clone, LiveDSN: live, Store: p.store, Tables: p.tables,
+			SiteID: in.SiteID, AsSiteID: to, Done: resume.Done[store],
+			Progress: func(pr TenantProgress) {
+				resume.Done[store] = pr.TablesDone
+				heartbeat(ctx, copyResume{Done: resume.Done, Rows: resume.Rows + pr.Rows})
+			},
+		})
+		if err != nil {
+			return total, fmt.Errorf("copy %s rows of site %s into %s: %w", store, in.SiteID, to, err)
+		}
+		resume.Rows += res.Rows
+		total.Rows += res.Rows
+		total.Inserted += res.Inserted
+		total.Tables += res.Tables
+		log.Info("tenant rows copied", zap.String("store", store), zap.String("as_site", to),
+			zap.Int64("rows", res.Rows), zap.Int64("inserted", res.Inserted), zap.Int("tables", res.Tables))
+	}
+	return total, nil
+}
+
+// storePick is some tables of one store.
+type storePick struct {
+	store  platform.Store
+	tables []platform.Table
+}
+
+// pickKind picks the tables of every store of a kind whose part is in parts
+// (all tables when parts is empty).
+func (a *Activities) pickKind(kind string, parts ...string) ([]storePick, error) {
+	ss := a.d.Description.StoresOfKind(kind)
+	if len(ss) == 0 {
+		return nil, permanent(ErrInvalidInput, "platform description has no store of kind %q", kind)
+	}
+	var out []storePick
+	for _, s := range ss {
+		out = append(out, storePick{store: s, tables: tablesOf(s, func(t platform.Table) bool {
+			if len(parts) == 0 {
+				return true
+			}
+			for _, p := range parts {
+				if PartOf(s, t) == p {
+					return true
+				}
+			}
+			return false
+		})})
+	}
+	return out, nil
+}
+
+// copyMessage is the one-line summary of a copy.
+func copyMessage(what string, in StepInput, to string, r TenantCopyResult) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d rows in %d tables (%d new)", what, r.Rows, r.Tables, r.Inserted)
+	if to != in.SiteID {
+		fmt.Fprintf(&b, ", remapped %s -> %s", in.SiteID, to)
+	}
+	return b.String()
+}
+
+// restoreKind is the body of the simple copy actions.
+func (a *Activities) restoreKind(ctx context.Context, in StepInput, what, kind string, parts ...string) (StepOutput, error) {
+	if err := a.need("description", "pitr"); err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	to, err := target(in)
+	if err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	if _, err := a.checkPoint(in); err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	picks, err := a.pickKind(kind, parts...)
+	if err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	res, err := a.copyStores(ctx, in, picks)
+	if err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	return StepOutput{Message: copyMessage(what, in, to, res)}, nil
+}
