@@ -126,6 +126,9 @@ func (fs *faultSet) middleware(service string, next http.Handler) http.Handler {
 				return
 			}
 		}
+		if status != 0 {
+			w.Header().Set("X-Lazarus-Fault", "injected")
+		}
 		switch status {
 		case http.StatusServiceUnavailable:
 			writeError(w, status, fmt.Errorf("%s: outage (injected fault)", service))

@@ -1,0 +1,205 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/lazarus-dr/lazarus/platform"
+)
+
+// User is one of a site's users.
+type User struct {
+	ID          int64  `json:"id"`
+	AccountID   string `json:"account_id"`
+	Email       string `json:"email"`
+	DisplayName string `json:"display_name"`
+	Active      bool   `json:"active"`
+}
+
+// SiteAdmin is one of a site's contacts.
+type SiteAdmin struct {
+	UserID int64  `json:"user_id"`
+	Email  string `json:"email"`
+	Phone  string `json:"phone"`
+}
+
+// SiteFlag is one feature flag of a site.
+type SiteFlag struct {
+	Flag    string `json:"flag"`
+	Enabled bool   `json:"enabled"`
+	Value   string `json:"value"`
+}
+
+// Users lists a site's users (identity service).
+func (c *Client) Users(ctx context.Context, siteID string) ([]User, error) {
+	var out []User
+	if err := need("users", map[string]string{"site_id": siteID}); err != nil {
+		return nil, err
+	}
+	_, err := c.do(ctx, "identity", http.MethodGet, "/v1/sites/"+esc(siteID)+"/users", nil, &out)
+	return out, err
+}
+
+// Admins lists a site's admins, the contacts (identity service).
+func (c *Client) Admins(ctx context.Context, siteID string) ([]SiteAdmin, error) {
+	var out []SiteAdmin
+	if err := need("admins", map[string]string{"site_id": siteID}); err != nil {
+		return nil, err
+	}
+	_, err := c.do(ctx, "identity", http.MethodGet, "/v1/sites/"+esc(siteID)+"/admins", nil, &out)
+	return out, err
+}
+
+// Flags lists a site's feature flags.
+func (c *Client) Flags(ctx context.Context, siteID string) ([]SiteFlag, error) {
+	var out []SiteFlag
+	if err := need("flags", map[string]string{"site_id": siteID}); err != nil {
+		return nil, err
+	}
+	_, err := c.do(ctx, "flags", http.MethodGet, "/v1/sites/"+esc(siteID)+"/flags", nil, &out)
+	return out, err
+}
+
+// Apps lists the app installations the platform holds for a site.
+func (c *Client) Apps(ctx context.Context, siteID string) ([]platform.AppInstallation, error) {
+	var out []platform.AppInstallation
+	if err := need("apps", map[string]string{"site_id": siteID}); err != nil {
+		return nil, err
+	}
+	_, err := c.do(ctx, "apps", http.MethodGet, "/v1/sites/"+esc(siteID)+"/apps", nil, &out)
+	return out, err
+}
+
+// Installations lists what the vendors believe is installed on a site.
+func (c *Client) Installations(ctx context.Context, siteID string) ([]platform.AppInstallation, error) {
+	var out []platform.AppInstallation
+	if err := need("installations", map[string]string{"site_id": siteID}); err != nil {
+		return nil, err
+	}
+	_, err := c.do(ctx, "vendors", http.MethodGet, "/v1/installations?site_id="+url.QueryEscape(siteID), nil, &out)
+	return out, err
+}
+
+// Installation answers the vendor's record of one app.
+func (c *Client) Installation(ctx context.Context, appID string) (platform.AppInstallation, error) {
+	var out platform.AppInstallation
+	if err := need("installation", map[string]string{"app_id": appID}); err != nil {
+		return out, err
+	}
+	_, err := c.do(ctx, "vendors", http.MethodGet, "/v1/installations/"+esc(appID), nil, &out)
+	return out, err
+}
+
+// UninstallCallback tells the vendor an app was uninstalled from a site.
+func (c *Client) UninstallCallback(ctx context.Context, appID, siteID string) error {
+	if err := need("uninstall", map[string]string{"app_id": appID, "site_id": siteID}); err != nil {
+		return err
+	}
+	_, err := c.do(ctx, "vendors", http.MethodPost, "/v1/callbacks/uninstall", map[string]string{"app_id": appID, "site_id": siteID}, nil)
+	return err
+}
+
+// Reattach tells the vendor the app is back on the same site ID.
+func (c *Client) Reattach(ctx context.Context, appID, siteID string) (platform.VendorOperation, error) {
+	var op platform.VendorOperation
+	if err := need("reattach", map[string]string{"app_id": appID, "site_id": siteID}); err != nil {
+		return op, err
+	}
+	_, err := c.do(ctx, "vendors", http.MethodPost, "/v1/reattach", map[string]string{"app_id": appID, "site_id": siteID}, &op)
+	return op, err
+}
+
+// Migrate tells the vendor the app now lives on a new site ID.
+func (c *Client) Migrate(ctx context.Context, appID, oldSiteID, newSiteID string) (platform.VendorOperation, error) {
+	var op platform.VendorOperation
+	if err := need("migrate", map[string]string{"app_id": appID, "old_site_id": oldSiteID, "new_site_id": newSiteID}); err != nil {
+		return op, err
+	}
+	_, err := c.do(ctx, "vendors", http.MethodPost, "/v1/migrate",
+		map[string]string{"app_id": appID, "old_site_id": oldSiteID, "new_site_id": newSiteID}, &op)
+	return op, err
+}
+
+// Operation polls a vendor operation.
+func (c *Client) Operation(ctx context.Context, opID string) (platform.VendorOperation, error) {
+	var op platform.VendorOperation
+	if err := need("operation", map[string]string{"op_id": opID}); err != nil {
+		return op, err
+	}
+	_, err := c.do(ctx, "vendors", http.MethodGet, "/v1/operations/"+esc(opID), nil, &op)
+	return op, err
+}
+
+// Reindex rebuilds the site's search documents for one product.
+func (c *Client) Reindex(ctx context.Context, siteID, product string) (int, error) {
+	if err := need("reindex", map[string]string{"site_id": siteID, "product": product}); err != nil {
+		return 0, err
+	}
+	var out struct {
+		Count int `json:"count"`
+	}
+	_, err := c.do(ctx, "search", http.MethodPost, "/v1/sites/"+esc(siteID)+"/reindex", map[string]string{"product": product}, &out)
+	return out.Count, err
+}
+
+// SearchDoc is one search hit.
+type SearchDoc struct {
+	Product string `json:"product"`
+	DocID   string `json:"doc_id"`
+	Title   string `json:"title"`
+	URL     string `json:"url"`
+}
+
+// SearchSite queries a site's derived store.
+func (c *Client) SearchSite(ctx context.Context, siteID, q string) ([]SearchDoc, error) {
+	var out []SearchDoc
+	if err := need("search", map[string]string{"site_id": siteID}); err != nil {
+		return nil, err
+	}
+	_, err := c.do(ctx, "search", http.MethodGet, "/v1/sites/"+esc(siteID)+"/search?q="+url.QueryEscape(q), nil, &out)
+	return out, err
+}
+
+// CheckSite asks the front door whether the site at url is fully
+// functional. A 503 answer is not an error: it says what is missing.
+func (c *Client) CheckSite(ctx context.Context, siteURL string) (platform.SiteHealth, error) {
+	var h platform.SiteHealth
+	if err := need("check site", map[string]string{"url": siteURL}); err != nil {
+		return h, err
+	}
+	var raw json.RawMessage
+	status, err := c.do(ctx, "frontdoor", http.MethodGet, "/v1/sites/by-url?url="+url.QueryEscape(siteURL), nil, &raw, http.StatusServiceUnavailable)
+	if err != nil {
+		return h, err
+	}
+	var eb struct {
+		Error string `json:"error"`
+	}
+	if status == http.StatusServiceUnavailable && json.Unmarshal(raw, &eb) == nil && eb.Error != "" {
+		// The service itself is unavailable (an outage), not the site.
+		return h, &HTTPError{Service: "frontdoor", Method: http.MethodGet, URL: c.urls.FrontDoor + "/v1/sites/by-url", Status: status, Message: eb.Error}
+	}
+	if err := json.Unmarshal(raw, &h); err != nil {
+		return h, fmt.Errorf("frontdoor: check %s: decode answer: %w", siteURL, err)
+	}
+	if status != http.StatusOK {
+		h.OK = false
+	}
+	return h, nil
+}
+
+// VerifySite compares site asSiteID now with the truth of siteID at point
+// (the sandbox's admin API).
+func (c *Client) VerifySite(ctx context.Context, siteID, asSiteID string, point time.Time) ([]platform.StoreDiff, error) {
+	var out []platform.StoreDiff
+	if err := need("verify site", map[string]string{"site_id": siteID}); err != nil {
+		return nil, err
+	}
+	_, err := c.do(ctx, "admin", http.MethodPost, "/v1/verify-site",
+		map[string]any{"site_id": siteID, "as_site_id": asSiteID, "point": point.UTC()}, &out)
+	return out, err
+}
