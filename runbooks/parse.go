@@ -47,7 +47,11 @@ func decodeYAML(c *collector, src []byte) (root *yaml.Node) {
 		c.atPos(1, 1, "malformed YAML after the first document: "+strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
-		return doc.Content[0]
+		if r := doc.Content[0]; r.Kind != yaml.ScalarNode || r.Tag != "!!null" {
+			return r
+		}
+		c.atPos(1, 1, "empty runbook: the file has no content")
+		return nil
 	}
 	if doc.Kind == 0 || (doc.Kind == yaml.DocumentNode && len(doc.Content) == 0) {
 		c.atPos(1, 1, "empty runbook: the file has no content")
@@ -255,7 +259,7 @@ func parseRunbook(c *collector, src []byte) *rawRunbook {
 	if v := top["defaults"]; v != nil {
 		rb.defaults = parseDefaults(c, v)
 	}
-	if !rb.name.set() {
+	if top["name"] == nil {
 		c.at(root, "runbook: missing field \"name\"")
 	}
 	if stepsVal == nil {
@@ -294,7 +298,7 @@ func eachList(c *collector, rb *rawRunbook, v *yaml.Node) {
 			continue
 		}
 		rb.listNodes[k.Value] = k
-		rb.lists[k.Value] = stringList(c, "lists."+k.Value, d.Content[i+1])
+		rb.lists[k.Value] = checkItems(c, "lists."+k.Value, stringList(c, "lists."+k.Value, d.Content[i+1]))
 		if dd := deref(d.Content[i+1]); dd != nil && dd.Kind == yaml.SequenceNode && len(dd.Content) == 0 {
 			c.at(k, "lists.%s: empty list", k.Value)
 		}
@@ -340,7 +344,17 @@ func onFailure(c *collector, what string, v *yaml.Node) sval {
 func parseStep(c *collector, rb *rawRunbook, index int, n *yaml.Node) *rawStep {
 	st := &rawStep{n: deref(n), index: index}
 	what := fmt.Sprintf("steps[%d]", index)
+	if m := deref(n); m != nil && m.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			if k, v := deref(m.Content[i]), deref(m.Content[i+1]); k != nil && v != nil && k.Value == "id" && v.Kind == yaml.ScalarNode && v.Value != "" {
+				what = fmt.Sprintf("step %q", v.Value)
+				break
+			}
+		}
+	}
+	present := map[string]bool{}
 	eachField(c, n, what, stepFields, func(key string, k, v *yaml.Node) {
+		present[key] = true
 		switch key {
 		case "id":
 			st.id = str(c, what+".id", v)
@@ -379,7 +393,7 @@ func parseStep(c *collector, rb *rawRunbook, index int, n *yaml.Node) *rawStep {
 		case "params":
 			eachParam(c, st, what, v)
 		case "gate":
-			st.gate = parseGate(c, what+".gate", v)
+			st.gate = parseGate(c, what+".gate", k, v)
 		case "cleanup":
 			st.cleanup = str(c, what+".cleanup", v)
 		case "for_each":
@@ -390,10 +404,10 @@ func parseStep(c *collector, rb *rawRunbook, index int, n *yaml.Node) *rawStep {
 	if st.id.set() {
 		what = fmt.Sprintf("step %q", st.id.v)
 	}
-	if !st.id.set() && st.n != nil && st.n.Kind == yaml.MappingNode {
+	if !present["id"] && st.n != nil && st.n.Kind == yaml.MappingNode {
 		c.at(n, "%s: missing field \"id\"", what)
 	}
-	if !st.action.set() && st.n != nil && st.n.Kind == yaml.MappingNode {
+	if !present["action"] && st.n != nil && st.n.Kind == yaml.MappingNode {
 		c.at(n, "%s: missing field \"action\"", what)
 	}
 	return st
@@ -425,8 +439,8 @@ func eachParam(c *collector, st *rawStep, what string, v *yaml.Node) {
 	}
 }
 
-func parseGate(c *collector, what string, v *yaml.Node) *rawGate {
-	g := &rawGate{n: v}
+func parseGate(c *collector, what string, key, v *yaml.Node) *rawGate {
+	g := &rawGate{n: key}
 	eachField(c, v, what, gateFields, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "deadline":
@@ -451,13 +465,12 @@ func forEachItems(c *collector, rb *rawRunbook, what string, v *yaml.Node) []sva
 	if d == nil {
 		return nil
 	}
-	var items []sval
 	switch d.Kind {
 	case yaml.SequenceNode:
-		items = stringList(c, what+".for_each", v)
 		if len(d.Content) == 0 {
 			c.at(v, "%s.for_each: empty list", what)
 		}
+		return checkItems(c, what+".for_each", stringList(c, what+".for_each", v))
 	case yaml.ScalarNode:
 		name, ok := scalar(c, what+".for_each", v)
 		if !ok {
@@ -472,20 +485,24 @@ func forEachItems(c *collector, rb *rawRunbook, what string, v *yaml.Node) []sva
 			c.at(v, "%s.for_each: no list named %q under lists%s", what, name.v, didYouMean(name.v, names))
 			return nil
 		}
-		items = list
+		return list
 	default:
 		c.at(v, "%s.for_each: want a list of items or the name of a list, got %s", what, kindName(d))
 		return nil
 	}
+}
+
+// checkItems drops (and reports) bad and duplicate items of a list.
+func checkItems(c *collector, what string, items []sval) []sval {
 	out := items[:0:0]
 	seen := map[string]*yaml.Node{}
 	for _, it := range items {
 		if !itemRe.MatchString(it.v) {
-			c.at(it.n, "%s.for_each: bad item %q: want letters, digits, '.', '_' or '-'", what, it.v)
+			c.at(it.n, "%s: bad item %q: want letters, digits, '.', '_' or '-'", what, it.v)
 			continue
 		}
 		if first, dup := seen[it.v]; dup {
-			c.at(it.n, "%s.for_each: duplicate item %q (first at %s)", what, it.v, pos(first))
+			c.at(it.n, "%s: duplicate item %q (first at %s)", what, it.v, pos(first))
 			continue
 		}
 		seen[it.v] = it.n
