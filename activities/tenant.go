@@ -42,6 +42,13 @@ func (a *Activities) copyStores(ctx context.Context, in StepInput, picks []store
 		if err != nil {
 			return total, err
 		}
+		if p.dest.Name != "" && p.dest.Name != p.store.Name {
+			c, ok := a.d.Description.Cluster(p.dest.Cluster)
+			if !ok {
+				return total, permanent(ErrInvalidInput, "store %s: cluster %q not described", p.dest.Name, p.dest.Cluster)
+			}
+			live = LiveDSN(c, p.dest.Database)
+		}
 		store := p.store.Name
 		res, err := a.d.PITR.CopyTenant(ctx, TenantCopy{
 			CloneDSN: clone, LiveDSN: live, Store: p.store, Tables: p.tables,
@@ -68,6 +75,9 @@ func (a *Activities) copyStores(ctx context.Context, in StepInput, picks []store
 type storePick struct {
 	store  platform.Store
 	tables []platform.Table
+	// dest is the live store the rows go to when it is not store itself
+	// (same tables, another shard).
+	dest platform.Store
 }
 
 // pickKind picks the tables of every store of a kind whose part is in parts

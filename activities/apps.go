@@ -1,0 +1,131 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/lazarus-dr/lazarus/platform"
+)
+
+// AppsReattach (apps.reattach) copies the site's app installation rows
+// (catalog part apps) from the clone, remapped for a new ID, then tells each
+// app's vendor to reattach it (same ID) or to migrate it (new ID) and polls
+// the vendors' operations with heartbeats. It polls for at most
+// Deps.VendorPoll per attempt, then returns a retryable VendorPending error
+// so that Temporal retries later instead of holding a worker slot. In a
+// drill the vendors are not told (the live site keeps its apps).
+func (a *Activities) AppsReattach(ctx context.Context, in StepInput) (StepOutput, error) {
+	if err := a.need("description", "pitr", "vendors"); err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	to, err := target(in)
+	if err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	if _, err := a.checkPoint(in); err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	picks, err := a.pickKind("catalog", PartApps)
+	if err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	res, err := a.copyStores(ctx, in, picks)
+	if err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	apps, err := a.appsAtPoint(ctx, in, picks)
+	if err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	if in.Drill {
+		return StepOutput{Message: fmt.Sprintf("drill: %d app rows copied to %s, vendors not told", res.Rows, to)}, nil
+	}
+	log := a.log(in)
+	pending := map[string]platform.VendorOperation{} // app -> operation
+	for _, app := range apps {
+		var op platform.VendorOperation
+		if to != in.SiteID {
+			op, err = a.d.Vendors.Migrate(ctx, app, in.SiteID, to)
+		} else {
+			op, err = a.d.Vendors.Reattach(ctx, app, to)
+		}
+		if err != nil {
+			return StepOutput{}, fail(in, fmt.Errorf("vendor of app %s: %w", app, err))
+		}
+		if op.Error != "" {
+			return StepOutput{}, fail(in, fmt.Errorf("vendor of app %s refused: %s", app, op.Error))
+		}
+		if !op.Done {
+			pending[app] = op
+		}
+	}
+	deadline := time.Now().Add(a.d.VendorPoll)
+	for len(pending) > 0 {
+		heartbeat(ctx, map[string]int{"apps": len(apps), "pending": len(pending)})
+		if time.Now().After(deadline) {
+			return StepOutput{}, fail(in, retryable(ErrVendorPending, "%d of %d vendor operations not confirmed yet (%s)", len(pending), len(apps), strings.Join(sortedKeys(pending), ", ")))
+		}
+		select {
+		case <-ctx.Done():
+			return StepOutput{}, fail(in, ctx.Err())
+		case <-time.After(a.d.VendorPollInterval):
+		}
+		for _, app := range sortedKeys(pending) {
+			op, err := a.d.Vendors.Operation(ctx, pending[app].ID)
+			if err != nil {
+				return StepOutput{}, fail(in, fmt.Errorf("vendor operation %s of app %s: %w", pending[app].ID, app, err))
+			}
+			if op.Error != "" {
+				return StepOutput{}, fail(in, fmt.Errorf("vendor operation %s of app %s failed: %s", op.ID, app, op.Error))
+			}
+			if op.Done {
+				delete(pending, app)
+				log.Info("vendor confirmed", zap.String("app", app), zap.String("operation", op.ID))
+			}
+		}
+	}
+	verb := "reattached"
+	if to != in.SiteID {
+		verb = "migrated to " + to
+	}
+	return StepOutput{Message: fmt.Sprintf("%d app(s) %s (%d app rows copied)", len(apps), verb, res.Rows),
+		Values: map[string]string{"apps": fmt.Sprint(len(apps))}}, nil
+}
+
+// appsAtPoint lists the app IDs the site had at the restore point (rows of
+// the apps tables in the clone, column app_id).
+func (a *Activities) appsAtPoint(ctx context.Context, in StepInput, picks []storePick) ([]string, error) {
+	seen := map[string]bool{}
+	for _, p := range picks {
+		clone, _, err := a.storeDSNs(in, p.store)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range p.tables {
+			rows, err := tenantRows(ctx, clone, p.store, t.Name, in.SiteID)
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range rows {
+				if id := str(r, "app_id"); id != "" && str(r, "status") != "uninstalled" {
+					seen[id] = true
+				}
+			}
+		}
+	}
+	return sortedKeys(seen), nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,154 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// DefaultTolerance is how much earlier than its own restore point a site
+// may be restored so that sites share a clone.
+const DefaultTolerance = 5 * time.Minute
+
+// cloneHeartbeat is db.clone's progress: the clones made so far.
+type cloneHeartbeat struct {
+	Made []CloneRef `json:"made"`
+}
+
+// DBClone (db.clone, batch-scoped, param cluster, optional tolerance) plans
+// the clones of one cluster for every site of the batch (as few as the
+// tolerance allows, no site later than its own restore point) and makes
+// them, heartbeating after each. PerSite[site] gets "restore_point" (the
+// point it actually gets, RFC3339Nano) and "clone.<cluster>.dsn"; Values
+// list the clones for db.drop_clone.
+func (a *Activities) DBClone(ctx context.Context, in StepInput) (StepOutput, error) {
+	if err := a.need("description", "pitr"); err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	name, err := param(in, "cluster")
+	if err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	cluster, ok := a.d.Description.Cluster(name)
+	if !ok {
+		return StepOutput{}, fail(in, permanent(ErrInvalidInput, "param cluster %q is not a cluster of the platform description", name))
+	}
+	tol := DefaultTolerance
+	if s := in.Params["tolerance"]; s != "" {
+		if tol, err = time.ParseDuration(s); err != nil || tol < 0 {
+			return StepOutput{}, fail(in, permanent(ErrInvalidInput, "param tolerance %q is not a duration >= 0", s))
+		}
+	}
+	if len(in.Sites) == 0 {
+		return StepOutput{}, fail(in, permanent(ErrInvalidInput, "sites is empty: db.clone is batch-scoped"))
+	}
+	points := map[string]time.Time{}
+	var bad []string
+	for _, s := range in.Sites {
+		p := s.RestorePoint
+		if p.IsZero() && !s.DeletedAt.IsZero() {
+			p = s.DeletedAt.Add(-5 * time.Minute)
+		}
+		switch {
+		case s.SiteID == "":
+			bad = append(bad, "a site with an empty site_id")
+		case p.IsZero():
+			bad = append(bad, fmt.Sprintf("site %s has neither restore_point nor deleted_at", s.SiteID))
+		default:
+			if err := a.inRetention(p); err != nil {
+				bad = append(bad, fmt.Sprintf("site %s: %v", s.SiteID, err))
+			}
+			if !s.DeletedAt.IsZero() && p.After(s.DeletedAt) {
+				bad = append(bad, fmt.Sprintf("site %s: restore point %s is after its deletion %s", s.SiteID, p.Format(time.RFC3339), s.DeletedAt.Format(time.RFC3339)))
+			}
+		}
+		points[s.SiteID] = p
+	}
+	if len(bad) > 0 {
+		typ := ErrInvalidInput
+		for _, b := range bad {
+			if strings.Contains(b, "retention") {
+				typ = ErrOutsideRetention
+			}
+		}
+		return StepOutput{}, fail(in, permanent(typ, "%s", strings.Join(bad, "; ")))
+	}
+	plan, err := a.d.PITR.PlanClones(points, tol)
+	if err != nil {
+		return StepOutput{}, fail(in, fmt.Errorf("plan clones of %s: %w", name, err))
+	}
+	log := a.log(in)
+	var hb cloneHeartbeat
+	lastHeartbeat(ctx, &hb)
+	byPoint := map[int64]CloneRef{}
+	for _, c := range hb.Made {
+		byPoint[c.At.UnixNano()] = c
+	}
+	var ids []string
+	for i, p := range plan.Points {
+		began := time.Now()
+		c, err := a.d.PITR.Clone(ctx, cluster, p)
+		if err != nil {
+			return StepOutput{}, fail(in, fmt.Errorf("clone %s at %s (%d of %d): %w", name, p.Format(time.RFC3339Nano), i+1, len(plan.Points), err))
+		}
+		byPoint[p.UnixNano()] = c
+		ids = append(ids, c.ID)
+		hb.Made = append(hb.Made, c)
+		heartbeat(ctx, hb)
+		log.Info("clone ready", zap.String("cluster", name), zap.String("clone", c.ID),
+			zap.Time("point", p), zap.Duration("took", time.Since(began)))
+	}
+	out := StepOutput{PerSite: map[string]map[string]string{}, Values: map[string]string{
+		"cluster":   name,
+		"clone_ids": strings.Join(ids, ","),
+		"clones":    fmt.Sprint(len(ids)),
+	}}
+	for site, p := range plan.Site {
+		c, ok := byPoint[p.UnixNano()]
+		if !ok {
+			return StepOutput{}, fail(in, fmt.Errorf("clone plan gives site %s the point %s, which is not a planned clone", site, p))
+		}
+		out.PerSite[site] = map[string]string{
+			"restore_point":            p.UTC().Format(time.RFC3339Nano),
+			"clone." + name + ".dsn":   c.DSN,
+			"clone." + name + ".id":    c.ID,
+			"restore_point_extra_loss": points[site].Sub(p).String(),
+		}
+	}
+	out.Message = fmt.Sprintf("%d clone(s) of %s for %d site(s) (tolerance %s)", len(ids), name, len(in.Sites), tol)
+	return out, nil
+}
+
+// DBDropClone (db.drop_clone, cleanup of db.clone) tears the batch's clones
+// down; Vars are db.clone's Values. Clones already gone are fine.
+func (a *Activities) DBDropClone(ctx context.Context, in StepInput) (StepOutput, error) {
+	if err := a.need("description", "pitr"); err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	name := in.Vars["cluster"]
+	if name == "" {
+		name = in.Params["cluster"]
+	}
+	cluster, ok := a.d.Description.Cluster(name)
+	if !ok {
+		return StepOutput{}, fail(in, permanent(ErrInvalidInput, "vars cluster %q is not a cluster of the platform description", name))
+	}
+	var ids []string
+	for _, id := range strings.Split(in.Vars["clone_ids"], ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		if err := a.d.PITR.Teardown(ctx, cluster, id); err != nil {
+			return StepOutput{}, fail(in, fmt.Errorf("tear down clone %s: %w", id, err))
+		}
+		heartbeat(ctx, id)
+	}
+	return StepOutput{Message: fmt.Sprintf("%d clone(s) of %s dropped", len(ids), name)}, nil
+}

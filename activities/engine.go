@@ -1,0 +1,95 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/lazarus-dr/lazarus/platform"
+	"github.com/lazarus-dr/lazarus/platform/pitr"
+)
+
+// Engine adapts platform/pitr (clone planning, a Cloner, tenant Load) to
+// the PITR interface the activities use. The Cloner is the adapter part
+// (pitr.LocalCloner here; RDS or Aurora later); planning and extraction are
+// shared.
+type Engine struct {
+	Cloner pitr.Cloner
+}
+
+// NewEngine returns the local PostgreSQL engine for a platform description.
+func NewEngine(c pitr.Cloner) *Engine { return &Engine{Cloner: c} }
+
+// PlanClones implements PITR.
+func (e *Engine) PlanClones(points map[string]time.Time, tol time.Duration) (ClonePlan, error) {
+	in := pitr.PlanInput{Tolerance: tol}
+	for _, id := range sortedKeys(points) {
+		in.Sites = append(in.Sites, pitr.PlanSite{SiteID: id, RestorePoint: points[id]})
+	}
+	if tol == 0 {
+		in.Tolerance = time.Microsecond // 0 asks for exact points
+	}
+	p, err := pitr.PlanClones(in)
+	if err != nil {
+		return ClonePlan{}, permanent(ErrInvalidInput, "%v", err)
+	}
+	out := ClonePlan{Site: map[string]time.Time{}}
+	for _, c := range p.Clones {
+		out.Points = append(out.Points, c.Point)
+	}
+	for _, s := range p.Sites {
+		out.Site[s.SiteID] = p.Clones[s.Clone].Point
+	}
+	return out, nil
+}
+
+// Clone implements PITR.
+func (e *Engine) Clone(ctx context.Context, c platform.Cluster, at time.Time) (CloneRef, error) {
+	cl, err := e.Cloner.Clone(ctx, c.Name, at)
+	if err != nil {
+		return CloneRef{}, err
+	}
+	return CloneRef{ID: cl.ID, Cluster: cl.Cluster, At: cl.T, DSN: cl.DSN("postgres")}, nil
+}
+
+// Teardown implements PITR.
+func (e *Engine) Teardown(ctx context.Context, _ platform.Cluster, id string) error {
+	return e.Cloner.Teardown(ctx, id)
+}
+
+// CopyTenant implements PITR with pitr.Load (binary COPY through a temp
+// table, INSERT ... ON CONFLICT DO NOTHING, one transaction per table).
+func (e *Engine) CopyTenant(ctx context.Context, req TenantCopy) (TenantCopyResult, error) {
+	src, err := pgx.Connect(ctx, req.CloneDSN)
+	if err != nil {
+		return TenantCopyResult{}, fmt.Errorf("connect to clone %s: %w", redact(req.CloneDSN), err)
+	}
+	defer src.Close(context.Background())
+	dst, err := pgx.Connect(ctx, req.LiveDSN)
+	if err != nil {
+		return TenantCopyResult{}, fmt.Errorf("connect to live %s: %w", redact(req.LiveDSN), err)
+	}
+	defer dst.Close(context.Background())
+	store := req.Store
+	store.Tables = req.Tables
+	res, err := pitr.Load(ctx, src, dst, pitr.LoadRequest{
+		Store: store, SiteID: req.SiteID, AsSiteID: req.AsSiteID, SkipTables: req.Done,
+		OnProgress: func(p pitr.Progress) {
+			if req.Progress != nil {
+				req.Progress(TenantProgress{Store: p.Store, TablesDone: p.TablesDone, Rows: p.Rows})
+			}
+		},
+	})
+	if err != nil {
+		return TenantCopyResult{}, err
+	}
+	n := 0
+	for _, t := range res.Tables {
+		if !t.Skipped {
+			n++
+		}
+	}
+	return TenantCopyResult{Rows: res.Rows, Inserted: res.Inserted, Tables: n}, nil
+}

@@ -1,0 +1,61 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/lazarus-dr/lazarus/platform/s3media"
+)
+
+// MediaUndelete (media.undelete, optional param product) brings the site's
+// objects back to the versions current at the restore point: delete markers
+// made after it removed, a later version covered by a copy of the version
+// current at it. With Vars["new_site_id"] (Restore 1, drills) the versions
+// are copied under the new site's prefix instead and the old prefix is left
+// as it is (the attachment rows are remapped by db.restore_tenant). With a
+// product, only the keys under <site prefix><product>/ are restored.
+func (a *Activities) MediaUndelete(ctx context.Context, in StepInput) (StepOutput, error) {
+	if err := a.need("description", "media"); err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	to, err := target(in)
+	if err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	product, err := a.product(in, false)
+	if err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	point, err := a.checkPoint(in)
+	if err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	prefix := a.d.Media.SitePrefix(in.SiteID)
+	opts := s3media.UndeleteOptions{}
+	if to != in.SiteID {
+		opts.NewPrefix = a.d.Media.SitePrefix(to)
+	}
+	if product != "" {
+		prefix += product + "/"
+		if opts.NewPrefix != "" {
+			opts.NewPrefix += product + "/"
+		}
+	}
+	// A rerun after a crash needs no resume state: keys already restored
+	// are found current and left alone.
+	opts.Progress = func(done, total int) {
+		if done%100 == 0 || done == total {
+			heartbeat(ctx, map[string]int{"keys_done": done, "keys": total})
+		}
+	}
+	res, err := a.d.Media.Undelete(ctx, prefix, point, opts)
+	if err != nil {
+		return StepOutput{}, fail(in, fmt.Errorf("undelete media %s at %s: %w", prefix, point.Format("2006-01-02T15:04:05Z07:00"), err))
+	}
+	msg := fmt.Sprintf("media %s: %d keys at the point, %d delete markers removed, %d versions copied, %d already current",
+		prefix, res.Keys, res.MarkersRemoved, res.Copied, res.AlreadyCurrent)
+	if opts.NewPrefix != "" {
+		msg += " (copied to " + opts.NewPrefix + ")"
+	}
+	return StepOutput{Message: msg, Values: map[string]string{"media." + orDash(product) + ".keys": fmt.Sprint(res.Keys)}}, nil
+}

@@ -1,0 +1,28 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+)
+
+// SearchReindex (search.reindex, param product) rebuilds the site's derived
+// search index from the restored product data (never copied from a clone).
+func (a *Activities) SearchReindex(ctx context.Context, in StepInput) (StepOutput, error) {
+	if err := a.need("description", "search"); err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	to, err := target(in)
+	if err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	product, err := a.product(in, true)
+	if err != nil {
+		return StepOutput{}, fail(in, err)
+	}
+	n, err := a.d.Search.Reindex(ctx, to, product)
+	if err != nil {
+		return StepOutput{}, fail(in, fmt.Errorf("reindex %s of %s: %w", product, to, err))
+	}
+	return StepOutput{Message: fmt.Sprintf("%s index of %s rebuilt: %d documents", product, to, n),
+		Values: map[string]string{"search." + product + ".docs": fmt.Sprint(n)}}, nil
+}
