@@ -1,0 +1,257 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/lazarus-dr/lazarus/platform"
+	"github.com/lazarus-dr/lazarus/runbooks"
+	"github.com/lazarus-dr/lazarus/sandbox/schema"
+)
+
+func testDescription() *platform.Description {
+	return &platform.Description{
+		Name: "test", Retention: 720 * time.Hour,
+		Clusters: []platform.Cluster{{Name: "platform", Host: "127.0.0.1", Port: 5432}, {Name: "products", Host: "/tmp/sock", Port: 5433}},
+		Stores:   schema.Stores(2),
+		Media:    platform.Media{SitePrefix: "sites/{site}/"},
+	}
+}
+
+func TestNamesMatchRunbookRegistry(t *testing.T) {
+	if got, want := Names(), runbooks.ActivityNames(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("activities.Names() = %v\nrunbooks.ActivityNames() = %v", got, want)
+	}
+}
+
+func TestPartsOfSandboxStores(t *testing.T) {
+	want := map[string]string{
+		"sites": PartSite, "licenses": PartSite, "product_activations": PartSite, "placements": PartSite,
+		"site_config": PartMetadata, "app_installations": PartApps,
+		"users": PartContacts, "site_admins": PartContacts, "groups": PartSync, "memberships": PartSync, "permissions": PartSync,
+	}
+	for _, s := range schema.Stores(1) {
+		for _, tb := range s.Tables {
+			if w, ok := want[tb.Name]; ok {
+				if got := PartOf(s, tb); got != w {
+					t.Errorf("%s.%s: part %q, want %q", s.Name, tb.Name, got, w)
+				}
+			}
+		}
+	}
+	// An explicit Part wins.
+	if got := PartOf(platform.Store{Kind: "catalog"}, platform.Table{Name: "sites", Part: PartMetadata}); got != PartMetadata {
+		t.Errorf("explicit part ignored: %q", got)
+	}
+}
+
+func TestFailKeepsNonRetryableAtTop(t *testing.T) {
+	in := StepInput{Action: "db.restore_tenant", SiteID: "s1", StepID: "restore-db-jira"}
+	err := fail(in, fmt.Errorf("deep: %w", permanent(ErrUnknownSite, "no such site")))
+	var ae *temporal.ApplicationError
+	if !errors.As(err, &ae) || !ae.NonRetryable() || ae.Type() != ErrUnknownSite {
+		t.Fatalf("fail lost non-retryability: %#v", err)
+	}
+	if reflect.TypeOf(err) != reflect.TypeOf(ae) {
+		t.Fatalf("top-level error is %T, Temporal only reads *ApplicationError at the top", err)
+	}
+	for _, want := range []string{"db.restore_tenant", "s1", "restore-db-jira", "no such site"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %q", err, want)
+		}
+	}
+	if IsPermanent(fail(in, errors.New("connection refused"))) {
+		t.Error("a plain error became non-retryable")
+	}
+}
+
+func TestNewSiteIDDeterministicAndDrillURL(t *testing.T) {
+	a, b := NewSiteID("b1", "s1"), NewSiteID("b1", "s1")
+	if a != b || a == NewSiteID("b2", "s1") || len(a) != 36 {
+		t.Fatalf("new IDs %q %q not deterministic per batch and site", a, b)
+	}
+	if got := DrillURL("https://acme.example.test/x", "Drill 7"); got != "https://drill-drill-7-acme.example.test/x" {
+		t.Fatalf("drill URL %q", got)
+	}
+}
+
+func TestLiveDSN(t *testing.T) {
+	d := testDescription()
+	c, _ := d.Cluster("products")
+	if got := LiveDSN(c, "shard_1"); got != "postgres://postgres@localhost/shard_1?host=%2Ftmp%2Fsock&port=5433&sslmode=disable" {
+		t.Errorf("socket DSN %q", got)
+	}
+	c, _ = d.Cluster("platform")
+	if got := LiveDSN(c, "catalog"); got != "postgres://postgres@127.0.0.1:5432/catalog?sslmode=disable" {
+		t.Errorf("tcp DSN %q", got)
+	}
+	got, err := withDatabase("postgres://u@127.0.0.1:9/postgres?sslmode=disable", "shard_2")
+	if err != nil || got != "postgres://u@127.0.0.1:9/shard_2?sslmode=disable" {
+		t.Errorf("withDatabase = %q, %v", got, err)
+	}
+}
+
+// Every action validates its input before touching anything: with no
+// dependency able to answer (nil clients would panic), bad inputs must come
+// back as non-retryable errors naming the input.
+func TestBadInputIsNonRetryableAndNamed(t *testing.T) {
+	a := New(Deps{Description: testDescription(), PITR: &fakePITR{}, Catalog: &fakeCatalog{}, Vendors: &fakeVendors{},
+		Search: fakeSearch{}, FrontDoor: fakeFrontDoor{}})
+	now := time.Now()
+	good := func(action string) StepInput {
+		return StepInput{BatchID: "b1", SiteID: "s1", StepID: "x", Action: action, RestorePoint: now.Add(-time.Hour),
+			Params: map[string]string{"product": "jira", "cluster": "platform"}}
+	}
+	cases := []struct {
+		name   string
+		action string
+		mod    func(*StepInput)
+		typ    string
+		says   string
+	}{
+		{"missing site", ActionFlagsRestore, func(in *StepInput) { in.SiteID = "" }, ErrInvalidInput, "site_id"},
+		{"missing product", ActionDBRestoreTenant, func(in *StepInput) { delete(in.Params, "product") }, ErrInvalidInput, `"product"`},
+		{"unknown product", ActionDBRestoreTenant, func(in *StepInput) { in.Params["product"] = "jira-software" }, ErrInvalidInput, "jira-software"},
+		{"unknown product (search)", ActionSearchReindex, func(in *StepInput) { in.Params["product"] = "nope" }, ErrInvalidInput, "nope"},
+		{"no restore point", ActionIdentitySync, func(in *StepInput) { in.RestorePoint = time.Time{} }, ErrInvalidInput, "restore point"},
+		{"outside retention", ActionMetadataRestore, func(in *StepInput) { in.RestorePoint = now.Add(-800 * time.Hour) }, ErrOutsideRetention, "retention"},
+		{"future point", ActionMediaUndelete, func(in *StepInput) { in.RestorePoint = now.Add(time.Hour) }, ErrMissingDep, "media"},
+		{"no clone", ActionIdentityContacts, func(in *StepInput) {}, ErrInvalidInput, "clone.platform.dsn"},
+		{"drill without new ID", ActionIdentitySync, func(in *StepInput) { in.Drill = true }, ErrDrillWritesLive, "new ID"},
+		{"undelete in a drill", ActionCatalogUndelete, func(in *StepInput) { in.Drill = true; in.Vars = map[string]string{"new_site_id": "n1"} }, ErrDrillWritesLive, "create_site"},
+		{"unknown cluster", ActionDBClone, func(in *StepInput) { in.Params["cluster"] = "nope" }, ErrInvalidInput, "nope"},
+		{"clone without sites", ActionDBClone, func(in *StepInput) {}, ErrInvalidInput, "sites"},
+		{"bad tolerance", ActionDBClone, func(in *StepInput) { in.Params["tolerance"] = "soon" }, ErrInvalidInput, "tolerance"},
+		{"bad restore_point var", ActionFlagsRestore, func(in *StepInput) { in.RestorePoint = time.Time{}; in.Vars = map[string]string{"restore_point": "yesterday"} }, ErrInvalidInput, "restore_point"},
+	}
+	for _, c := range cases {
+		in := good(c.action)
+		c.mod(&in)
+		_, err := a.Funcs()[c.action](context.Background(), in)
+		if err == nil {
+			t.Errorf("%s: accepted", c.name)
+			continue
+		}
+		if !IsPermanent(err) || ErrorType(err) != c.typ {
+			t.Errorf("%s: error %v (type %q, permanent %v), want permanent %s", c.name, err, ErrorType(err), IsPermanent(err), c.typ)
+		}
+		if !strings.Contains(err.Error(), c.says) {
+			t.Errorf("%s: error %q does not name %q", c.name, err, c.says)
+		}
+	}
+}
+
+func TestDBClonePlansWithinToleranceAndDrops(t *testing.T) {
+	p := &fakePITR{}
+	a := New(Deps{Description: testDescription(), PITR: p})
+	base := time.Now().Add(-2 * time.Hour).Truncate(time.Second)
+	// Four sites deleted 07:38, 07:40, 07:58, 08:01 (relative): with a 5m
+	// tolerance two clones suffice; 20 minutes apart never share one.
+	del := []time.Duration{0, 2 * time.Minute, 20 * time.Minute, 23 * time.Minute}
+	var sites []SiteTarget
+	for i, d := range del {
+		sites = append(sites, SiteTarget{SiteID: fmt.Sprintf("s%d", i), DeletedAt: base.Add(d), RestorePoint: base.Add(d - 5*time.Minute)})
+	}
+	in := StepInput{BatchID: "b1", StepID: "clone-platform", Action: ActionDBClone, Params: map[string]string{"cluster": "platform"}, Sites: sites}
+	out, err := a.DBClone(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Values["clones"] != "2" || len(p.made) != 2 {
+		t.Fatalf("clones %q (made %d), want 2: %s", out.Values["clones"], len(p.made), out.Message)
+	}
+	for _, s := range sites {
+		v := out.PerSite[s.SiteID]
+		got, err := time.Parse(time.RFC3339Nano, v["restore_point"])
+		if err != nil {
+			t.Fatalf("site %s restore_point %q: %v", s.SiteID, v["restore_point"], err)
+		}
+		if got.After(s.RestorePoint) || got.Before(s.RestorePoint.Add(-DefaultTolerance)) {
+			t.Errorf("site %s gets %s, want within [%s, %s]", s.SiteID, got, s.RestorePoint.Add(-DefaultTolerance), s.RestorePoint)
+		}
+		if !strings.HasPrefix(v["clone.platform.dsn"], "postgres://") {
+			t.Errorf("site %s clone DSN %q", s.SiteID, v["clone.platform.dsn"])
+		}
+	}
+	if out.PerSite["s0"]["clone.platform.id"] == out.PerSite["s2"]["clone.platform.id"] {
+		t.Error("sites deleted 20 minutes apart share a clone")
+	}
+	// Run again: same clones (the engine reuses them), same output.
+	again, err := a.DBClone(context.Background(), in)
+	if err != nil || !reflect.DeepEqual(again, out) {
+		t.Fatalf("second run differs: %v\n%+v\n%+v", err, again, out)
+	}
+	drop := StepInput{BatchID: "b1", StepID: "clone-platform", Action: ActionDBDropClone, Vars: out.Values}
+	for i := 0; i < 2; i++ {
+		if _, err := a.DBDropClone(context.Background(), drop); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(p.live) != 0 {
+		t.Fatalf("clones left after drop: %v", p.live)
+	}
+	// A site outside retention refuses the whole step, naming it.
+	sites[1].RestorePoint = time.Now().Add(-1000 * time.Hour)
+	sites[1].DeletedAt = sites[1].RestorePoint.Add(5 * time.Minute)
+	in.Sites = sites
+	_, err = a.DBClone(context.Background(), in)
+	if !IsPermanent(err) || ErrorType(err) != ErrOutsideRetention || !strings.Contains(err.Error(), "s1") {
+		t.Fatalf("outside retention: %v", err)
+	}
+}
+
+func TestValidateNamesWhatIsWrong(t *testing.T) {
+	truth := &fakeTruth{diffs: []platform.StoreDiff{{Store: "identity", Match: true}, {Store: "shard_1", Match: false, Diff: "jira_issues: 3 rows missing"}}}
+	fd := fakeFrontDoor{missing: []string{"admins"}}
+	a := New(Deps{Description: testDescription(), Catalog: &fakeCatalog{}, FrontDoor: fd, Truth: truth})
+	in := StepInput{BatchID: "b1", SiteID: "s1", StepID: "validate", Action: ActionValidateAutomated, RestorePoint: time.Now().Add(-time.Hour)}
+	_, err := a.ValidateAutomated(context.Background(), in)
+	if err == nil || IsPermanent(err) || ErrorType(err) != ErrValidation {
+		t.Fatalf("want a retryable validation error, got %v", err)
+	}
+	for _, w := range []string{"admins", "shard_1", "3 rows missing"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not name %q", err, w)
+		}
+	}
+	a = New(Deps{Description: testDescription(), Catalog: &fakeCatalog{}, FrontDoor: fakeFrontDoor{}, Truth: &fakeTruth{diffs: truth.diffs[:1]}})
+	out, err := a.ValidateAutomated(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.Message, "1 store(s) match") {
+		t.Errorf("message %q", out.Message)
+	}
+	if truth.asSite != "s1" {
+		t.Errorf("truth asked for %q", truth.asSite)
+	}
+}
+
+// Registered under the action names, an action runs in Temporal's activity
+// environment, and its non-retryable error crosses the boundary as such.
+func TestRegisteredActivityEnvironment(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	a := New(Deps{Description: testDescription(), Catalog: &fakeCatalog{}, FrontDoor: fakeFrontDoor{}})
+	for name, f := range a.Funcs() {
+		env.RegisterActivityWithOptions(f, activity.RegisterOptions{Name: name})
+	}
+	_, err := env.ExecuteActivity(ActionValidateAutomated, StepInput{BatchID: "b1", SiteID: "s1", StepID: "v", Action: ActionValidateAutomated})
+	if err != nil {
+		t.Fatalf("validate without truth: %v", err)
+	}
+	_, err = env.ExecuteActivity(ActionDBRestoreTenant, StepInput{BatchID: "b1", SiteID: "s1", StepID: "r", Action: ActionDBRestoreTenant})
+	var ae *temporal.ApplicationError
+	if !errors.As(err, &ae) || !ae.NonRetryable() || ae.Type() != ErrMissingDep {
+		t.Fatalf("want non-retryable %s through the activity environment, got %v", ErrMissingDep, err)
+	}
+}
