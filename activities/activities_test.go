@@ -131,7 +131,10 @@ func TestBadInputIsNonRetryableAndNamed(t *testing.T) {
 		{"unknown cluster", ActionDBClone, func(in *StepInput) { in.Params["cluster"] = "nope" }, ErrInvalidInput, "nope"},
 		{"clone without sites", ActionDBClone, func(in *StepInput) {}, ErrInvalidInput, "sites"},
 		{"bad tolerance", ActionDBClone, func(in *StepInput) { in.Params["tolerance"] = "soon" }, ErrInvalidInput, "tolerance"},
-		{"bad restore_point var", ActionFlagsRestore, func(in *StepInput) { in.RestorePoint = time.Time{}; in.Vars = map[string]string{"restore_point": "yesterday"} }, ErrInvalidInput, "restore_point"},
+		{"bad restore_point var", ActionFlagsRestore, func(in *StepInput) {
+			in.RestorePoint = time.Time{}
+			in.Vars = map[string]string{"restore_point": "yesterday"}
+		}, ErrInvalidInput, "restore_point"},
 	}
 	for _, c := range cases {
 		in := good(c.action)
