@@ -2,7 +2,7 @@
 # Installs, pinned, everything Lazarus's demo and tests need that a fresh
 # machine lacks: the Temporal CLI (dev server + Web UI) and the versitygw S3
 # server into .tools/bin (go install), PostgreSQL 15's server from Debian's
-# packages, and Chromium for the screenshot tests. Safe to run again: it skips
+# packages, and Chromium for the screenshot tests (WITH_CHROMIUM=0 to skip it). Safe to run again: it skips
 # what is already there at the pinned version.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,7 +26,7 @@ apt_pkgs=()
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "${LAZARUS_PG_BIN:-}" ]; then
   apt_pkgs+=(postgresql-15)
 fi
-if [ "${WITH_CHROMIUM:-0}" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
+if [ "${WITH_CHROMIUM:-1}" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
   apt_pkgs+=(chromium)
 fi
 if [ ${#apt_pkgs[@]} -gt 0 ]; then
