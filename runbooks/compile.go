@@ -150,7 +150,7 @@ type Schedule struct {
 	CriticalPath []string
 	Total        time.Duration
 	// Width is the largest number of steps running at once in the schedule
-	// (steps with a zero estimate count at their instant).
+	// (a step with a zero estimate takes an infinitesimal time).
 	Width int
 }
 
@@ -161,8 +161,8 @@ func (p *Plan) Schedule() Schedule {
 	s := Schedule{Start: map[string]time.Duration{}, Finish: map[string]time.Duration{}}
 	idx := map[string]int{}
 	via := make([]int, len(p.Steps)) // the need that finishes last, or -1
-	fin := make([]time.Duration, len(p.Steps))
-	start := make([]time.Duration, len(p.Steps))
+	start := make([]instant, len(p.Steps))
+	fin := make([]instant, len(p.Steps))
 	for i, st := range p.Steps {
 		idx[st.ID] = i
 		via[i] = -1
@@ -171,23 +171,26 @@ func (p *Plan) Schedule() Schedule {
 			if !ok {
 				continue
 			}
-			if via[i] < 0 || fin[j] > start[i] {
+			if via[i] < 0 || start[i].less(fin[j]) {
 				start[i], via[i] = fin[j], j
 			}
 		}
-		fin[i] = start[i] + st.Estimate
-		s.Start[st.ID], s.Finish[st.ID] = start[i], fin[i]
+		fin[i] = instant{start[i].t + st.Estimate, start[i].k}
+		if st.Estimate == 0 {
+			fin[i].k++
+		}
+		s.Start[st.ID], s.Finish[st.ID] = start[i].t, fin[i].t
 	}
 	last := -1
 	for i := range p.Steps {
-		if last < 0 || fin[i] > fin[last] {
+		if last < 0 || fin[last].less(fin[i]) {
 			last = i
 		}
 	}
 	if last < 0 {
 		return s
 	}
-	s.Total = fin[last]
+	s.Total = fin[last].t
 	for v := last; v >= 0; v = via[v] {
 		s.CriticalPath = append(s.CriticalPath, p.Steps[v].ID)
 	}
@@ -198,38 +201,39 @@ func (p *Plan) Schedule() Schedule {
 	return s
 }
 
-// asapWidth is the maximum number of intervals [start, finish) open at once;
-// a zero-length interval counts at its instant.
-func asapWidth(start, fin []time.Duration) int {
+// asapWidth is the maximum number of steps running at once in the ASAP
+// schedule, a step with a zero estimate taking an infinitesimal time (so two
+// such steps in sequence never overlap, and two in parallel do).
+func asapWidth(start, fin []instant) int {
 	type ev struct {
-		t    time.Duration
-		kind int // 0 end of a positive step, 1 start, 2 end of a zero step
+		at    instant
+		delta int
 	}
 	evs := make([]ev, 0, 2*len(start))
 	for i := range start {
-		evs = append(evs, ev{start[i], 1})
-		if fin[i] > start[i] {
-			evs = append(evs, ev{fin[i], 0})
-		} else {
-			evs = append(evs, ev{fin[i], 2})
-		}
+		evs = append(evs, ev{start[i], +1}, ev{fin[i], -1})
 	}
 	sort.Slice(evs, func(i, j int) bool {
-		if evs[i].t != evs[j].t {
-			return evs[i].t < evs[j].t
+		if evs[i].at != evs[j].at {
+			return evs[i].at.less(evs[j].at)
 		}
-		return evs[i].kind < evs[j].kind
+		return evs[i].delta < evs[j].delta // ends before starts
 	})
 	active, best := 0, 0
 	for _, e := range evs {
-		if e.kind == 1 {
-			active++
-			if active > best {
-				best = active
-			}
-		} else {
-			active--
+		active += e.delta
+		if active > best {
+			best = active
 		}
 	}
 	return best
 }
+
+// instant is a time in the ASAP schedule where a step with a zero estimate
+// takes an infinitesimal time eps: t + k*eps.
+type instant struct {
+	t time.Duration
+	k int
+}
+
+func (a instant) less(b instant) bool { return a.t < b.t || (a.t == b.t && a.k < b.k) }
