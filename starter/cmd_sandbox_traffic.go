@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lazarus-dr/lazarus/internal/tools"
+	"github.com/lazarus-dr/lazarus/logging"
+	"github.com/lazarus-dr/lazarus/platform"
+	"github.com/lazarus-dr/lazarus/sandbox"
+	"github.com/lazarus-dr/lazarus/sandbox/traffic"
+)
+
+// The traffic command hangs under `lazarus sandbox` (cmd_sandbox.go, which
+// sorts, and so initialises, before this file); without it, it makes the
+// parent itself.
+func init() {
+	tc := newSandboxTrafficCmd()
+	for _, c := range commands {
+		if c.Name() == "sandbox" {
+			c.AddCommand(tc)
+			return
+		}
+	}
+	parent := &cobra.Command{Use: "sandbox", Short: "The sandbox platform: a multi-tenant SaaS in miniature to restore"}
+	parent.AddCommand(tc)
+	addCommand(parent)
+}
+
+func newSandboxTrafficCmd() *cobra.Command {
+	var (
+		stateDir, descPath, excludeFile, logLevel string
+		exclude                                   []string
+		rate                                      float64
+		duration                                  time.Duration
+		maxWrites                                 int
+		seed                                      int64
+		asJSON                                    bool
+	)
+	c := &cobra.Command{
+		Use:   "traffic",
+		Short: "Write live traffic to the sites that were not deleted, logged for verification",
+		Long: `Writes new rows (Jira and Confluence comments, Opsgenie alerts, users) to active
+sites that are not excluded, at --rate writes per second, until --duration passes or
+--max rows are written (or Ctrl-C). Every row is logged in the sandbox database's
+traffic_log before it is written, so that 'lazarus sandbox verify' tells traffic
+from damage. Deleted sites are never written to (only active catalog sites are).`,
+		Example: `  lazarus sandbox traffic --rate 20 --duration 5m
+  lazarus sandbox traffic --rate 50 --duration 1h --max 10000 --exclude-file ids.txt
+  lazarus sandbox traffic --platform /tmp/sb/platform.yaml --rate 5 --duration 30s --json`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if descPath == "" {
+				if stateDir == "" {
+					root, _ := tools.RepoRoot()
+					stateDir = sandbox.DefaultStateDir(root)
+				}
+				descPath = filepath.Join(stateDir, sandbox.DescriptionFile)
+			}
+			d, err := platform.Load(descPath)
+			if err != nil {
+				return withExitCode(2, fmt.Errorf("%w (is the sandbox up? `lazarus sandbox up`)", err))
+			}
+			cfg, err := traffic.FromDescription(d)
+			if err != nil {
+				return withExitCode(2, err)
+			}
+			if excludeFile != "" {
+				ids, err := trafficReadIDs(excludeFile)
+				if err != nil {
+					return withExitCode(2, err)
+				}
+				exclude = append(exclude, ids...)
+			}
+			log, err := logging.New(logLevel, false)
+			if err != nil {
+				return withExitCode(2, err)
+			}
+			defer log.Sync() //nolint:errcheck
+			cfg.Exclude, cfg.Rate, cfg.Duration, cfg.MaxWrites, cfg.Seed, cfg.Logger = exclude, rate, duration, maxWrites, seed, log
+			if err := cfg.Validate(); err != nil {
+				return withExitCode(2, err)
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			res, err := traffic.Run(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(res)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "traffic: %d rows on %d sites in %s (%.1f/s): %s\n",
+				res.Writes, res.Sites, res.Elapsed.Round(time.Millisecond), res.Rate, trafficCounts(res.ByTable))
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&stateDir, "state", "", "sandbox state folder (default $LAZARUS_STATE/sandbox or .state/sandbox)")
+	f.StringVar(&descPath, "platform", "", "platform description file (default <state>/platform.yaml)")
+	f.Float64Var(&rate, "rate", 10, "writes per second")
+	f.DurationVar(&duration, "duration", time.Minute, "how long to write")
+	f.IntVar(&maxWrites, "max", 0, "at most this many rows (0: rate x duration)")
+	f.StringSliceVar(&exclude, "exclude", nil, "site IDs never to write to (besides every non-active site)")
+	f.StringVar(&excludeFile, "exclude-file", "", "file of site IDs never to write to, one per line (# comments)")
+	f.Int64Var(&seed, "seed", 1, "seed of the choice of sites and rows")
+	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
+	f.StringVar(&logLevel, "log-level", "warn", "log level: debug, info, warn, error")
+	return c
+}
+
+// trafficReadIDs reads IDs one per line, skipping blanks and # comments.
+func trafficReadIDs(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("ids file: %w", err)
+	}
+	defer f.Close()
+	var ids []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if i := strings.IndexByte(line, '#'); i >= 0 {
+			line = strings.TrimSpace(line[:i])
+		}
+		if line != "" {
+			ids = append(ids, line)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("ids file %s: %w", path, err)
+	}
+	return ids, nil
+}
+
+func trafficCounts(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%d", k, m[k])
+	}
+	return strings.Join(parts, " ")
+}
