@@ -11,6 +11,7 @@ CREATE TABLE IF NOT EXISTS truth (
     store       text NOT NULL,
     checksum    text NOT NULL,
     row_count   bigint NOT NULL,
+    tables      jsonb NOT NULL DEFAULT '{}',         -- per table: rows and fingerprint
     recorded_at timestamptz NOT NULL,
     PRIMARY KEY (site_id, store, recorded_at)
 );
