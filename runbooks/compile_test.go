@@ -230,3 +230,14 @@ func TestPlanCheck(t *testing.T) {
 		}
 	}
 }
+
+func TestCompileMergeKeys(t *testing.T) {
+	p := compileFile(t, "testdata/valid/anchors.yaml")
+	clone, restore := mustStep(t, p, "clone"), mustStep(t, p, "restore")
+	if clone.Timeout != time.Hour || clone.Heartbeat != 2*time.Minute || clone.Estimate != 10*time.Minute || clone.Retry.MaximumAttempts != 3 {
+		t.Errorf("merged fields not applied: %+v", clone)
+	}
+	if restore.Estimate != 20*time.Minute || restore.Timeout != time.Hour {
+		t.Errorf("explicit field must win over merged: %+v", restore)
+	}
+}

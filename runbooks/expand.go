@@ -134,6 +134,7 @@ func expand(c *collector, steps []*effStep) *graph {
 // resolveNeeds turns every needs entry into edges, reporting dangling needs
 // and batch steps that need site steps.
 func resolveNeeds(c *collector, g *graph) {
+	edges := 0
 	for _, n := range g.nodes {
 		st := n.eff.raw
 		seen := map[int]bool{}
@@ -166,6 +167,10 @@ func resolveNeeds(c *collector, g *graph) {
 				sortStrings(cands)
 				c.at(nd.n, "step %q needs %q, which is not a step id or an expansion group%s", n.id, ref, didYouMean(ref, cands))
 				continue
+			}
+			if edges += len(targets); edges > MaxEdges {
+				c.at(nd.n, "too many needs: a plan holds at most %d edges", MaxEdges)
+				return
 			}
 			for _, t := range targets {
 				if seen[t] {

@@ -101,14 +101,34 @@ func eachField(c *collector, n *yaml.Node, what string, known []string, fn func(
 		return false
 	}
 	seen := map[string]*yaml.Node{}
+	var merged [][2]*yaml.Node // fields from "<<: *anchor", explicit fields win
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := deref(n.Content[i]), n.Content[i+1]
+		if k != nil && k.Kind == yaml.ScalarNode && k.Value == "<<" && (k.Tag == "!!merge" || k.Tag == "") {
+			merged = append(merged, mergeFields(c, what, v)...)
+			continue
+		}
 		if k == nil || k.Kind != yaml.ScalarNode {
 			c.at(n.Content[i], "%s: keys must be plain names", what)
 			continue
 		}
 		if first, dup := seen[k.Value]; dup {
 			c.at(k, "%s: duplicate field %q (first at %s)", what, k.Value, pos(first))
+			continue
+		}
+		seen[k.Value] = k
+		if what == "runbook" && strings.HasPrefix(k.Value, "x-") {
+			continue // extension fields: a place for YAML anchors
+		}
+		if !contains(known, k.Value) {
+			c.at(k, "%s: unknown field %q%s (known: %s)", what, k.Value, didYouMean(k.Value, known), strings.Join(known, ", "))
+			continue
+		}
+		fn(k.Value, k, v)
+	}
+	for _, kv := range merged {
+		k, v := kv[0], kv[1]
+		if _, explicit := seen[k.Value]; explicit {
 			continue
 		}
 		seen[k.Value] = k
@@ -119,6 +139,40 @@ func eachField(c *collector, n *yaml.Node, what string, known []string, fn func(
 		fn(k.Value, k, v)
 	}
 	return true
+}
+
+// mergeFields returns the key/value pairs a YAML merge key brings in: one
+// mapping or a list of mappings (earlier ones win), one level deep.
+func mergeFields(c *collector, what string, v *yaml.Node) [][2]*yaml.Node {
+	d := deref(v)
+	var maps []*yaml.Node
+	switch {
+	case d != nil && d.Kind == yaml.MappingNode:
+		maps = []*yaml.Node{d}
+	case d != nil && d.Kind == yaml.SequenceNode:
+		for _, e := range d.Content {
+			if m := deref(e); m != nil && m.Kind == yaml.MappingNode {
+				maps = append(maps, m)
+			} else {
+				c.at(e, "%s: a merge (<<) takes mappings", what)
+			}
+		}
+	default:
+		c.at(v, "%s: a merge (<<) takes a mapping or a list of mappings", what)
+	}
+	var out [][2]*yaml.Node
+	seen := map[string]bool{}
+	for _, m := range maps {
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			k := deref(m.Content[i])
+			if k == nil || k.Kind != yaml.ScalarNode || k.Value == "<<" || seen[k.Value] {
+				continue
+			}
+			seen[k.Value] = true
+			out = append(out, [2]*yaml.Node{k, m.Content[i+1]})
+		}
+	}
+	return out
 }
 
 func contains(list []string, s string) bool {

@@ -116,6 +116,8 @@ const (
 
 	// MaxSteps bounds the compiled plan so that it stays a small Temporal payload.
 	MaxSteps = 2000
+	// MaxEdges bounds the needs of a compiled plan (groups multiply them).
+	MaxEdges = 50000
 )
 
 // firstNode returns the first non-nil node.
