@@ -1,0 +1,559 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/lazarus-dr/lazarus/preflight"
+	"github.com/lazarus-dr/lazarus/workflows"
+)
+
+func init() { addCommand(newBatchCmd()) }
+
+func newBatchCmd() *cobra.Command {
+	tf := &temporalFlags{}
+	c := &cobra.Command{Use: "batch", Short: "List, watch and steer restore batches"}
+	tf.add(c)
+	c.AddCommand(newBatchListCmd(tf), newBatchStatusCmd(tf), newBatchWatchCmd(tf),
+		newBatchSimpleUpdateCmd(tf, "pause", workflows.UpdatePause, "Stop starting new sites (running sites go on)"),
+		newBatchSimpleUpdateCmd(tf, "resume", workflows.UpdateResume, "Start new sites again"),
+		newBatchSimpleUpdateCmd(tf, "cancel", workflows.UpdateCancel, "Cancel the batch: running sites stop at a safe point, clones are cleaned up"),
+		newBatchAddSitesCmd(tf), newBatchSetConcurrencyCmd(tf))
+	return c
+}
+
+func newBatchListCmd(tf *temporalFlags) *cobra.Command {
+	var query string
+	var limit int
+	c := &cobra.Command{
+		Use:     "list",
+		Short:   "List batches (visibility query on the Lazarus search attributes)",
+		Example: "  lazarus batch list\n  lazarus batch list --query \"LazarusRunbook='restore1'\"",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			c, ns, err := tf.dial(ctx)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			q := fmt.Sprintf("WorkflowType = '%s'", workflows.RestoreBatchWorkflowName)
+			if query != "" {
+				q += " AND (" + query + ")"
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "%-36s %-10s %-11s %-20s %s\n", "BATCH", "RUNBOOK", "STATUS", "STARTED (UTC)", "WEB UI")
+			n := 0
+			var token []byte
+			for {
+				resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: ns, Query: q, NextPageToken: token, PageSize: 100})
+				if err != nil {
+					return fmt.Errorf("list batches (%s): %w", q, err)
+				}
+				for _, e := range resp.GetExecutions() {
+					batch := strings.TrimPrefix(e.GetExecution().GetWorkflowId(), "lazarus-batch-")
+					fields := e.GetSearchAttributes().GetIndexedFields()
+					runbook := decodeKeyword(fields[workflows.SearchAttrRunbook])
+					if b := decodeKeyword(fields[workflows.SearchAttrBatchID]); b != "" {
+						batch = b
+					}
+					fmt.Fprintf(out, "%-36s %-10s %-11s %-20s %s\n", batch, runbook, statusName(e.GetStatus()),
+						e.GetStartTime().AsTime().UTC().Format("2006-01-02 15:04:05"), tf.workflowURL(ns, e.GetExecution().GetWorkflowId()))
+					n++
+					if limit > 0 && n >= limit {
+						return nil
+					}
+				}
+				token = resp.GetNextPageToken()
+				if len(token) == 0 {
+					break
+				}
+			}
+			if n == 0 {
+				fmt.Fprintf(out, "(no batches)\n")
+			}
+			fmt.Fprintf(out, "Web UI: %s\n", tf.listURL(ns, q))
+			return nil
+		},
+	}
+	c.Flags().StringVar(&query, "query", "", "extra visibility query, ANDed")
+	c.Flags().IntVar(&limit, "limit", 50, "at most this many batches (0: all)")
+	return c
+}
+
+func statusName(s enumspb.WorkflowExecutionStatus) string {
+	return strings.ToLower(strings.TrimPrefix(s.String(), "WORKFLOW_EXECUTION_STATUS_"))
+}
+
+func newBatchStatusCmd(tf *temporalFlags) *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:     "status BATCH",
+		Short:   "Show a batch's progress: sites by status, steps per stage, parked sites, ETA",
+		Example: "  lazarus batch status 20221105-073800-a1b2c3\n  lazarus batch status incident-42 --json",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			c, ns, err := tf.dial(ctx)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			wid := workflows.BatchWorkflowID(args[0])
+			p, closed, err := batchProgress(ctx, c, wid)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(struct {
+					workflows.BatchProgress
+					WorkflowStatus string `json:"workflow_status"`
+					WebUI          string `json:"web_ui"`
+				}{p, closed, tf.workflowURL(ns, wid)})
+			}
+			renderProgress(out, p, closed, false)
+			fmt.Fprintf(out, "Web UI: %s\n", tf.workflowURL(ns, wid))
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+// batchProgress queries the batch's progress and says whether the workflow
+// is still running ("running") or how it closed.
+func batchProgress(ctx context.Context, c client.Client, wid string) (workflows.BatchProgress, string, error) {
+	var p workflows.BatchProgress
+	desc, err := c.DescribeWorkflowExecution(ctx, wid, "")
+	if err != nil {
+		return p, "", fmt.Errorf("batch workflow %s: %w", wid, err)
+	}
+	status := statusName(desc.GetWorkflowExecutionInfo().GetStatus())
+	v, err := c.QueryWorkflow(ctx, wid, "", workflows.QueryBatchProgress)
+	if err != nil {
+		if status != "running" {
+			// A closed batch whose worker is gone: build progress from the result.
+			var res workflows.BatchResult
+			if gerr := c.GetWorkflow(ctx, wid, "").Get(ctx, &res); gerr == nil {
+				return progressFromResult(res), status, nil
+			}
+		}
+		return p, status, fmt.Errorf("query %s of %s (is the worker running?): %w", workflows.QueryBatchProgress, wid, err)
+	}
+	if err := v.Get(&p); err != nil {
+		return p, status, fmt.Errorf("decode progress of %s: %w", wid, err)
+	}
+	return p, status, nil
+}
+
+func progressFromResult(res workflows.BatchResult) workflows.BatchProgress {
+	p := workflows.BatchProgress{BatchID: res.BatchID, Runbook: res.Runbook, Status: "done", SitesTotal: len(res.Sites),
+		SitesByStatus: map[string]int{}, StartedAt: res.StartedAt}
+	for _, s := range res.Sites {
+		p.SitesByStatus[s.Outcome]++
+		for _, st := range s.Steps {
+			p.StepsTotal++
+			if st.Status == workflows.StepDone || st.Status == workflows.StepSkipped {
+				p.StepsDone++
+			}
+		}
+	}
+	return p
+}
+
+const barWidth = 40
+
+func bar(done, total int) string {
+	if total <= 0 {
+		return "[" + strings.Repeat("·", barWidth) + "]"
+	}
+	if done > total {
+		done = total
+	}
+	n := barWidth * done / total
+	return "[" + strings.Repeat("█", n) + strings.Repeat("·", barWidth-n) + "]"
+}
+
+func pctOf(done, total int) float64 {
+	if total == 0 {
+		return 0
+	}
+	return 100 * float64(done) / float64(total)
+}
+
+// renderProgress draws the progress: overall bars, per-stage bars, parked
+// sites with their reason, the ETA.
+func renderProgress(out io.Writer, p workflows.BatchProgress, wfStatus string, compact bool) {
+	finished := 0
+	for k, v := range p.SitesByStatus {
+		if k != workflows.SiteRunning && k != workflows.SiteQueued && k != workflows.SiteWaiting && k != workflows.SiteParked {
+			finished += v
+		}
+	}
+	restored := p.SitesByStatus[workflows.SiteRestored]
+	state := p.Status
+	if p.Paused {
+		state += " (paused)"
+	}
+	fmt.Fprintf(out, "batch %s  runbook %s  %s  workflow %s  window %d  elapsed %s\n", p.BatchID, p.Runbook, state, wfStatus, p.MaxConcurrentSites, since(p.StartedAt))
+	fmt.Fprintf(out, "  restored %s %5.1f%%  %d/%d sites\n", bar(restored, p.SitesTotal), pctOf(restored, p.SitesTotal), restored, p.SitesTotal)
+	fmt.Fprintf(out, "  steps    %s %5.1f%%  %d/%d\n", bar(p.StepsDone, p.StepsTotal), pctOf(p.StepsDone, p.StepsTotal), p.StepsDone, p.StepsTotal)
+	keys := make([]string, 0, len(p.SitesByStatus))
+	for k := range p.SitesByStatus {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %d", k, p.SitesByStatus[k]))
+	}
+	fmt.Fprintf(out, "  sites    %s (finished %d)\n", strings.Join(parts, ", "), finished)
+	if !compact && len(p.StepsTotalByStage) > 0 {
+		stages := make([]string, 0, len(p.StepsTotalByStage))
+		for k := range p.StepsTotalByStage {
+			stages = append(stages, k)
+		}
+		sort.Strings(stages)
+		for _, s := range stages {
+			d, t := p.StepsDoneByStage[s], p.StepsTotalByStage[s]
+			fmt.Fprintf(out, "    %-12s %s %5.1f%%  %d/%d\n", s, bar(d, t), pctOf(d, t), d, t)
+		}
+	}
+	if len(p.Parked) > 0 {
+		fmt.Fprintf(out, "  needs an operator (%d):\n", len(p.Parked))
+		for i, s := range p.Parked {
+			if i == 20 {
+				fmt.Fprintf(out, "    ... %d more\n", len(p.Parked)-20)
+				break
+			}
+			fmt.Fprintf(out, "    %s step %s: %s\n", s.SiteID, s.StepID, oneLineStr(s.Reason, 140))
+		}
+	}
+	if p.ETA > 0 {
+		fmt.Fprintf(out, "  ETA %s\n", p.ETA.Round(time.Second))
+	}
+}
+
+func since(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return time.Since(t).Round(time.Second).String()
+}
+
+func oneLineStr(s string, n int) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+func newBatchWatchCmd(tf *temporalFlags) *cobra.Command {
+	var interval time.Duration
+	var autoApprove string
+	c := &cobra.Command{
+		Use:   "watch BATCH",
+		Short: "Live progress bars until the batch ends; exit 1 if any site did not come back",
+		Example: `  lazarus batch watch incident-42
+  lazarus batch watch drill-7 --auto-approve drill-bot   # drills/demos: approve customer gates`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			c, ns, err := tf.dial(ctx)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			w := &watcher{c: c, ns: ns, tf: tf, batchID: args[0], out: cmd.OutOrStdout(), interval: interval, autoApprove: autoApprove}
+			return w.run(ctx)
+		},
+	}
+	c.Flags().DurationVar(&interval, "interval", time.Second, "refresh interval")
+	c.Flags().StringVar(&autoApprove, "auto-approve", "", "approve every customer-validation gate that opens, as this operator (drills and demos only)")
+	return c
+}
+
+type watcher struct {
+	c           client.Client
+	ns          string
+	tf          *temporalFlags
+	batchID     string
+	out         io.Writer
+	interval    time.Duration
+	autoApprove string
+	approved    map[string]bool
+}
+
+// run redraws the progress until the batch workflow closes, then prints
+// the outcome and returns an exit code 1 error if any site is not restored.
+func (w *watcher) run(ctx context.Context) error {
+	wid := workflows.BatchWorkflowID(w.batchID)
+	tty := isTerminal(w.out)
+	fmt.Fprintf(w.out, "watching batch %s: %s\n", w.batchID, w.tf.workflowURL(w.ns, wid))
+	lines := 0
+	lastPrint := time.Time{}
+	for {
+		p, status, err := batchProgress(ctx, w.c, wid)
+		if err != nil && status == "" {
+			return err
+		}
+		if err == nil {
+			if w.autoApprove != "" {
+				w.approveGates(ctx, p)
+			}
+			var b strings.Builder
+			renderProgress(&b, p, status, false)
+			if tty {
+				if lines > 0 {
+					fmt.Fprintf(w.out, "\x1b[%dA\x1b[J", lines)
+				}
+				fmt.Fprint(w.out, b.String())
+				lines = strings.Count(b.String(), "\n")
+			} else if time.Since(lastPrint) >= 10*time.Second || status != "running" {
+				fmt.Fprint(w.out, b.String())
+				lastPrint = time.Now()
+			}
+		}
+		if status != "" && status != "running" {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(w.interval):
+		}
+	}
+	var res workflows.BatchResult
+	if err := w.c.GetWorkflow(ctx, wid, "").Get(ctx, &res); err != nil {
+		return withExitCode(1, fmt.Errorf("batch %s did not complete: %w", w.batchID, err))
+	}
+	notBack := 0
+	counts := map[string]int{}
+	for _, s := range res.Sites {
+		counts[s.Outcome]++
+		if s.Outcome != workflows.SiteRestored {
+			notBack++
+		}
+	}
+	fmt.Fprintf(w.out, "batch %s ended after %s: %d/%d sites restored %v\n", w.batchID, res.EndedAt.Sub(res.StartedAt).Round(time.Millisecond), counts[workflows.SiteRestored], len(res.Sites), counts)
+	fmt.Fprintf(w.out, "report: lazarus report %s --format html --out report.html\n", w.batchID)
+	fmt.Fprintf(w.out, "Web UI: %s\n", w.tf.workflowURL(w.ns, wid))
+	if notBack > 0 {
+		return withExitCode(1, fmt.Errorf("%d of %d sites did not come back", notBack, len(res.Sites)))
+	}
+	return nil
+}
+
+// approveGates approves the open customer-validation gates of a batch:
+// the batch's sites whose status search attribute says "waiting".
+func (w *watcher) approveGates(ctx context.Context, p workflows.BatchProgress) {
+	if p.SitesByStatus[workflows.SiteWaiting] == 0 {
+		return
+	}
+	if w.approved == nil {
+		w.approved = map[string]bool{}
+	}
+	q := fmt.Sprintf("%s = '%s' AND %s = '%s' AND ExecutionStatus = 'Running'", workflows.SearchAttrBatchID, w.batchID,
+		workflows.SearchAttrStatus, workflows.SiteWaiting)
+	var token []byte
+	for {
+		resp, err := w.c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: w.ns, Query: q, NextPageToken: token, PageSize: 500})
+		if err != nil {
+			return
+		}
+		for _, e := range resp.GetExecutions() {
+			site := decodeKeyword(e.GetSearchAttributes().GetIndexedFields()[workflows.SearchAttrSiteID])
+			if site == "" {
+				site = strings.TrimPrefix(e.GetExecution().GetWorkflowId(), "lazarus-site-")
+			}
+			st, err := siteState(ctx, w.c, site)
+			if err != nil {
+				continue
+			}
+			for _, step := range st.Steps {
+				key := site + "/" + step.StepID
+				if step.Status != workflows.StepWaiting || w.approved[key] {
+					continue
+				}
+				d := workflows.GateDecision{StepID: step.StepID, Decision: "approve", Operator: w.autoApprove,
+					Reason: "auto-approved by `lazarus batch watch --auto-approve` (drill or demo)"}
+				if err := updateSite(ctx, w.c, site, workflows.UpdateGateDecision, d); err == nil {
+					w.approved[key] = true
+				}
+			}
+		}
+		token = resp.GetNextPageToken()
+		if len(token) == 0 {
+			return
+		}
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func newBatchSimpleUpdateCmd(tf *temporalFlags, use, update, short string) *cobra.Command {
+	var operator, reason string
+	c := &cobra.Command{
+		Use:     use + " BATCH",
+		Short:   short,
+		Example: fmt.Sprintf("  lazarus batch %s incident-42 --operator alice", use),
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			c, ns, err := tf.dial(ctx)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			wid := workflows.BatchWorkflowID(args[0])
+			if err := updateWorkflow(ctx, c, wid, update, nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "batch %s: %s accepted (operator %s)\nWeb UI: %s\n", args[0], use, orUnknown(operator), tf.workflowURL(ns, wid))
+			_ = reason
+			return nil
+		},
+	}
+	c.Flags().StringVar(&operator, "operator", os.Getenv("USER"), "who decides (recorded in the log)")
+	c.Flags().StringVar(&reason, "reason", "", "why")
+	return c
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+// updateWorkflow sends an Update and waits for it to complete; a rejection
+// by the workflow's validator comes back as the error.
+func updateWorkflow(ctx context.Context, c client.Client, wid, name string, arg any) error {
+	opts := client.UpdateWorkflowOptions{WorkflowID: wid, UpdateName: name, WaitForStage: client.WorkflowUpdateStageCompleted}
+	if arg != nil {
+		opts.Args = []any{arg}
+	}
+	h, err := c.UpdateWorkflow(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("%s on %s: %w", name, wid, err)
+	}
+	if err := h.Get(ctx, nil); err != nil {
+		return fmt.Errorf("%s on %s: %w", name, wid, err)
+	}
+	return nil
+}
+
+func newBatchAddSitesCmd(tf *temporalFlags) *cobra.Command {
+	var idsFile, platformFile string
+	var sites []string
+	var offset time.Duration
+	c := &cobra.Command{
+		Use:     "add-sites BATCH",
+		Short:   "Add sites to a running batch (after the same preflight)",
+		Example: "  lazarus batch add-sites incident-42 --ids-file more-sites.txt",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			ids, err := readIDs(idsFile, sites)
+			if err != nil {
+				return withExitCode(2, err)
+			}
+			if len(ids) == 0 {
+				return withExitCode(2, errors.New("no IDs: pass --ids-file FILE or --site ID"))
+			}
+			dir, desc, err := directory(platformFile)
+			if err != nil {
+				return withExitCode(2, err)
+			}
+			res, err := preflight.Check(ctx, dir, preflight.Request{IDs: ids, RestoreOffset: offset, Retention: desc.Retention})
+			if err != nil {
+				if r, ok := preflight.AsRefused(err); ok {
+					fmt.Fprintln(cmd.ErrOrStderr(), r.Error())
+					return withExitCode(1, errors.New("preflight refused the sites"))
+				}
+				return withExitCode(1, err)
+			}
+			c, ns, err := tf.dial(ctx)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			wid := workflows.BatchWorkflowID(args[0])
+			if err := updateWorkflow(ctx, c, wid, workflows.UpdateAddSites, workflows.AddSitesRequest{Sites: res.Sites}); err != nil {
+				return withExitCode(1, err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "batch %s: added %d sites\nWeb UI: %s\n", args[0], len(res.Sites), tf.workflowURL(ns, wid))
+			return nil
+		},
+	}
+	c.Flags().StringVar(&idsFile, "ids-file", "", "file of site IDs, one per line")
+	c.Flags().StringArrayVar(&sites, "site", nil, "a site ID (repeatable)")
+	c.Flags().DurationVar(&offset, "restore-offset", 5*time.Minute, "restore each site to this long before its deletion")
+	addPlatformFlag(c, &platformFile)
+	return c
+}
+
+func newBatchSetConcurrencyCmd(tf *temporalFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:     "set-concurrency BATCH N",
+		Short:   "Change how many sites of the batch are restored at once",
+		Example: "  lazarus batch set-concurrency incident-42 50",
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := strconv.Atoi(args[1])
+			if err != nil || n < 1 {
+				return withExitCode(2, fmt.Errorf("N %q: want a whole number >= 1", args[1]))
+			}
+			ctx := cmd.Context()
+			c, ns, err := tf.dial(ctx)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			wid := workflows.BatchWorkflowID(args[0])
+			if err := updateWorkflow(ctx, c, wid, workflows.UpdateSetConcurrency, n); err != nil {
+				return withExitCode(1, err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "batch %s: concurrency set to %d\nWeb UI: %s\n", args[0], n, tf.workflowURL(ns, wid))
+			return nil
+		},
+	}
+}
+
+// decodeKeyword reads a Keyword search attribute's value.
+func decodeKeyword(p *commonpb.Payload) string {
+	if p == nil {
+		return ""
+	}
+	var s string
+	if err := converter.GetDefaultDataConverter().FromPayload(p, &s); err != nil {
+		return ""
+	}
+	return s
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
+
+	"github.com/lazarus-dr/lazarus/report"
+	"github.com/lazarus-dr/lazarus/workflows"
+)
+
+func init() { addCommand(newReportCmd()) }
+
+func newReportCmd() *cobra.Command {
+	tf := &temporalFlags{}
+	var format, out string
+	var ganttSites int
+	c := &cobra.Command{
+		Use:   "report BATCH",
+		Short: "The incident-communication report of a batch: % restored, data loss per site, timeline",
+		Long: `Writes what happened, who is affected, the percentage of sites and of users
+restored, each site's restore point and expected data loss (deletion time minus
+restore point) with its confidence, and the timeline. The HTML has a per-site
+step timeline (SVG Gantt). Works on a running batch (partial) and a finished one.`,
+		Example: `  lazarus report incident-42 --format md
+  lazarus report incident-42 --format html --out report.html
+  lazarus report incident-42 --format json --out report.json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "md" && format != "html" && format != "json" {
+				return withExitCode(2, fmt.Errorf("--format %q: want md, html or json", format))
+			}
+			ctx := cmd.Context()
+			c, ns, err := tf.dial(ctx)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			wid := workflows.BatchWorkflowID(args[0])
+			res, partial, err := batchResult(ctx, c, wid)
+			if err != nil {
+				return withExitCode(1, err)
+			}
+			opts := report.Options{WorkflowURL: tf.workflowURL(ns, wid), UIBase: tf.nsURL(ns), GanttMaxSites: ganttSites}
+			if partial {
+				opts.Title = fmt.Sprintf("Restore of %d deleted sites (batch %s), in progress", len(res.Sites), res.BatchID)
+			}
+			r := report.Build(res, opts)
+			var w io.Writer = cmd.OutOrStdout()
+			if out != "" && out != "-" {
+				f, err := os.Create(out)
+				if err != nil {
+					return withExitCode(1, fmt.Errorf("--out: %w", err))
+				}
+				defer f.Close()
+				w = f
+			}
+			if err := report.Render(w, format, r); err != nil {
+				return withExitCode(1, err)
+			}
+			if out != "" && out != "-" {
+				fmt.Fprintf(cmd.OutOrStdout(), "report of batch %s written to %s (%d/%d sites restored, %.1f%% of users)\nWeb UI: %s\n",
+					args[0], out, r.Summary.SitesRestored, r.Summary.SitesTotal, r.Summary.PctUsers, opts.WorkflowURL)
+			}
+			return nil
+		},
+	}
+	tf.add(c)
+	c.Flags().StringVar(&format, "format", "md", "md, html or json")
+	c.Flags().StringVar(&out, "out", "", "write to this file (default stdout)")
+	c.Flags().IntVar(&ganttSites, "gantt-sites", 60, "sites drawn in the HTML Gantt chart (the slowest)")
+	return c
+}
+
+// batchResult returns the batch's result when it has ended, else its
+// results so far (partial = true) from the batch-results query.
+func batchResult(ctx context.Context, c client.Client, wid string) (workflows.BatchResult, bool, error) {
+	var res workflows.BatchResult
+	desc, err := c.DescribeWorkflowExecution(ctx, wid, "")
+	if err != nil {
+		return res, false, fmt.Errorf("batch workflow %s: %w", wid, err)
+	}
+	if statusName(desc.GetWorkflowExecutionInfo().GetStatus()) == "completed" {
+		if err := c.GetWorkflow(ctx, wid, "").Get(ctx, &res); err != nil {
+			return res, false, fmt.Errorf("result of %s: %w", wid, err)
+		}
+		return res, false, nil
+	}
+	v, err := c.QueryWorkflow(ctx, wid, "", workflows.QueryBatchResults)
+	if err != nil {
+		return res, true, fmt.Errorf("query %s of %s: %w", workflows.QueryBatchResults, wid, err)
+	}
+	if err := v.Get(&res.Sites); err != nil {
+		return res, true, fmt.Errorf("decode results of %s: %w", wid, err)
+	}
+	// The sites still running or queued come from the progress.
+	p, _, err := batchProgress(ctx, c, wid)
+	if err != nil {
+		return res, true, err
+	}
+	res.BatchID, res.Runbook, res.StartedAt = p.BatchID, p.Runbook, p.StartedAt
+	for _, ps := range p.Parked {
+		res.Sites = append(res.Sites, workflows.SiteResult{SiteID: ps.SiteID, Outcome: workflows.SiteParked, Errors: []string{ps.StepID + ": " + ps.Reason}})
+	}
+	return res, true, nil
+}

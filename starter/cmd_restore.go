@@ -1,0 +1,313 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/lazarus-dr/lazarus/platform/pitr"
+	"github.com/lazarus-dr/lazarus/preflight"
+	"github.com/lazarus-dr/lazarus/runbooks"
+	"github.com/lazarus-dr/lazarus/workflows"
+)
+
+func init() { addCommand(newRestoreCmd()) }
+
+func newRestoreCmd() *cobra.Command {
+	c := &cobra.Command{Use: "restore", Short: "Start a batch restore of deleted sites (after the preflight guard)"}
+	c.AddCommand(newRestoreStartCmd())
+	return c
+}
+
+type restoreStartOpts struct {
+	tf            temporalFlags
+	runbook       string
+	idsFile       string
+	sites         []string
+	offset        time.Duration
+	tolerance     time.Duration
+	maxSites      int
+	concurrency   int
+	batchID       string
+	dryRun        bool
+	wait          bool
+	platform      string
+	autoApprove   string
+	childrenRun   int
+	retentionFlag time.Duration
+}
+
+func newRestoreStartCmd() *cobra.Command {
+	o := &restoreStartOpts{}
+	c := &cobra.Command{
+		Use:   "start",
+		Short: "Check every ID (preflight), then start a RestoreBatch workflow",
+		Long: `Checks every ID first and refuses the whole batch, listing every problem, when
+any ID is an app ID (naming the app and its site), unknown, a duplicate, a live
+(not deleted) site, or has a restore point outside retention: exit 1 and no
+workflow started. Then starts RestoreBatch with the compiled runbook and prints
+the Temporal Web UI link.`,
+		Example: `  lazarus restore start --runbook restore2 --ids-file deleted-sites.txt
+  lazarus restore start --runbook restore2 --ids-file ids.txt --dry-run
+  lazarus restore start --runbook restore1 --site 5f0c...e1 --site 9a2b...07 --restore-offset 5m --wait
+  lazarus restore start --runbook ./my-runbook.yaml --ids-file ids.txt --batch-id incident-42 --concurrency 100`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return o.run(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&o.runbook, "runbook", "restore2", "runbook: restore2, restore1 or a YAML file")
+	f.StringVar(&o.idsFile, "ids-file", "", "file of site IDs, one per line (# comments); - for stdin")
+	f.StringArrayVar(&o.sites, "site", nil, "a site ID (repeatable)")
+	f.DurationVar(&o.offset, "restore-offset", 5*time.Minute, "restore each site to this long before its deletion (the policy)")
+	f.DurationVar(&o.tolerance, "tolerance", 0, "clone planning: a site may get a point up to this much earlier than its restore point (default: the runbook's, else 5m)")
+	f.IntVar(&o.maxSites, "max-sites", 0, "refuse a batch of more sites than this (a guard against a runaway list; 0: no limit)")
+	f.IntVar(&o.concurrency, "concurrency", workflows.DefaultMaxConcurrentSites, "sites restored at once (sliding window; changeable later with `batch set-concurrency`)")
+	f.StringVar(&o.batchID, "batch-id", "", "batch ID (default: generated)")
+	f.BoolVar(&o.dryRun, "dry-run", false, "check and print the plan (sites, clones, steps, critical path, ETA); start nothing")
+	f.BoolVar(&o.wait, "wait", false, "watch the batch until it ends; exit non-zero if any site did not come back")
+	f.StringVar(&o.autoApprove, "auto-approve", "", "with --wait: approve customer-validation gates as this operator (drills and demos only)")
+	f.IntVar(&o.childrenRun, "children-per-run", 0, "site workflows per batch run before continue-as-new (0: the workflow's default)")
+	f.DurationVar(&o.retentionFlag, "retention", 0, "override the platform's backup retention for the preflight (0: the platform description's)")
+	addPlatformFlag(c, &o.platform)
+	o.tf.add(c)
+	return c
+}
+
+func (o *restoreStartOpts) run(ctx context.Context, out, errw io.Writer) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	// Inputs first: nothing is looked up before they are sound.
+	var bad []string
+	if o.offset < 0 {
+		bad = append(bad, fmt.Sprintf("--restore-offset %s is negative", o.offset))
+	}
+	if o.tolerance < 0 {
+		bad = append(bad, fmt.Sprintf("--tolerance %s is negative", o.tolerance))
+	}
+	if o.concurrency < 1 {
+		bad = append(bad, fmt.Sprintf("--concurrency %d: must be at least 1", o.concurrency))
+	}
+	if o.maxSites < 0 {
+		bad = append(bad, fmt.Sprintf("--max-sites %d is negative", o.maxSites))
+	}
+	if o.batchID != "" && !validBatchID(o.batchID) {
+		bad = append(bad, fmt.Sprintf("--batch-id %q: use letters, digits, '-', '_' and '.' only", o.batchID))
+	}
+	if o.idsFile == "" && len(o.sites) == 0 {
+		bad = append(bad, "no IDs: pass --ids-file FILE or --site ID")
+	}
+	if len(bad) > 0 {
+		return withExitCode(2, errors.New(strings.Join(bad, "; ")))
+	}
+	plan, err := runbooks.Load(o.runbook)
+	if err != nil {
+		return withExitCode(2, fmt.Errorf("--runbook %s: %w", o.runbook, err))
+	}
+	if o.tolerance > 0 {
+		for i := range plan.Steps {
+			if plan.Steps[i].Action == "db.clone" {
+				if plan.Steps[i].Params == nil {
+					plan.Steps[i].Params = map[string]string{}
+				}
+				plan.Steps[i].Params["tolerance"] = o.tolerance.String()
+			}
+		}
+	}
+	ids, err := readIDs(o.idsFile, o.sites)
+	if err != nil {
+		return withExitCode(2, err)
+	}
+	dir, desc, err := directory(o.platform)
+	if err != nil {
+		return withExitCode(2, err)
+	}
+	retention := desc.Retention
+	if o.retentionFlag > 0 {
+		retention = o.retentionFlag
+	}
+	fmt.Fprintf(out, "preflight: checking %d IDs against %s (restore offset %s, retention %s)\n", len(ids), desc.Name, o.offset, retention)
+	res, err := preflight.Check(ctx, dir, preflight.Request{IDs: ids, RestoreOffset: o.offset, Retention: retention, MaxSites: o.maxSites})
+	if err != nil {
+		if r, ok := preflight.AsRefused(err); ok {
+			fmt.Fprintf(errw, "%s\n", r.Error())
+			fmt.Fprintf(errw, "preflight: REFUSED (%s). Nothing was started; fix the list and run again.\n", r.Summary())
+			return withExitCode(1, errors.New("preflight refused the batch"))
+		}
+		return withExitCode(1, err)
+	}
+	fmt.Fprintf(out, "preflight: OK: %d deleted sites, %d users\n", len(res.Sites), res.Users)
+
+	batchID := o.batchID
+	if batchID == "" {
+		batchID = newBatchID()
+	}
+	if o.dryRun {
+		printDryRun(out, plan, res, o, batchID)
+		return nil
+	}
+	c, ns, err := o.tf.dial(ctx)
+	if err != nil {
+		return withExitCode(1, err)
+	}
+	defer c.Close()
+	in := workflows.RestoreBatchInput{BatchID: batchID, Plan: *plan, Sites: res.Sites, MaxConcurrentSites: o.concurrency, MaxChildrenPerRun: o.childrenRun}
+	wid := workflows.BatchWorkflowID(batchID)
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       wid,
+		TaskQueue:                workflows.WorkflowTaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.SearchKeyBatchID.ValueSet(batchID),
+			workflows.SearchKeyRunbook.ValueSet(plan.Runbook),
+			workflows.SearchKeyStatus.ValueSet(workflows.SiteRunning),
+		),
+		StaticSummary: fmt.Sprintf("Restore of %d sites with %s", len(res.Sites), plan.Runbook),
+	}, workflows.RestoreBatchWorkflowName, in)
+	if err != nil {
+		var already *serviceerror.WorkflowExecutionAlreadyStarted
+		if errors.As(err, &already) {
+			return withExitCode(1, fmt.Errorf("batch %s already exists (workflow %s): choose another --batch-id: %w", batchID, wid, err))
+		}
+		return withExitCode(1, fmt.Errorf("start batch %s: %w", batchID, err))
+	}
+	fmt.Fprintf(out, "started batch %s: %d sites, runbook %s (%d steps per site), up to %d at once\n", batchID, len(res.Sites), plan.Runbook, len(plan.SiteSteps()), o.concurrency)
+	fmt.Fprintf(out, "  workflow  %s (run %s)\n", wid, run.GetRunID())
+	fmt.Fprintf(out, "  Web UI    %s\n", o.tf.workflowURL(ns, wid))
+	fmt.Fprintf(out, "  sites     %s\n", o.tf.listURL(ns, fmt.Sprintf("%s=%q", workflows.SearchAttrBatchID, batchID)))
+	fmt.Fprintf(out, "  watch     lazarus batch watch %s\n", batchID)
+	if !o.wait {
+		return nil
+	}
+	w := &watcher{c: c, ns: ns, tf: &o.tf, batchID: batchID, out: out, autoApprove: o.autoApprove, interval: time.Second}
+	return w.run(ctx)
+}
+
+func validBatchID(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return len(s) > 0 && len(s) <= 100
+}
+
+func newBatchID() string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return time.Now().UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
+}
+
+// printDryRun prints what the batch would do: sites, clones, steps,
+// critical path and an ETA.
+func printDryRun(out io.Writer, plan *runbooks.Plan, res preflight.Result, o *restoreStartOpts, batchID string) {
+	fmt.Fprintf(out, "\nDRY RUN: batch %s would restore %d sites with runbook %s (digest %.12s). Nothing started.\n", batchID, len(res.Sites), plan.Runbook, plan.Digest)
+	sites := append([]workflows.Site(nil), res.Sites...)
+	sort.Slice(sites, func(i, j int) bool { return sites[i].DeletedAt.Before(sites[j].DeletedAt) })
+	fmt.Fprintf(out, "\nSites (%d, %d users), by deletion time:\n", len(sites), res.Users)
+	for i, s := range sites {
+		if i == 10 && len(sites) > 12 {
+			fmt.Fprintf(out, "  ... %d more ...\n", len(sites)-11)
+			i = len(sites) - 1
+			s = sites[i]
+			fmt.Fprintf(out, "  %-40s deleted %s  restore point %s  users %d\n", s.SiteID, s.DeletedAt.UTC().Format(time.RFC3339), s.RestorePoint.UTC().Format(time.RFC3339), s.Users)
+			break
+		}
+		fmt.Fprintf(out, "  %-40s deleted %s  restore point %s  users %d\n", s.SiteID, s.DeletedAt.UTC().Format(time.RFC3339), s.RestorePoint.UTC().Format(time.RFC3339), s.Users)
+	}
+	fmt.Fprintf(out, "\nClones (batch-scoped lead steps):\n")
+	haveClone := false
+	for _, st := range plan.BatchSteps() {
+		if st.Action != "db.clone" {
+			fmt.Fprintf(out, "  %s (%s)\n", st.ID, st.Action)
+			continue
+		}
+		haveClone = true
+		tol := o.tolerance
+		if tol == 0 {
+			if d, err := time.ParseDuration(st.Params["tolerance"]); err == nil {
+				tol = d
+			}
+		}
+		in := pitr.PlanInput{Tolerance: tol}
+		for _, s := range res.Sites {
+			in.Sites = append(in.Sites, pitr.PlanSite{SiteID: s.SiteID, DeletedAt: s.DeletedAt, RestorePoint: s.RestorePoint})
+		}
+		cp, err := pitr.PlanClones(in)
+		if err != nil {
+			fmt.Fprintf(out, "  %s: cluster %s: cannot plan: %v\n", st.ID, st.Params["cluster"], err)
+			continue
+		}
+		var extra time.Duration
+		for _, a := range cp.Sites {
+			if a.ExtraLoss > extra {
+				extra = a.ExtraLoss
+			}
+		}
+		fmt.Fprintf(out, "  %s: cluster %s: %d clones (tolerance %s; worst extra data loss %s)\n", st.ID, st.Params["cluster"], len(cp.Clones), cp.Tolerance, extra)
+		for _, pc := range cp.Clones {
+			fmt.Fprintf(out, "    at %s for %d sites\n", pc.Point.UTC().Format(time.RFC3339Nano), len(pc.Sites))
+		}
+	}
+	if !haveClone {
+		fmt.Fprintf(out, "  none\n")
+	}
+	fmt.Fprintf(out, "\nSteps (%d; %d per site, %d per batch):\n", len(plan.Steps), len(plan.SiteSteps()), len(plan.BatchSteps()))
+	for _, st := range plan.Steps {
+		needs := "-"
+		if len(st.Needs) > 0 {
+			needs = strings.Join(st.Needs, ", ")
+		}
+		gate := ""
+		if st.Gate != nil {
+			gate = fmt.Sprintf(" gate(deadline %s)", st.Gate.Deadline)
+		}
+		fmt.Fprintf(out, "  %-28s %-26s %-5s svc %-9s est %-6s needs %s%s\n", st.ID, st.Action, st.Scope, st.Service, st.Estimate, needs, gate)
+	}
+	sched := plan.Schedule()
+	fmt.Fprintf(out, "\nCritical path (%s by estimates): %s\n", sched.Total, strings.Join(sched.CriticalPath, " -> "))
+	siteCP := siteCritical(plan)
+	waves := (len(res.Sites) + o.concurrency - 1) / o.concurrency
+	if waves < 1 {
+		waves = 1
+	}
+	eta := sched.Total + time.Duration(waves-1)*siteCP
+	fmt.Fprintf(out, "ETA: %s for %d sites, %d at once (%d waves of about %s after the lead steps; estimates, gates included)\n", eta.Round(time.Second), len(res.Sites), o.concurrency, waves, siteCP)
+}
+
+// siteCritical is the longest chain of site steps by estimates.
+func siteCritical(plan *runbooks.Plan) time.Duration {
+	fin := map[string]time.Duration{}
+	var best time.Duration
+	for _, st := range plan.Steps {
+		if st.Scope != runbooks.ScopeSite {
+			continue
+		}
+		var start time.Duration
+		for _, n := range st.Needs {
+			if f, ok := fin[n]; ok && f > start {
+				start = f
+			}
+		}
+		fin[st.ID] = start + st.Estimate
+		if fin[st.ID] > best {
+			best = fin[st.ID]
+		}
+	}
+	return best
+}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
+
+	"github.com/lazarus-dr/lazarus/internal/tconn"
+	"github.com/lazarus-dr/lazarus/logging"
+	"github.com/lazarus-dr/lazarus/platform"
+	"github.com/lazarus-dr/lazarus/platform/httpapi"
+)
+
+// temporalFlags are the connection flags of every command that talks to
+// Temporal. Flags win over Temporal's environment configuration
+// (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*).
+type temporalFlags struct {
+	address   string
+	namespace string
+	ui        string
+	logLevel  string
+}
+
+func (f *temporalFlags) add(c *cobra.Command) {
+	fs := c.PersistentFlags()
+	fs.StringVar(&f.address, "address", "", "Temporal frontend host:port (default: $TEMPORAL_ADDRESS, else localhost:7233)")
+	fs.StringVar(&f.namespace, "namespace", "", "Temporal namespace (default: $TEMPORAL_NAMESPACE, else default)")
+	fs.StringVar(&f.ui, "ui", "", "Temporal Web UI base URL (default: $LAZARUS_UI_ADDRESS, else http://localhost:8233)")
+	fs.StringVar(&f.logLevel, "log-level", "warn", "SDK log level: debug, info, warn or error")
+}
+
+func (f *temporalFlags) dial(ctx context.Context) (client.Client, string, error) {
+	log, err := logging.New(f.logLevel, false)
+	if err != nil {
+		return nil, "", err
+	}
+	c, opts, err := tconn.Dial(ctx, tconn.Config{Address: f.address, Namespace: f.namespace, Logger: log})
+	if err != nil {
+		return nil, "", err
+	}
+	return c, opts.Namespace, nil
+}
+
+func (f *temporalFlags) workflowURL(ns, id string) string { return tconn.WorkflowURL(f.ui, ns, id) }
+func (f *temporalFlags) listURL(ns, q string) string      { return tconn.ListURL(f.ui, ns, q) }
+func (f *temporalFlags) nsURL(ns string) string           { return tconn.NamespaceURL(f.ui, ns) }
+
+// platformFlag is the platform description file flag.
+func addPlatformFlag(c *cobra.Command, p *string) {
+	def := os.Getenv("LAZARUS_PLATFORM")
+	if def == "" {
+		def = ".state/sandbox/platform.yaml"
+	}
+	c.Flags().StringVar(p, "platform", def, "platform description file ($LAZARUS_PLATFORM)")
+}
+
+// directory builds the platform's ID directory from the description file.
+func directory(path string) (platform.Directory, *platform.Description, error) {
+	desc, err := platform.Load(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w (start the sandbox with `lazarus sandbox up`, or pass --platform FILE)", err)
+	}
+	if desc.Services.Catalog == "" {
+		return nil, nil, fmt.Errorf("platform description %s: services.catalog is empty: the preflight needs the catalog's ID lookup", path)
+	}
+	return httpapi.New(desc.Services), desc, nil
+}
+
+// readIDs reads IDs from a file (one per line; blank lines and # comments
+// ignored; commas and spaces also separate IDs), then appends extra.
+func readIDs(file string, extra []string) ([]string, error) {
+	var ids []string
+	if file != "" {
+		var r io.Reader
+		if file == "-" {
+			r = os.Stdin
+		} else {
+			fh, err := os.Open(file)
+			if err != nil {
+				return nil, fmt.Errorf("--ids-file: %w", err)
+			}
+			defer fh.Close()
+			r = fh
+		}
+		raw, err := io.ReadAll(r)
+		if err != nil {
+			return nil, fmt.Errorf("--ids-file %s: %w", file, err)
+		}
+		ids = parseIDs(string(raw))
+	}
+	for _, s := range extra {
+		ids = append(ids, parseIDs(s)...)
+	}
+	return ids, nil
+}
+
+func parseIDs(s string) []string {
+	var ids []string
+	for _, line := range strings.Split(s, "\n") {
+		if i := strings.IndexByte(line, '#'); i >= 0 {
+			line = line[:i]
+		}
+		for _, f := range strings.FieldsFunc(line, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\r' }) {
+			ids = append(ids, f)
+		}
+	}
+	return ids
+}

@@ -1,0 +1,99 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"github.com/spf13/pflag"
+	"go.uber.org/zap"
+
+	"github.com/lazarus-dr/lazarus/internal/tconn"
+	"github.com/lazarus-dr/lazarus/logging"
+)
+
+// Flags are the command-line flags of the worker (lazarus-worker and
+// `lazarus worker` share them).
+type Flags struct {
+	Platform     string
+	ConfigFile   string
+	Address      string
+	Namespace    string
+	LogLevel     string
+	LogJSON      bool
+	NoWorkflows  bool
+	NoActivities bool
+	// Per-service overrides: --limit db=8 --rate vendors=50.
+	Limits map[string]int
+	Rates  map[string]string
+}
+
+// AddFlags declares the flags on fs.
+func (f *Flags) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&f.Platform, "platform", envOr("LAZARUS_PLATFORM", ".state/sandbox/platform.yaml"), "platform description file ($LAZARUS_PLATFORM)")
+	fs.StringVar(&f.ConfigFile, "config", os.Getenv("LAZARUS_WORKER_CONFIG"), "worker config file (YAML: per-service concurrency and rate limits)")
+	fs.StringVar(&f.Address, "address", "", "Temporal frontend host:port (default: $TEMPORAL_ADDRESS, else localhost:7233)")
+	fs.StringVar(&f.Namespace, "namespace", "", "Temporal namespace (default: $TEMPORAL_NAMESPACE, else default)")
+	fs.StringVar(&f.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.BoolVar(&f.LogJSON, "log-json", false, "log JSON lines")
+	fs.BoolVar(&f.NoWorkflows, "no-workflows", false, "run the activity workers only")
+	fs.BoolVar(&f.NoActivities, "no-activities", false, "run the workflow worker only")
+	fs.StringToIntVar(&f.Limits, "limit", nil, "max concurrent activities per service, e.g. --limit db=8,vendors=20")
+	fs.StringToStringVar(&f.Rates, "rate", nil, "activities per second per service task queue, e.g. --rate vendors=50")
+}
+
+// Options turns the flags into Run's options.
+func (f *Flags) Options() (Options, *zap.Logger, error) {
+	log, err := logging.New(f.LogLevel, f.LogJSON)
+	if err != nil {
+		return Options{}, nil, err
+	}
+	cfg := DefaultConfig()
+	if f.ConfigFile != "" {
+		if cfg, err = LoadConfig(f.ConfigFile); err != nil {
+			return Options{}, nil, err
+		}
+	}
+	if cfg.Services == nil {
+		cfg.Services = map[string]Limits{}
+	}
+	for svc, n := range f.Limits {
+		l := cfg.Services[svc]
+		l.MaxConcurrentActivities = n
+		cfg.Services[svc] = l
+	}
+	for svc, rs := range f.Rates {
+		r, err := strconv.ParseFloat(rs, 64)
+		if err != nil {
+			return Options{}, nil, fmt.Errorf("--rate %s=%s: not a number", svc, rs)
+		}
+		l := cfg.Services[svc]
+		l.ActivitiesPerSecond = r
+		cfg.Services[svc] = l
+	}
+	if err := cfg.Validate(); err != nil {
+		return Options{}, nil, fmt.Errorf("worker flags: %w", err)
+	}
+	return Options{
+		Temporal:     tconn.Config{Address: f.Address, Namespace: f.Namespace, Logger: log},
+		PlatformFile: f.Platform, Config: cfg, Logger: log,
+		NoWorkflows: f.NoWorkflows, NoActivities: f.NoActivities,
+	}, log, nil
+}
+
+// RunUntilSignal runs the worker until SIGINT or SIGTERM.
+func RunUntilSignal(opts Options) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, opts)
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,169 @@
+// Package worker is the Lazarus worker process: one Temporal worker for the
+// workflows (RestoreBatch, RestoreSite) and one per downstream service's
+// activity task queue, each with its own concurrency and rate limit, all in
+// one process. Run is what the lazarus-worker binary, `lazarus worker` and
+// the tests call.
+//
+// It must never hold orchestration logic (workflows/) nor talk to the
+// platform itself (activities/ and platform/ adapters do): it wires them.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.uber.org/zap"
+
+	"github.com/lazarus-dr/lazarus/internal/tconn"
+	"github.com/lazarus-dr/lazarus/runbooks"
+	"github.com/lazarus-dr/lazarus/workflows"
+)
+
+// Options of Run.
+type Options struct {
+	// Client, when set, is used (and not closed); else Run dials Temporal
+	// with Temporal (flags over the standard environment configuration).
+	Client   client.Client
+	Temporal tconn.Config
+	// PlatformFile is the platform description file the adapters are built
+	// from (needed unless RegisterActivities is set).
+	PlatformFile string
+	Config       Config
+	Logger       *zap.Logger
+	// NoWorkflows runs activity workers only; NoActivities the workflow
+	// worker only (to scale them apart).
+	NoWorkflows, NoActivities bool
+	// RegisterActivities, when set, replaces the real activities on every
+	// service worker (benchmarks with no-op adapters, tests).
+	RegisterActivities func(r sdkworker.ActivityRegistry) error
+	// Ready, when set, is closed once every worker has started polling.
+	Ready chan<- struct{}
+}
+
+// Services returns the services Run starts activity workers for: the
+// config's list, else the registry's (runbooks.Services()).
+func (o Options) Services() []string {
+	if len(o.Config.ServiceList) > 0 {
+		s := append([]string(nil), o.Config.ServiceList...)
+		sort.Strings(s)
+		return s
+	}
+	return runbooks.Services()
+}
+
+// Run starts the workers and blocks until ctx is done (SIGTERM in the
+// binary), then stops them gracefully: pollers stop, running activities get
+// Config.StopTimeout to finish.
+func Run(ctx context.Context, opts Options) error {
+	log := opts.Logger
+	if log == nil {
+		log = zap.NewNop()
+	}
+	if err := opts.Config.Validate(); err != nil {
+		return fmt.Errorf("worker config: %w", err)
+	}
+	if opts.NoWorkflows && opts.NoActivities {
+		return errors.New("worker: --no-workflows and --no-activities together leave nothing to run")
+	}
+	register := opts.RegisterActivities
+	var closeDeps func()
+	if register == nil && !opts.NoActivities {
+		if opts.PlatformFile == "" {
+			return errors.New("worker: --platform FILE is required (the platform description file, e.g. .state/sandbox/platform.yaml)")
+		}
+		reg, closer, err := RealActivities(ctx, opts.PlatformFile, log)
+		if err != nil {
+			return err
+		}
+		register, closeDeps = reg, closer
+	}
+	if closeDeps != nil {
+		defer closeDeps()
+	}
+
+	c := opts.Client
+	if c == nil {
+		tc := opts.Temporal
+		if tc.Logger == nil {
+			tc.Logger = log
+		}
+		dialed, copts, err := tconn.Dial(ctx, tc)
+		if err != nil {
+			return err
+		}
+		defer dialed.Close()
+		c = dialed
+		log.Info("connected to Temporal", zap.String("address", copts.HostPort), zap.String("namespace", copts.Namespace))
+	}
+
+	var workers []sdkworker.Worker
+	var queues []string
+	if !opts.NoWorkflows {
+		wo := sdkworker.Options{
+			MaxConcurrentWorkflowTaskExecutionSize: opts.Config.Workflows.MaxConcurrentWorkflowTasks,
+			WorkflowTaskPollerBehavior:             pollers(opts.Config.Workflows.Pollers),
+			WorkerStopTimeout:                      opts.Config.StopTimeout,
+		}
+		w := sdkworker.New(c, workflows.WorkflowTaskQueue, wo)
+		workflows.Register(w)
+		workers = append(workers, w)
+		queues = append(queues, workflows.WorkflowTaskQueue)
+	}
+	if !opts.NoActivities {
+		for _, svc := range opts.Services() {
+			l := opts.Config.LimitsFor(svc)
+			wo := sdkworker.Options{
+				MaxConcurrentActivityExecutionSize: l.MaxConcurrentActivities,
+				TaskQueueActivitiesPerSecond:       l.ActivitiesPerSecond,
+				ActivityTaskPollerBehavior:         pollers(l.Pollers),
+				WorkerStopTimeout:                  opts.Config.StopTimeout,
+			}
+			q := workflows.ActivityTaskQueue(svc)
+			w := sdkworker.New(c, q, wo)
+			// Every action is registered on every service queue: a runbook
+			// step may route an action to another service's queue.
+			if err := register(w); err != nil {
+				return fmt.Errorf("worker: register activities on %s: %w", q, err)
+			}
+			workers = append(workers, w)
+			queues = append(queues, q)
+			log.Info("activity worker", zap.String("task_queue", q),
+				zap.Int("max_concurrent", l.MaxConcurrentActivities), zap.Float64("per_second", l.ActivitiesPerSecond))
+		}
+	}
+	started := 0
+	stopAll := func() {
+		for i := started - 1; i >= 0; i-- {
+			workers[i].Stop()
+		}
+	}
+	for i, w := range workers {
+		if err := w.Start(); err != nil {
+			stopAll()
+			return fmt.Errorf("worker: start %s: %w", queues[i], err)
+		}
+		started++
+	}
+	log.Info("worker running", zap.Strings("task_queues", queues))
+	if opts.Ready != nil {
+		close(opts.Ready)
+	}
+	<-ctx.Done()
+	log.Info("worker stopping", zap.Duration("stop_timeout", opts.Config.StopTimeout))
+	stopAll()
+	log.Info("worker stopped")
+	return nil
+}
+
+func pollers(n int) sdkworker.PollerBehavior {
+	if n <= 0 {
+		n = 8
+	}
+	return sdkworker.NewPollerBehaviorAutoscaling(sdkworker.PollerBehaviorAutoscalingOptions{
+		InitialNumberOfPollers: min(2, n), MinimumNumberOfPollers: 1, MaximumNumberOfPollers: n,
+	})
+}
