@@ -603,3 +603,34 @@ func (p *Platform) Down(ctx context.Context) error {
 	}
 	return errs.ErrorOrNil()
 }
+
+// Stop stops the sandbox of stateDir whether or not its processes run:
+// the `up` process (asked to stop), the S3 server and both clusters. It is
+// what `lazarus sandbox down` does. Idempotent.
+func Stop(ctx context.Context, stateDir string, log *zap.Logger) error {
+	p, err := newPlatform(stateDir, log)
+	if err != nil {
+		return err
+	}
+	st, err := readState(p.layout)
+	if err != nil {
+		return err
+	}
+	if st == nil {
+		return fmt.Errorf("sandbox: no sandbox in %s", p.layout.Root)
+	}
+	p.state = st
+	return p.Down(ctx)
+}
+
+// DiskUsage is the bytes used under the state folder.
+func (p *Platform) DiskUsage() int64 {
+	var n int64
+	_ = filepath.Walk(p.layout.Root, func(_ string, fi os.FileInfo, err error) error {
+		if err == nil && !fi.IsDir() {
+			n += fi.Size()
+		}
+		return nil
+	})
+	return n
+}

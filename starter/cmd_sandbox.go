@@ -1,0 +1,391 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"github.com/lazarus-dr/lazarus/internal/tools"
+	"github.com/lazarus-dr/lazarus/logging"
+	"github.com/lazarus-dr/lazarus/platform"
+	"github.com/lazarus-dr/lazarus/sandbox"
+)
+
+func init() { addCommand(newSandboxCmd()) }
+
+type sandboxFlags struct {
+	state    string
+	logLevel string
+}
+
+func (f *sandboxFlags) add(c *cobra.Command) {
+	c.PersistentFlags().StringVar(&f.state, "state", "", "sandbox state folder (default $LAZARUS_STATE/sandbox or .state/sandbox under the repo)")
+	c.PersistentFlags().StringVar(&f.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
+}
+
+func (f *sandboxFlags) dir() string {
+	if f.state != "" {
+		return f.state
+	}
+	root, _ := tools.RepoRoot()
+	return sandbox.DefaultStateDir(root)
+}
+
+func (f *sandboxFlags) logger() *zap.Logger {
+	l, err := logging.New(f.logLevel, false)
+	if err != nil {
+		return zap.NewNop()
+	}
+	return l
+}
+
+func (f *sandboxFlags) open(ctx context.Context) (*sandbox.Platform, error) {
+	p, err := sandbox.Open(ctx, f.dir(), f.logger())
+	if err != nil {
+		return nil, withExitCode(2, err)
+	}
+	return p, nil
+}
+
+func newSandboxCmd() *cobra.Command {
+	f := &sandboxFlags{}
+	c := &cobra.Command{
+		Use:   "sandbox",
+		Short: "The sandbox platform: a multi-tenant SaaS in miniature to restore",
+		Long: `The sandbox is a working multi-tenant platform on real PostgreSQL (WAL archiving,
+base backups) and a real S3 server with versioning, with HTTP services. It seeds a
+fleet, replays the 2022 bad script and verifies restored sites against the truth.`,
+	}
+	f.add(c)
+	c.AddCommand(sandboxUpCmd(f), sandboxDownCmd(f), sandboxSeedCmd(f), sandboxBackupCmd(f),
+		sandboxDisasterCmd(f), sandboxVerifyCmd(f), sandboxIDsCmd(f), sandboxTruthCmd(f))
+	return c
+}
+
+func sandboxUpCmd(f *sandboxFlags) *cobra.Command {
+	var portBase, shards int
+	c := &cobra.Command{
+		Use:   "up",
+		Short: "Start (or resume) the sandbox and run in the foreground until Ctrl-C or SIGTERM",
+		Example: `  lazarus sandbox up
+  lazarus sandbox up --state /tmp/sb --port-base 27000`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			start := time.Now()
+			p, err := sandbox.Up(ctx, sandbox.Options{StateDir: f.dir(), PortBase: portBase, Shards: shards, Logger: f.logger()})
+			if err != nil {
+				return err
+			}
+			d := p.Description()
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "sandbox up in %s\n", time.Since(start).Round(time.Millisecond))
+			fmt.Fprintf(out, "description: %s\n", p.DescriptionPath())
+			for _, cl := range d.Clusters {
+				fmt.Fprintf(out, "postgres %-9s 127.0.0.1:%d\n", cl.Name, cl.Port)
+			}
+			fmt.Fprintf(out, "s3 media     %s (bucket %s)\n", d.Media.Endpoint, d.Media.Bucket)
+			s := d.Services
+			for _, x := range [][2]string{{"catalog", s.Catalog}, {"identity", s.Identity}, {"flags", s.Flags}, {"apps", s.Apps},
+				{"vendors", s.Vendors}, {"search", s.Search}, {"front door", s.FrontDoor}, {"admin", s.Admin}} {
+				fmt.Fprintf(out, "%-12s %s\n", x[0], x[1])
+			}
+			fmt.Fprintln(out, "running; Ctrl-C or `lazarus sandbox down` stops it")
+			<-ctx.Done()
+			fmt.Fprintln(out, "stopping the sandbox")
+			sctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			return p.Down(sctx)
+		},
+	}
+	c.Flags().IntVar(&portBase, "port-base", 0, "first of 11 consecutive ports (default: free ports, recorded for the next up)")
+	c.Flags().IntVar(&shards, "shards", 0, "product shards on first up (default 4)")
+	return c
+}
+
+func sandboxDownCmd(f *sandboxFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "down",
+		Short: "Stop the sandbox (the up process, the S3 server, both PostgreSQL clusters); data stays",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := sandbox.Stop(cmd.Context(), f.dir(), f.logger()); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "sandbox down")
+			return nil
+		},
+	}
+}
+
+func sandboxSeedCmd(f *sandboxFlags) *cobra.Command {
+	var o sandbox.SeedOptions
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "seed",
+		Short: "Generate a realistic fleet, deterministic for a seed, and record its truth",
+		Example: `  lazarus sandbox seed --sites 2000
+  lazarus sandbox seed --sites 500 --seed 42 --add`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := f.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			res, err := p.Seed(cmd.Context(), o)
+			if err != nil {
+				if strings.Contains(err.Error(), "--add") || strings.Contains(err.Error(), "must be > 0") {
+					return withExitCode(2, err)
+				}
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				return json.NewEncoder(out).Encode(res)
+			}
+			fmt.Fprintf(out, "seeded %d sites (%d apps) in %s: %d rows, %d objects (%d bytes); sizes %v\n",
+				res.Sites, res.Apps, res.Took.Round(time.Millisecond), res.Rows, res.Objects, res.Bytes, res.Sizes)
+			fmt.Fprintf(out, "rows by database: %v\n", res.RowsByDB)
+			fmt.Fprintf(out, "disk used by the sandbox: %.1f MB\n", float64(p.DiskUsage())/1e6)
+			return nil
+		},
+	}
+	c.Flags().IntVar(&o.Sites, "sites", 2000, "how many sites to add")
+	c.Flags().Int64Var(&o.Seed, "seed", 1, "random seed (same seed, same fleet)")
+	c.Flags().BoolVar(&o.Add, "add", false, "add to a non-empty fleet")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	return c
+}
+
+func sandboxBackupCmd(f *sandboxFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "backup",
+		Short: "Take a base backup of both PostgreSQL clusters, then switch and archive the WAL",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := f.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			start := time.Now()
+			infos, err := p.Backup(cmd.Context())
+			if err != nil {
+				return err
+			}
+			for _, b := range infos {
+				fmt.Fprintf(cmd.OutOrStdout(), "backup %-9s %s (restorable from %s)\n", b.Cluster, b.Dir, b.EndTime.Format(time.RFC3339Nano))
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "backup took %s\n", time.Since(start).Round(time.Millisecond))
+			return nil
+		},
+	}
+}
+
+func sandboxDisasterCmd(f *sandboxFlags) *cobra.Command {
+	var idsFile, writeIDs string
+	var like bool
+	var sites, apps int
+	var seed int64
+	c := &cobra.Command{
+		Use:   "disaster",
+		Short: "Replay the bad script: permanently delete a list of IDs (sites and apps), one after another",
+		Long: `Calls the permanent-delete API on every ID of --ids-file (one per line), or on a
+list built like the 2022 incident (--like-2022: 30 correct app IDs first, then site
+IDs where app IDs were meant). Unknown, repeated or already deleted IDs refuse the
+whole list (exit 2), every one listed, before anything is deleted.`,
+		Example: `  lazarus sandbox disaster --ids-file ids.txt
+  lazarus sandbox disaster --like-2022 --write-ids ids.txt
+  lazarus sandbox disaster --like-2022 --sites 100 --write-ids ids.txt`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if (idsFile == "") == !like {
+				return withExitCode(2, errors.New("disaster: give exactly one of --ids-file FILE or --like-2022"))
+			}
+			p, err := f.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			var ids []string
+			if like {
+				if ids, err = p.Like2022(cmd.Context(), sites, apps, seed); err != nil {
+					return err
+				}
+				if writeIDs != "" {
+					if err := os.WriteFile(writeIDs, []byte(strings.Join(ids, "\n")+"\n"), 0o644); err != nil {
+						return fmt.Errorf("disaster: write IDs: %w", err)
+					}
+				}
+			} else if ids, err = readIDsFile(idsFile); err != nil {
+				return withExitCode(2, err)
+			}
+			res, err := p.PermanentDelete(cmd.Context(), ids)
+			var inv *sandbox.InvalidIDsError
+			if errors.As(err, &inv) {
+				return withExitCode(2, err)
+			}
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			var rows int64
+			objs := 0
+			for _, d := range res.Deletions {
+				rows += d.Rows
+				objs += d.Objects
+			}
+			fmt.Fprintf(out, "deleted %d sites and %d apps in %s: %d rows, %d objects (first %s, last %s)\n",
+				res.Sites, res.Apps, res.Took.Round(time.Millisecond), rows, objs,
+				res.Deletions[0].DeletedAt.Format(time.RFC3339), res.Deletions[len(res.Deletions)-1].DeletedAt.Format(time.RFC3339))
+			if writeIDs != "" {
+				fmt.Fprintf(out, "IDs written to %s\n", writeIDs)
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&idsFile, "ids-file", "", "file of IDs to delete, one per line (# comments)")
+	c.Flags().BoolVar(&like, "like-2022", false, "build the list like the 2022 incident")
+	c.Flags().IntVar(&sites, "sites", 883, "with --like-2022: site IDs given where app IDs were meant (fewer if the fleet is smaller)")
+	c.Flags().IntVar(&apps, "apps", 30, "with --like-2022: correct app IDs first")
+	c.Flags().Int64Var(&seed, "seed", 1, "with --like-2022: which sites are picked")
+	c.Flags().StringVar(&writeIDs, "write-ids", "", "with --like-2022: write the list to this file")
+	return c
+}
+
+func sandboxVerifyCmd(f *sandboxFlags) *cobra.Command {
+	var idsFile string
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "verify",
+		Short: "Compare listed sites and apps with their truth, and every other tenant with its earlier state",
+		Long: `Prints, per listed site and per store, match or the difference from its truth
+(a site restored under a new ID is found through the catalog's restored_from), per
+listed app whether it is installed again, and whether every other tenant is exactly
+its earlier state plus the traffic it received. Exit status 0 only when all match.`,
+		Example: `  lazarus sandbox verify --ids-file ids.txt
+  lazarus sandbox verify            # no list: every tenant against its truth`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var ids []string
+			var err error
+			if idsFile != "" {
+				if ids, err = readIDsFile(idsFile); err != nil {
+					return withExitCode(2, err)
+				}
+			}
+			p, err := f.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			rep, err := p.Verify(cmd.Context(), sandbox.VerifyOptions{IDs: ids})
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if err := json.NewEncoder(cmd.OutOrStdout()).Encode(rep); err != nil {
+					return err
+				}
+			} else {
+				rep.Write(cmd.OutOrStdout())
+			}
+			if !rep.OK {
+				return withExitCode(1, errors.New("verify: differences found"))
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&idsFile, "ids-file", "", "the disaster's list of IDs, one per line")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	return c
+}
+
+func sandboxIDsCmd(f *sandboxFlags) *cobra.Command {
+	var kind string
+	var deleted bool
+	var limit int
+	c := &cobra.Command{
+		Use:   "ids",
+		Short: "List site or app IDs, live or deleted (handy for demos)",
+		Example: `  lazarus sandbox ids --kind site --deleted > deleted.txt
+  lazarus sandbox ids --kind app --limit 5`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := f.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			ids, err := p.ListIDs(cmd.Context(), platform.IDKind(kind), deleted)
+			if err != nil {
+				return withExitCode(2, err)
+			}
+			w := bufio.NewWriter(cmd.OutOrStdout())
+			for i, id := range ids {
+				if limit > 0 && i >= limit {
+					break
+				}
+				fmt.Fprintln(w, id)
+			}
+			return w.Flush()
+		},
+	}
+	c.Flags().StringVar(&kind, "kind", "site", "site or app")
+	c.Flags().BoolVar(&deleted, "deleted", false, "deleted IDs instead of live ones")
+	c.Flags().IntVar(&limit, "limit", 0, "at most this many (0: all)")
+	return c
+}
+
+func sandboxTruthCmd(f *sandboxFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "truth",
+		Short: "Record the truth (per site, per store checksums) of every tenant now",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := f.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			snap, err := p.RecordTruth(cmd.Context(), nil)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "truth recorded at %s: %d sites, %d stores, %d apps\n",
+				snap.RecordedAt.Format(time.RFC3339Nano), snap.Sites, snap.Stores, snap.Apps)
+			return nil
+		},
+	}
+}
+
+// readIDsFile reads IDs, one per line; blank lines and # comments skipped.
+func readIDsFile(path string) ([]string, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("ids file: %w", err)
+	}
+	defer fh.Close()
+	var ids []string
+	sc := bufio.NewScanner(fh)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if i := strings.IndexByte(line, '#'); i >= 0 {
+			line = strings.TrimSpace(line[:i])
+		}
+		if line != "" {
+			ids = append(ids, line)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("ids file %s: %w", path, err)
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("ids file %s: no IDs", path)
+	}
+	return ids, nil
+}
