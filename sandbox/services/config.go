@@ -120,6 +120,12 @@ type Config struct {
 	// catalog; nil answers 501.
 	PermanentDelete PermanentDeleteFunc
 
+	// VendorDelay is how long a vendor takes to answer a reattach or
+	// migrate of an app whose vendor_installations.delay_ms is 0 (a
+	// positive delay_ms wins). Nil means VendorDelay (about 20% of apps
+	// take 2 to 5 s); NoVendorDelay answers every app at once.
+	VendorDelay func(appID string) time.Duration
+
 	// FaultSeed seeds each service's deterministic fault random source.
 	FaultSeed int64
 
@@ -190,6 +196,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
+	}
+	if cfg.VendorDelay == nil {
+		cfg.VendorDelay = VendorDelay
 	}
 	s := &Server{
 		cfg:     cfg,

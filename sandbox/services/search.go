@@ -12,10 +12,8 @@ import (
 // searchSources are, per product, the query that yields a site's documents
 // (doc_id, title, body, url) from its product shard.
 var searchSources = map[string]string{
-	"jira": `SELECT 'issue:' || id, key || ' ' || summary, description, self_url FROM jira_issues WHERE site_id = $1
-		UNION ALL SELECT 'project:' || id, key || ' ' || name, '', self_url FROM jira_projects WHERE site_id = $1`,
-	"confluence": `SELECT 'page:' || id, title, body, self_url FROM conf_pages WHERE site_id = $1
-		UNION ALL SELECT 'space:' || id, key || ' ' || name, '', self_url FROM conf_spaces WHERE site_id = $1`,
+	"jira":                    `SELECT 'issue:' || id, key || ' ' || summary, description, self_url FROM jira_issues WHERE site_id = $1`,
+	"confluence":              `SELECT 'page:' || id, title, body, self_url FROM conf_pages WHERE site_id = $1`,
 	"jira-service-management": `SELECT 'request:' || id, summary, status, portal_url FROM jsm_requests WHERE site_id = $1`,
 	"opsgenie":                `SELECT 'alert:' || id, message, priority, 'https://ops.example-cloud.test/' || site_id || '/alerts/' || id FROM og_alerts WHERE site_id = $1`,
 	"statuspage":              `SELECT 'component:' || id, name, status, page_url FROM sp_components WHERE site_id = $1`,

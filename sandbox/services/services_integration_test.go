@@ -5,11 +5,14 @@ package services_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/lazarus-dr/lazarus/internal/tools"
 	"github.com/lazarus-dr/lazarus/platform"
@@ -83,6 +86,7 @@ SELECT '` + siteA + `', g, 1, 'Runbook page ' || g, 'text', 1, 'https://a.exampl
 `
 
 type env struct {
+	cfg     services.Config
 	srv     *services.Server
 	client  *httpapi.Client
 	deleted [][]string
@@ -137,8 +141,9 @@ func start(t *testing.T) *env {
 	cfg := services.Config{
 		CatalogDSN: c.DSN("catalog"), IdentityDSN: c.DSN("catalog"), FlagsDSN: c.DSN("catalog"), AuditDSN: c.DSN("catalog"),
 		VendorsDSN: c.DSN("vendors"), SearchDSN: c.DSN("search"),
-		Shards:    map[string]string{"shard_1": c.DSN("shard_1"), "shard_2": c.DSN("shard_2")},
-		FaultSeed: 3,
+		Shards:      map[string]string{"shard_1": c.DSN("shard_1"), "shard_2": c.DSN("shard_2")},
+		FaultSeed:   3,
+		VendorDelay: services.NoVendorDelay,
 		Verify: func(ctx context.Context, siteID, asSiteID string, point time.Time) ([]platform.StoreDiff, error) {
 			return []platform.StoreDiff{{Store: "catalog", Match: siteID == asSiteID, Diff: asSiteID + "@" + point.UTC().Format(time.RFC3339)}}, nil
 		},
@@ -157,6 +162,7 @@ func start(t *testing.T) *env {
 		}
 	})
 	e.srv = srv
+	e.cfg = cfg
 	e.client = httpapi.New(srv.URLs())
 	return e
 }
@@ -356,13 +362,13 @@ func TestServicesIntegration(t *testing.T) {
 		}
 
 		n, err := c.Reindex(ctx, siteA, "jira")
-		if err != nil || n != 26 {
-			t.Fatalf("reindex jira: %d %v (want 25 issues + 1 project)", n, err)
+		if err != nil || n != 25 {
+			t.Fatalf("reindex jira: %d %v (want 25 issues)", n, err)
 		}
-		if n, err = c.Reindex(ctx, siteA, "jira"); err != nil || n != 26 {
+		if n, err = c.Reindex(ctx, siteA, "jira"); err != nil || n != 25 {
 			t.Fatalf("reindex twice: %d %v", n, err)
 		}
-		if n, err = c.Reindex(ctx, siteA, "confluence"); err != nil || n != 5 {
+		if n, err = c.Reindex(ctx, siteA, "confluence"); err != nil || n != 4 {
 			t.Fatalf("reindex confluence: %d %v", n, err)
 		}
 		hits, err := c.SearchSite(ctx, siteA, "drill 2")
@@ -386,6 +392,46 @@ func TestServicesIntegration(t *testing.T) {
 		var res map[string]int
 		if err := c.PermanentDelete(ctx, []string{appA1, siteB}, &res); err != nil || res["deleted"] != 2 || len(e.deleted) != 1 {
 			t.Fatalf("permanent delete: %+v %v %v", res, err, e.deleted)
+		}
+	})
+
+	t.Run("default vendor delay applies when the vendor record says 0", func(t *testing.T) {
+		slow := ""
+		for i := 0; slow == ""; i++ {
+			if id := fmt.Sprintf("22222222-0000-4000-8000-%012d", 900+i); services.VendorDelay(id) > 0 {
+				slow = id
+			}
+		}
+		conn, err := pgx.Connect(ctx, e.cfg.VendorsDSN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, `INSERT INTO vendor_installations (app_id, site_id, vendor, app_name, status, delay_ms)
+			VALUES ($1, $2, 'tempo', 'Slow', 'uninstalled', 0)`, slow, siteA); err != nil {
+			t.Fatal(err)
+		}
+		cfg := e.cfg
+		cfg.Ports, cfg.VendorDelay = services.Ports{}, nil
+		srv2, err := services.Start(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv2.Close(ctx)
+		c2 := httpapi.New(srv2.URLs())
+		began := time.Now()
+		op, err := c2.Reattach(ctx, slow, siteA)
+		if err != nil || op.Done {
+			t.Fatalf("want a pending operation for %s (delay %s): %+v %v", slow, services.VendorDelay(slow), op, err)
+		}
+		for !op.Done && time.Since(began) < 8*time.Second {
+			time.Sleep(200 * time.Millisecond)
+			if op, err = c2.Operation(ctx, op.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if d := time.Since(began); !op.Done || d < services.VendorDelay(slow)-50*time.Millisecond {
+			t.Fatalf("done=%v after %s, delay %s", op.Done, d, services.VendorDelay(slow))
 		}
 	})
 

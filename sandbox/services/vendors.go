@@ -18,8 +18,8 @@ import (
 
 // VendorDelay is how long the vendor of an app takes to answer a reattach
 // or migrate: deterministic by app ID, about 20% of apps take 2 to 5
-// seconds, the rest answer at once. The seed stores it in
-// vendor_installations.delay_ms; the vendor service reads it from there.
+// seconds, the rest answer at once. It applies to apps whose
+// vendor_installations.delay_ms is 0 (see Config.VendorDelay).
 func VendorDelay(appID string) time.Duration {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(appID))
@@ -29,6 +29,9 @@ func VendorDelay(appID string) time.Duration {
 	}
 	return time.Duration(2000+(v/100)%3001) * time.Millisecond
 }
+
+// NoVendorDelay makes every vendor answer at once (Config.VendorDelay).
+func NoVendorDelay(string) time.Duration { return 0 }
 
 func (s *Server) vendorsHandler() http.Handler {
 	mux := http.NewServeMux()
@@ -225,6 +228,9 @@ func (s *Server) vendorRequest(ctx context.Context, kind, appID, oldSite, site s
 			return platform.VendorOperation{}, fmt.Errorf("%w: migrate app %s from site %s: the vendor has it on site %s",
 				errConflict, appID, oldSite, inst.SiteID)
 		}
+	}
+	if delay == 0 {
+		delay = int(s.cfg.VendorDelay(appID).Milliseconds())
 	}
 	var b [8]byte
 	_, _ = rand.Read(b[:])
