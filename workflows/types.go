@@ -174,6 +174,8 @@ type BatchProgress struct {
 	StartedAt         time.Time      `json:"started_at"`
 	ETA               time.Duration  `json:"eta"`
 	Runs              int            `json:"runs"` // how many times it continued as new, plus one
+	// Lead are the batch-scoped steps' states, round by round.
+	Lead []LeadRound `json:"lead,omitempty"`
 }
 
 // BatchResult is the batch workflow's result.
@@ -236,6 +238,9 @@ type BatchCarry struct {
 	StepSeconds map[string]float64 `json:"step_seconds,omitempty"`
 	StepCount   map[string]int     `json:"step_count,omitempty"`
 	Errors      []string           `json:"errors,omitempty"`
+	// StepsDone counts finished site steps of finished sites (per stage too).
+	StepsDone        int            `json:"steps_done,omitempty"`
+	StepsDoneByStage map[string]int `json:"steps_done_by_stage,omitempty"`
 }
 
 // BlockedSite is a running site waiting on a human.
@@ -243,7 +248,7 @@ type BlockedSite struct {
 	SiteID    string    `json:"site_id"`
 	StepID    string    `json:"step_id,omitempty"`
 	Reason    string    `json:"reason,omitempty"`
-	Kind      string    `json:"kind"` // parked | waiting
+	Kind      string    `json:"kind"` // parked | waiting | running
 	StartedAt time.Time `json:"started_at,omitzero"`
 }
 

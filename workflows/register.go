@@ -1,0 +1,13 @@
+package workflows
+
+import (
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Register registers RestoreBatch and RestoreSite under their names on a
+// worker (or a replayer, or a test environment).
+func Register(r worker.WorkflowRegistry) {
+	r.RegisterWorkflowWithOptions(RestoreBatch, workflow.RegisterOptions{Name: RestoreBatchWorkflowName})
+	r.RegisterWorkflowWithOptions(RestoreSite, workflow.RegisterOptions{Name: RestoreSiteWorkflowName})
+}
