@@ -177,6 +177,8 @@ type Server struct {
 	vendors  *pgxpool.Pool
 	search   *pgxpool.Pool
 	shards   map[string]*pgxpool.Pool
+	pools    []*pgxpool.Pool // every distinct pool, to close
+	done     chan struct{}
 
 	mu      sync.Mutex
 	servers map[string]*http.Server
@@ -207,6 +209,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		shards:  map[string]*pgxpool.Pool{},
 		servers: map[string]*http.Server{},
 		urls:    map[string]string{},
+		done:    make(chan struct{}),
 	}
 	if err := s.openPools(ctx); err != nil {
 		s.closePools()
@@ -246,47 +249,58 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}(name)
 	}
 	go func() {
-		<-ctx.Done()
-		_ = s.Close(context.Background())
+		select {
+		case <-ctx.Done():
+			_ = s.Close(context.Background())
+		case <-s.done:
+		}
 	}()
 	s.log.Info("services started", zap.Any("urls", s.urls))
 	return s, nil
 }
 
 func (s *Server) openPools(ctx context.Context) error {
-	open := func(what, dsn string) (*pgxpool.Pool, error) {
+	// Databases named by the same DSN share one pool (in the sandbox the
+	// catalog, identity, flags and audit stores are one database).
+	byDSN := map[string]*pgxpool.Pool{}
+	open := func(what, dsn string, maxConns int32) (*pgxpool.Pool, error) {
+		if p, ok := byDSN[dsn]; ok {
+			return p, nil // the first (catalog, the largest) sets its size
+		}
 		pc, err := pgxpool.ParseConfig(dsn)
 		if err != nil {
 			return nil, fmt.Errorf("services: %s DSN: %w", what, err)
 		}
-		pc.MaxConns = 4
+		pc.MaxConns = maxConns
 		p, err := pgxpool.NewWithConfig(ctx, pc)
 		if err != nil {
 			return nil, fmt.Errorf("services: open %s database: %w", what, err)
 		}
+		byDSN[dsn] = p
+		s.pools = append(s.pools, p)
 		return p, nil
 	}
 	var err error
-	if s.catalog, err = open("catalog", s.cfg.CatalogDSN); err != nil {
+	if s.catalog, err = open("catalog", s.cfg.CatalogDSN, 12); err != nil {
 		return err
 	}
-	if s.identity, err = open("identity", s.cfg.IdentityDSN); err != nil {
+	if s.identity, err = open("identity", s.cfg.IdentityDSN, 6); err != nil {
 		return err
 	}
-	if s.flags, err = open("flags", s.cfg.FlagsDSN); err != nil {
+	if s.flags, err = open("flags", s.cfg.FlagsDSN, 4); err != nil {
 		return err
 	}
-	if s.audit, err = open("audit", s.cfg.AuditDSN); err != nil {
+	if s.audit, err = open("audit", s.cfg.AuditDSN, 4); err != nil {
 		return err
 	}
-	if s.vendors, err = open("vendors", s.cfg.VendorsDSN); err != nil {
+	if s.vendors, err = open("vendors", s.cfg.VendorsDSN, 6); err != nil {
 		return err
 	}
-	if s.search, err = open("search", s.cfg.SearchDSN); err != nil {
+	if s.search, err = open("search", s.cfg.SearchDSN, 6); err != nil {
 		return err
 	}
 	for name, dsn := range s.cfg.Shards {
-		p, err := open("shard "+name, dsn)
+		p, err := open("shard "+name, dsn, 6)
 		if err != nil {
 			return err
 		}
@@ -296,14 +310,10 @@ func (s *Server) openPools(ctx context.Context) error {
 }
 
 func (s *Server) closePools() {
-	for _, p := range []*pgxpool.Pool{s.catalog, s.identity, s.flags, s.audit, s.vendors, s.search} {
-		if p != nil {
-			p.Close()
-		}
-	}
-	for _, p := range s.shards {
+	for _, p := range s.pools {
 		p.Close()
 	}
+	s.pools = nil
 }
 
 // URLs are the base URLs of the services, for the platform description.
@@ -331,6 +341,7 @@ func (s *Server) Close(ctx context.Context) error {
 		return nil
 	}
 	s.closed = true
+	close(s.done)
 	servers := s.servers
 	s.mu.Unlock()
 	var errs *multierror.Error
