@@ -193,6 +193,7 @@ func (a *Activities) CatalogCreateSite(ctx context.Context, in StepInput) (StepO
 	rec, err := a.d.Catalog.CreateSite(ctx, platform.CreateSiteRequest{
 		OldSiteID: in.SiteID, NewSiteID: newID, URL: siteURL,
 		Region: str(old, "region"), Tier: str(old, "tier"),
+		Owner: str(old, "owner"), CustomerID: str(old, "customer_id"),
 	})
 	if err != nil {
 		return StepOutput{}, fail(in, fmt.Errorf("create site %s for %s: %w", newID, in.SiteID, err))

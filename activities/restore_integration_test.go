@@ -83,16 +83,35 @@ func (w *world) pickSites(n int) []string {
 		w.t.Fatal(err)
 	}
 	rows, err := pool.Query(ctx, `SELECT s.site_id FROM sites s
-		WHERE (SELECT count(*) FROM placements p WHERE p.site_id = s.site_id) >= 2
+		WHERE (SELECT count(*) FROM placements p WHERE p.site_id = s.site_id) >= 1
 		  AND EXISTS (SELECT 1 FROM app_installations a WHERE a.site_id = s.site_id)
 		  AND EXISTS (SELECT 1 FROM site_admins a WHERE a.site_id = s.site_id)
-		ORDER BY s.site_id LIMIT $1`, n)
+		ORDER BY s.site_id`)
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil || len(ids) < n {
-		w.t.Fatalf("want %d sites with 2+ products and apps, got %v (%v)", n, ids, err)
+	cands, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	hist, err := w.deps.Media.History(ctx, "sites/")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var ids []string
+	for _, id := range cands {
+		keys := 0
+		for k := range hist {
+			if strings.HasPrefix(k, w.deps.Media.SitePrefix(id)) {
+				keys++
+			}
+		}
+		if keys > 0 && len(ids) < n {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) < n {
+		w.t.Fatalf("want %d sites with 2+ products, apps, admins and media, got %v of %d candidates (%d keys in the bucket)", n, ids, len(cands), len(hist))
 	}
 	return ids
 }
@@ -232,7 +251,7 @@ func (c *cancelAfterFirstTable) CopyTenant(ctx context.Context, req activities.T
 }
 
 func TestRestoreActionsOnSandbox(t *testing.T) {
-	w := upWorld(t, 24)
+	w := upWorld(t, 40)
 	ctx := context.Background()
 	ids := w.pickSites(2)
 	siteR2, siteR1 := ids[0], ids[1]
@@ -246,7 +265,7 @@ func TestRestoreActionsOnSandbox(t *testing.T) {
 	// A write after the restore point to a tenant that is not restored: it
 	// must survive the restore untouched.
 	other := w.otherSite(ids)
-	w.exec("catalog", `INSERT INTO site_flags (site_id, flag, value) VALUES ($1, 'it.after-point', 'kept')`, other)
+	w.exec("catalog", `INSERT INTO site_flags (site_id, flag, enabled, value) VALUES ($1, 'it.after-point', true, 'kept')`, other)
 	othersBefore := w.fingerprint(siteR2, siteR1)
 
 	if _, err := w.p.PermanentDelete(ctx, ids); err != nil {

@@ -32,6 +32,10 @@ type CreateSiteRequest struct {
 	URL       string `json:"url"`
 	Region    string `json:"region"`
 	Tier      string `json:"tier"`
+	// Owner and CustomerID are the old site's at the restore point (read
+	// from the catalog clone); empty lets the catalog find them itself.
+	Owner      string `json:"owner,omitempty"`
+	CustomerID string `json:"customer_id,omitempty"`
 }
 
 // Catalog is the catalog service's API that Restore 1 uses (Restore 2
