@@ -42,9 +42,19 @@ func notFound(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", errNotFound, fmt.Sprintf(format, args...))
 }
 
+// StatusError is an error that says its own HTTP status (e.g. a hook's
+// "invalid input" error answering 400).
+type StatusError interface {
+	error
+	HTTPStatus() int
+}
+
 // fail answers err with the status its kind says.
 func fail(w http.ResponseWriter, err error) {
+	var se StatusError
 	switch {
+	case errors.As(err, &se) && se.HTTPStatus() >= 400:
+		writeError(w, se.HTTPStatus(), err)
 	case errors.Is(err, errNotFound), errors.Is(err, pgx.ErrNoRows):
 		writeError(w, http.StatusNotFound, err)
 	case errors.Is(err, errConflict):
