@@ -36,6 +36,8 @@ const (
 	ParamProduct   = "product"
 	ParamCluster   = "cluster"
 	ParamTolerance = "tolerance"
+	ParamTier      = "tier"
+	ParamRegion    = "region"
 )
 
 // The optional "product" param on actions that are not inherently
@@ -48,13 +50,14 @@ var registry = []Action{
 	{Name: "catalog.create_site", Service: "catalog", Scope: ScopeSite, Stage: "catalog",
 		Summary: "Restore 1: new site, new deterministic ID, same URL; outputs new_site_id"},
 	{Name: "catalog.license", Service: "catalog", Scope: ScopeSite, Stage: "catalog",
-		Summary: "Restore 1: license tier as before"},
+		Optional: []string{ParamTier},
+		Summary:  "Restore 1: license tier as before (param tier overrides)"},
 	{Name: "catalog.activate_product", Service: "catalog", Scope: ScopeSite, Stage: "catalog",
 		Required: []string{ParamProduct},
 		Summary:  "activate one product on the site"},
 	{Name: "catalog.place_region", Service: "catalog", Scope: ScopeSite, Stage: "catalog",
-		Optional: []string{ParamProduct},
-		Summary:  "Restore 1: region placement as before (of the site, or of one product)"},
+		Optional: []string{ParamProduct, ParamRegion},
+		Summary:  "Restore 1: region placement as before (of the site, or of one product; param region overrides)"},
 	{Name: "metadata.restore", Service: "catalog", Scope: ScopeSite, Stage: "metadata",
 		Optional: []string{ParamProduct},
 		Summary:  "core metadata and configuration rows (of the site, or of one product)"},
