@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
@@ -49,6 +50,7 @@ step timeline (SVG Gantt). Works on a running batch (partial) and a finished one
 			if partial {
 				opts.Title = fmt.Sprintf("Restore of %d deleted sites (batch %s), in progress", len(res.Sites), res.BatchID)
 			}
+			enrichSites(ctx, c, &res)
 			r := report.Build(res, opts)
 			var w io.Writer = cmd.OutOrStdout()
 			if out != "" && out != "-" {
@@ -107,4 +109,54 @@ func batchResult(ctx context.Context, c client.Client, wid string) (workflows.Ba
 		res.Sites = append(res.Sites, workflows.SiteResult{SiteID: ps.SiteID, Outcome: workflows.SiteParked, Errors: []string{ps.StepID + ": " + ps.Reason}})
 	}
 	return res, true, nil
+}
+
+// enrichSites fills in what the batch's compact per-site record leaves out
+// (deletion time, start and end, the steps for the Gantt chart) from each
+// site's own workflow: its result when it has ended, else its state query.
+// The site workflow ID names the site only, so this reads the site's
+// latest restore, which is this batch's unless a later batch restored the
+// same site again.
+func enrichSites(ctx context.Context, c client.Client, res *workflows.BatchResult) {
+	sem := make(chan struct{}, 16)
+	var wg sync.WaitGroup
+	for i := range res.Sites {
+		if len(res.Sites[i].Steps) > 0 && !res.Sites[i].DeletedAt.IsZero() {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(s *workflows.SiteResult) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			wid := workflows.SiteWorkflowID(s.SiteID)
+			desc, err := c.DescribeWorkflowExecution(ctx, wid, "")
+			if err != nil {
+				return
+			}
+			if statusName(desc.GetWorkflowExecutionInfo().GetStatus()) == "running" {
+				if st, err := siteState(ctx, c, s.SiteID); err == nil && st.BatchID == res.BatchID {
+					s.Steps = st.Steps
+					if s.RestorePoint.IsZero() {
+						s.RestorePoint = st.RestorePoint
+					}
+				}
+				return
+			}
+			var full workflows.SiteResult
+			if err := c.GetWorkflow(ctx, wid, "").Get(ctx, &full); err != nil || full.SiteID != s.SiteID {
+				return
+			}
+			outcome := s.Outcome
+			errs := s.Errors
+			*s = full
+			if outcome != "" {
+				s.Outcome = outcome
+			}
+			if len(errs) > 0 {
+				s.Errors = errs
+			}
+		}(&res.Sites[i])
+	}
+	wg.Wait()
 }

@@ -172,6 +172,8 @@ func (o *restoreStartOpts) run(ctx context.Context, out, errw io.Writer) error {
 		TaskQueue:                workflows.WorkflowTaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		// A batch ID names one batch forever: never hand back an old run.
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.SearchKeyBatchID.ValueSet(batchID),
 			workflows.SearchKeyRunbook.ValueSet(plan.Runbook),
