@@ -241,3 +241,14 @@ func TestCompileMergeKeys(t *testing.T) {
 		t.Errorf("explicit field must win over merged: %+v", restore)
 	}
 }
+
+func TestPlanServices(t *testing.T) {
+	p := compileFile(t, "testdata/valid/diamond.yaml")
+	if got := p.Services(); !reflect.DeepEqual(got, []string{"catalog", "db", "db-slow", "flags", "validate"}) {
+		t.Errorf("services %v", got)
+	}
+	r2, _ := Default("restore2")
+	if got := r2.Services(); !reflect.DeepEqual(got, Services()) {
+		t.Errorf("restore2 uses services %v, registry has %v", got, Services())
+	}
+}

@@ -2,6 +2,7 @@ package runbooks
 
 import (
 	"fmt"
+	"sort"
 
 	"github.com/hashicorp/go-multierror"
 )
@@ -104,4 +105,20 @@ func (p *Plan) Check() error {
 		seen[s.ID] = s
 	}
 	return errs.ErrorOrNil()
+}
+
+// Services returns the sorted distinct services (activity task queues) the
+// plan's steps use, gates excluded: the queues a worker must poll to run it.
+func (p *Plan) Services() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range p.Steps {
+		if s.Gate != nil || seen[s.Service] {
+			continue
+		}
+		seen[s.Service] = true
+		out = append(out, s.Service)
+	}
+	sort.Strings(out)
+	return out
 }
