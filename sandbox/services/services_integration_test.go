@@ -92,7 +92,7 @@ type env struct {
 	deleted [][]string
 }
 
-func start(t *testing.T) *env {
+func start(t testing.TB) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -485,4 +485,33 @@ func TestServicesIntegration(t *testing.T) {
 func infoEqual(a, b platform.IDInfo) bool {
 	return a.ID == b.ID && a.Kind == b.Kind && a.Status == b.Status && a.SiteID == b.SiteID && a.URL == b.URL &&
 		a.Users == b.Users && a.AppName == b.AppName && a.DeletedAt.Equal(b.DeletedAt)
+}
+
+// BenchmarkLookupIDs looks up an incident-sized list (913 IDs: 30 apps and
+// 883 sites in the 2022 incident) in one call.
+func BenchmarkLookupIDs(b *testing.B) {
+	e := start(b)
+	ids := []string{siteA, siteB, siteDel, appA1, appDel}
+	for i := len(ids); i < 913; i++ {
+		ids = append(ids, fmt.Sprintf("55555555-0000-4000-8000-%012d", i))
+	}
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := e.client.LookupIDs(ctx, ids); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCheckSite is one front-door check of a fully functional site.
+func BenchmarkCheckSite(b *testing.B) {
+	e := start(b)
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if h, err := e.client.CheckSite(ctx, "https://a.example-cloud.test"); err != nil || !h.OK {
+			b.Fatal(h, err)
+		}
+	}
 }
