@@ -413,16 +413,16 @@ func (s *Server) createSite(ctx context.Context, req platform.CreateSiteRequest)
 	if req.OldSiteID != "" {
 		restored = &req.OldSiteID
 	}
-	// The customer and owner come from the old site when it is still live
-	// (a drill), else from the audit record of its deletion.
+	// The customer and owner: as asked, else the old site's when it is
+	// still live (a drill), else from the audit record of its deletion.
 	_, err = tx.Exec(ctx, `INSERT INTO sites (site_id, url, region, tier, status, owner, customer_id, self_url, restored_from)
 		VALUES ($1, $2, $3, $4, 'provisioning',
-			coalesce((SELECT owner FROM sites WHERE site_id = $6), 'customer'),
-			coalesce((SELECT customer_id FROM sites WHERE site_id = $6),
+			coalesce(nullif($8, ''), (SELECT owner FROM sites WHERE site_id = $6), 'customer'),
+			coalesce(nullif($9, ''), (SELECT customer_id FROM sites WHERE site_id = $6),
 				(SELECT what->>'customer_id' FROM deletion_events WHERE target_id = $6 AND kind = 'site' ORDER BY deleted_at DESC LIMIT 1), ''),
 			$5, $7)
 		ON CONFLICT (site_id) DO NOTHING`,
-		req.NewSiteID, req.URL, req.Region, req.Tier, SelfURL(req.NewSiteID), req.OldSiteID, restored)
+		req.NewSiteID, req.URL, req.Region, req.Tier, SelfURL(req.NewSiteID), req.OldSiteID, restored, req.Owner, req.CustomerID)
 	if err != nil {
 		return platform.SiteRecord{}, fmt.Errorf("create site %s: %w", req.NewSiteID, err)
 	}

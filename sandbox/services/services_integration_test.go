@@ -306,7 +306,8 @@ func TestServicesIntegration(t *testing.T) {
 
 	t.Run("restore 1 round trip: create, license, activate, place, status, reindex", func(t *testing.T) {
 		newID := "44444444-0000-4000-8000-000000000001"
-		req := platform.CreateSiteRequest{OldSiteID: siteDel, NewSiteID: newID, URL: "https://gone.example-cloud.test", Region: "eu-west", Tier: "standard"}
+		req := platform.CreateSiteRequest{OldSiteID: siteDel, NewSiteID: newID, URL: "https://gone.example-cloud.test", Region: "eu-west", Tier: "standard",
+			Owner: "internal", CustomerID: "c9"}
 		rec, err := c.CreateSite(ctx, req)
 		if err != nil || rec.Status != "provisioning" || rec.RestoredFrom != siteDel {
 			t.Fatalf("create: %+v %v", rec, err)
