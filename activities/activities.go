@@ -77,7 +77,7 @@ func fail(in StepInput, err error) error {
 	if err == nil {
 		return nil
 	}
-	msg := fmt.Sprintf("%s: site %s, step %s: %v", in.Action, orDash(in.SiteID), orDash(in.StepID), err)
+	msg := fmt.Sprintf("%s: site %s, step %s", in.Action, orDash(in.SiteID), orDash(in.StepID))
 	var ae *temporal.ApplicationError
 	if errors.As(err, &ae) {
 		if ae.NonRetryable() {
@@ -88,6 +88,7 @@ func fail(in StepInput, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("%s: %w", msg, err)
 	}
+	// The cause's text follows the message in Error().
 	return temporal.NewApplicationErrorWithCause(msg, "", err)
 }
 
