@@ -1,0 +1,365 @@
+package pitr
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/lazarus-dr/lazarus/platform"
+	"github.com/lazarus-dr/lazarus/platform/pg"
+)
+
+// LoadRequest asks Load to copy one tenant of one store from a clone into
+// the live store.
+type LoadRequest struct {
+	Store platform.Store
+	// SiteID is the tenant to copy (its ID in the clone).
+	SiteID string
+	// AsSiteID, when set and different from SiteID, loads the rows under
+	// this new ID (Restore 1, drills): the tenant column takes the new ID
+	// and every RemapColumns column has the old ID replaced by the new one.
+	// The old site's live rows are never written.
+	AsSiteID string
+	// Product, when set, copies only the tables of that product
+	// (platform.Table.Product) plus tables with no product.
+	Product string
+	// SkipTables are tables already done (from the activity's heartbeat
+	// details): they are not copied again.
+	SkipTables []string
+	// OnProgress is called after each table is committed.
+	OnProgress func(Progress)
+}
+
+// Progress is what Load reports after each committed table; an activity
+// records it as heartbeat details and passes TablesDone back as SkipTables
+// when it is retried.
+type Progress struct {
+	Store      string   `json:"store"`
+	TablesDone []string `json:"tables_done"`
+	TablesAll  int      `json:"tables_all"`
+	// Rows read from the clone and rows inserted into the live store (rows
+	// already there are kept, not counted as inserted) so far.
+	Rows     int64 `json:"rows"`
+	Inserted int64 `json:"inserted"`
+}
+
+// TableResult is one table's outcome.
+type TableResult struct {
+	Table string `json:"table"`
+	// Rows copied from the clone; Inserted into the live table (the rest
+	// were there already: a rerun, or rows that survived).
+	Rows     int64   `json:"rows"`
+	Inserted int64   `json:"inserted"`
+	Skipped  bool    `json:"skipped,omitempty"`
+	Seconds  float64 `json:"seconds"`
+}
+
+// LoadResult is Load's answer.
+type LoadResult struct {
+	Store    string        `json:"store"`
+	Tables   []TableResult `json:"tables"`
+	Rows     int64         `json:"rows"`
+	Inserted int64         `json:"inserted"`
+	Seconds  float64       `json:"seconds"`
+}
+
+// Load copies one tenant's rows from src (a connection to the store's
+// database on a clone) into dst (the live store's database), table by table
+// in the store's foreign-key order (parents first).
+//
+// Per table: binary COPY of the tenant's rows out of the clone, piped into
+// binary COPY FROM STDIN into a temporary table, then
+// INSERT INTO live SELECT ... FROM temp ON CONFLICT DO NOTHING, all in one
+// transaction per table. Why per table rather than one per store: a killed
+// worker resumes after the last committed table (the heartbeat's
+// TablesDone) instead of starting over, and each table's transaction is
+// idempotent on its own (ON CONFLICT DO NOTHING keeps what is there), so a
+// rerun of a half-done table or of everything changes nothing. Parents are
+// committed before their children, so foreign keys hold at every commit.
+// The tenant being restored is not live yet (deleted) or is a new ID, so
+// nobody sees its partial state. Rows of other tenants are never read or
+// written: every statement is filtered on the tenant column, and on a remap
+// the old tenant is not written at all.
+//
+// Rows the tenant wrote after the restore point are kept: they conflict and
+// stay as they are.
+func Load(ctx context.Context, src, dst *pgx.Conn, req LoadRequest) (LoadResult, error) {
+	began := time.Now()
+	res := LoadResult{Store: req.Store.Name}
+	if err := validateLoad(req); err != nil {
+		return res, err
+	}
+	skip := map[string]bool{}
+	for _, t := range req.SkipTables {
+		skip[t] = true
+	}
+	tables := tablesFor(req.Store, req.Product)
+	prog := Progress{Store: req.Store.Name, TablesAll: len(tables)}
+	for _, t := range tables {
+		if skip[t.Name] {
+			res.Tables = append(res.Tables, TableResult{Table: t.Name, Skipped: true})
+			prog.TablesDone = append(prog.TablesDone, t.Name)
+			continue
+		}
+		tr, err := loadTable(ctx, src, dst, req, t)
+		if err != nil {
+			return res, fmt.Errorf("load site %s store %s table %s: %w", req.SiteID, req.Store.Name, t.Name, err)
+		}
+		res.Tables = append(res.Tables, tr)
+		res.Rows += tr.Rows
+		res.Inserted += tr.Inserted
+		prog.TablesDone = append(prog.TablesDone, t.Name)
+		prog.Rows, prog.Inserted = res.Rows, res.Inserted
+		if req.OnProgress != nil {
+			req.OnProgress(Progress{Store: prog.Store, TablesDone: append([]string(nil), prog.TablesDone...),
+				TablesAll: prog.TablesAll, Rows: prog.Rows, Inserted: prog.Inserted})
+		}
+	}
+	res.Seconds = time.Since(began).Seconds()
+	return res, nil
+}
+
+// LoadDSN is Load with its own connections: srcDSN reaches the store's
+// database on the clone, dstDSN the live store's database.
+func LoadDSN(ctx context.Context, srcDSN, dstDSN string, req LoadRequest) (LoadResult, error) {
+	if err := validateLoad(req); err != nil {
+		return LoadResult{Store: req.Store.Name}, err
+	}
+	src, err := pg.Open(ctx, srcDSN)
+	if err != nil {
+		return LoadResult{Store: req.Store.Name}, fmt.Errorf("load site %s store %s: clone: %w", req.SiteID, req.Store.Name, err)
+	}
+	defer src.Close(context.Background())
+	dst, err := pg.Open(ctx, dstDSN)
+	if err != nil {
+		return LoadResult{Store: req.Store.Name}, fmt.Errorf("load site %s store %s: live store: %w", req.SiteID, req.Store.Name, err)
+	}
+	defer dst.Close(context.Background())
+	return Load(ctx, src, dst, req)
+}
+
+func validateLoad(req LoadRequest) error {
+	var problems []string
+	if req.Store.Name == "" {
+		problems = append(problems, "store name is empty")
+	}
+	if strings.TrimSpace(req.SiteID) == "" {
+		problems = append(problems, "site ID is empty")
+	}
+	if len(req.Store.Tables) == 0 {
+		problems = append(problems, "store has no tables")
+	}
+	for _, t := range req.Store.Tables {
+		if tenantColumn(req.Store, t) == "" {
+			problems = append(problems, fmt.Sprintf("table %s has no tenant column", t.Name))
+		}
+	}
+	if req.Product != "" && len(tablesFor(req.Store, req.Product)) == 0 {
+		problems = append(problems, fmt.Sprintf("store %s has no table of product %q", req.Store.Name, req.Product))
+	}
+	if len(problems) > 0 {
+		return refuse("load site %s into store %s: %s", req.SiteID, req.Store.Name, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// tablesFor returns the store's tables (of one product, when given) in order.
+func tablesFor(s platform.Store, product string) []platform.Table {
+	var out []platform.Table
+	for _, t := range s.Tables {
+		if product == "" || t.Product == "" || t.Product == product {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func tenantColumn(s platform.Store, t platform.Table) string {
+	if t.TenantColumn != "" {
+		return t.TenantColumn
+	}
+	return s.TenantColumn
+}
+
+// column is one column of a live table.
+type column struct {
+	name    string
+	typ     string // format_type
+	isText  bool
+	isJSON  string // "json" or "jsonb" or ""
+	ordinal int
+}
+
+// tableColumns reads a table's columns (not dropped, not generated).
+func tableColumns(ctx context.Context, q querier, table string) ([]column, error) {
+	rows, err := q.Query(ctx, `SELECT a.attname, format_type(a.atttypid, a.atttypmod), t.typcategory = 'S', t.typname, a.attnum
+		FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+		WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+		ORDER BY a.attnum`, quoteTable(table))
+	if err != nil {
+		return nil, fmt.Errorf("columns of %s: %w", table, err)
+	}
+	defer rows.Close()
+	var cols []column
+	for rows.Next() {
+		var c column
+		var typname string
+		if err := rows.Scan(&c.name, &c.typ, &c.isText, &typname, &c.ordinal); err != nil {
+			return nil, err
+		}
+		if typname == "json" || typname == "jsonb" {
+			c.isJSON = typname
+		}
+		cols = append(cols, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("columns of %s: %w", table, err)
+	}
+	if len(cols) == 0 {
+		return nil, fmt.Errorf("table %s has no columns", table)
+	}
+	return cols, nil
+}
+
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// quoteTable quotes a possibly schema-qualified table name.
+func quoteTable(name string) string {
+	return pgx.Identifier(strings.Split(name, ".")).Sanitize()
+}
+
+func ident(s string) string { return pgx.Identifier{s}.Sanitize() }
+
+// literal quotes a string literal (COPY takes no parameters).
+func literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func loadTable(ctx context.Context, src, dst *pgx.Conn, req LoadRequest, t platform.Table) (TableResult, error) {
+	began := time.Now()
+	tr := TableResult{Table: t.Name}
+	tenant := tenantColumn(req.Store, t)
+	cols, err := tableColumns(ctx, dst, t.Name)
+	if err != nil {
+		return tr, err
+	}
+	byName := map[string]column{}
+	for _, c := range cols {
+		byName[c.name] = c
+	}
+	tc, ok := byName[tenant]
+	if !ok {
+		return tr, refuse("table %s has no tenant column %q", t.Name, tenant)
+	}
+	remap := req.AsSiteID != "" && req.AsSiteID != req.SiteID
+	remapCols := map[string]bool{}
+	if remap {
+		for _, rc := range t.RemapColumns {
+			c, ok := byName[rc]
+			if !ok {
+				return tr, refuse("table %s: remap column %q does not exist", t.Name, rc)
+			}
+			if !c.isText && c.isJSON == "" {
+				return tr, refuse("table %s: remap column %q is %s, not text or JSON", t.Name, rc, c.typ)
+			}
+			remapCols[rc] = true
+		}
+	}
+	names := make([]string, len(cols))
+	selects := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = ident(c.name)
+		switch {
+		case remap && c.name == tenant:
+			selects[i] = "$2::" + c.typ
+		case remapCols[c.name] && c.isJSON != "":
+			selects[i] = fmt.Sprintf("replace(%s::text, $1, $2)::%s", ident(c.name), c.isJSON)
+		case remapCols[c.name]:
+			selects[i] = fmt.Sprintf("replace(%s, $1, $2)", ident(c.name))
+		default:
+			selects[i] = ident(c.name)
+		}
+	}
+	colList := strings.Join(names, ", ")
+	tmp := ident("lazarus_load_" + strings.ReplaceAll(t.Name, ".", "_"))
+
+	tx, err := dst.Begin(ctx)
+	if err != nil {
+		return tr, err
+	}
+	defer func() { _ = tx.Rollback(context.Background()) }()
+	// A temp table of exactly the columns copied (no constraints, no
+	// defaults), dropped at commit.
+	if _, err := tx.Exec(ctx, fmt.Sprintf("CREATE TEMP TABLE %s ON COMMIT DROP AS SELECT %s FROM %s WITH NO DATA",
+		tmp, colList, quoteTable(t.Name))); err != nil {
+		return tr, fmt.Errorf("temp table: %w", err)
+	}
+	copyOut := fmt.Sprintf("COPY (SELECT %s FROM %s WHERE %s = %s::%s) TO STDOUT (FORMAT binary)",
+		colList, quoteTable(t.Name), ident(tenant), literal(req.SiteID), tc.typ)
+	copyIn := fmt.Sprintf("COPY %s (%s) FROM STDIN (FORMAT binary)", tmp, colList)
+	rows, err := pipeCopy(ctx, src.PgConn(), dst.PgConn(), copyOut, copyIn)
+	if err != nil {
+		return tr, err
+	}
+	tr.Rows = rows
+	insert := fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s ON CONFLICT DO NOTHING",
+		quoteTable(t.Name), colList, strings.Join(selects, ", "), tmp)
+	var args []any
+	if remap {
+		args = []any{req.SiteID, req.AsSiteID}
+		if len(remapCols) == 0 { // only the tenant column: $2 alone
+			insert = strings.ReplaceAll(insert, "$2::", "$1::")
+			args = []any{req.AsSiteID}
+		}
+	}
+	tag, err := tx.Exec(ctx, insert, args...)
+	if err != nil {
+		return tr, fmt.Errorf("insert from temp table (%s): %w", insert, err)
+	}
+	tr.Inserted = tag.RowsAffected()
+	if err := tx.Commit(ctx); err != nil {
+		return tr, fmt.Errorf("commit: %w", err)
+	}
+	tr.Seconds = time.Since(began).Seconds()
+	return tr, nil
+}
+
+// pipeCopy streams COPY TO STDOUT on src into COPY FROM STDIN on dst and
+// returns the number of rows.
+func pipeCopy(ctx context.Context, src, dst *pgconn.PgConn, copyOut, copyIn string) (int64, error) {
+	pr, pw := io.Pipe()
+	outErr := make(chan error, 1)
+	var outRows int64
+	go func() {
+		// Batch the clone's one-message-per-row output into large writes.
+		bw := bufio.NewWriterSize(pw, 256<<10)
+		tag, err := src.CopyTo(ctx, bw, copyOut)
+		if err == nil {
+			outRows = tag.RowsAffected()
+			err = bw.Flush()
+		}
+		_ = pw.CloseWithError(err)
+		outErr <- err
+	}()
+	tag, inErr := dst.CopyFrom(ctx, pr, copyIn)
+	_ = pr.CloseWithError(errors.New("copy into live store ended"))
+	oErr := <-outErr
+	if oErr != nil {
+		return 0, fmt.Errorf("copy out of clone: %w", oErr)
+	}
+	if inErr != nil {
+		return 0, fmt.Errorf("copy into temp table: %w", inErr)
+	}
+	if tag.RowsAffected() != outRows {
+		return 0, fmt.Errorf("copied %d rows out of the clone but %d into the temp table", outRows, tag.RowsAffected())
+	}
+	return outRows, nil
+}
