@@ -45,7 +45,6 @@ func (a *Activities) AppsReattach(ctx context.Context, in StepInput) (StepOutput
 	if in.Drill {
 		return StepOutput{Message: fmt.Sprintf("drill: %d app rows copied to %s, vendors not told", res.Rows, to)}, nil
 	}
-	log := a.log(in)
 	pending := map[string]platform.VendorOperation{} // app -> operation
 	for _, app := range apps {
 		var op platform.VendorOperation
@@ -64,30 +63,8 @@ func (a *Activities) AppsReattach(ctx context.Context, in StepInput) (StepOutput
 			pending[app] = op
 		}
 	}
-	deadline := time.Now().Add(a.d.VendorPoll)
-	for len(pending) > 0 {
-		heartbeat(ctx, map[string]int{"apps": len(apps), "pending": len(pending)})
-		if time.Now().After(deadline) {
-			return StepOutput{}, fail(in, retryable(ErrVendorPending, "%d of %d vendor operations not confirmed yet (%s)", len(pending), len(apps), strings.Join(sortedKeys(pending), ", ")))
-		}
-		select {
-		case <-ctx.Done():
-			return StepOutput{}, fail(in, ctx.Err())
-		case <-time.After(a.d.VendorPollInterval):
-		}
-		for _, app := range sortedKeys(pending) {
-			op, err := a.d.Vendors.Operation(ctx, pending[app].ID)
-			if err != nil {
-				return StepOutput{}, fail(in, fmt.Errorf("vendor operation %s of app %s: %w", pending[app].ID, app, err))
-			}
-			if op.Error != "" {
-				return StepOutput{}, fail(in, fmt.Errorf("vendor operation %s of app %s failed: %s", op.ID, app, op.Error))
-			}
-			if op.Done {
-				delete(pending, app)
-				log.Info("vendor confirmed", zap.String("app", app), zap.String("operation", op.ID))
-			}
-		}
+	if err := a.waitVendors(ctx, in, pending, len(apps)); err != nil {
+		return StepOutput{}, fail(in, err)
 	}
 	verb := "reattached"
 	if to != in.SiteID {
@@ -95,6 +72,40 @@ func (a *Activities) AppsReattach(ctx context.Context, in StepInput) (StepOutput
 	}
 	return StepOutput{Message: fmt.Sprintf("%d app(s) %s (%d app rows copied)", len(apps), verb, res.Rows),
 		Values: map[string]string{"apps": fmt.Sprint(len(apps))}}, nil
+}
+
+// waitVendors polls the pending vendor operations (app -> operation) with
+// heartbeats until all are done, for at most Deps.VendorPoll; then it
+// returns a retryable VendorPending error (Temporal retries the activity,
+// whose rerun asks the vendors again: their requests are idempotent).
+func (a *Activities) waitVendors(ctx context.Context, in StepInput, pending map[string]platform.VendorOperation, total int) error {
+	log := a.log(in)
+	deadline := time.Now().Add(a.d.VendorPoll)
+	for len(pending) > 0 {
+		heartbeat(ctx, map[string]int{"apps": total, "pending": len(pending)})
+		if time.Now().After(deadline) {
+			return retryable(ErrVendorPending, "%d of %d vendor operations not confirmed after %s (%s)", len(pending), total, a.d.VendorPoll, strings.Join(sortedKeys(pending), ", "))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(a.d.VendorPollInterval):
+		}
+		for _, app := range sortedKeys(pending) {
+			op, err := a.d.Vendors.Operation(ctx, pending[app].ID)
+			if err != nil {
+				return fmt.Errorf("vendor operation %s of app %s: %w", pending[app].ID, app, err)
+			}
+			if op.Error != "" {
+				return fmt.Errorf("vendor operation %s of app %s failed: %s", op.ID, app, op.Error)
+			}
+			if op.Done {
+				delete(pending, app)
+				log.Info("vendor confirmed", zap.String("app", app), zap.String("operation", op.ID))
+			}
+		}
+	}
+	return nil
 }
 
 // appsAtPoint lists the app IDs the site had at the restore point (rows of
