@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lazarus-dr/lazarus/internal/tools"
+	"github.com/lazarus-dr/lazarus/platform"
+	"github.com/lazarus-dr/lazarus/platform/httpapi"
+	"github.com/lazarus-dr/lazarus/sandbox"
+)
+
+// The faults command hangs under `lazarus sandbox`, like traffic.
+func init() {
+	fc := newSandboxFaultsCmd()
+	for _, c := range commands {
+		if c.Name() == "sandbox" {
+			c.AddCommand(fc)
+			return
+		}
+	}
+	parent := &cobra.Command{Use: "sandbox", Short: "The sandbox platform: a multi-tenant SaaS in miniature to restore"}
+	parent.AddCommand(fc)
+	addCommand(parent)
+}
+
+func newSandboxFaultsCmd() *cobra.Command {
+	var stateDir, descPath string
+	var errorRate float64
+	var latency time.Duration
+	var outage bool
+	client := func() (*httpapi.Client, error) {
+		if descPath == "" {
+			if stateDir == "" {
+				root, _ := tools.RepoRoot()
+				stateDir = sandbox.DefaultStateDir(root)
+			}
+			descPath = filepath.Join(stateDir, sandbox.DescriptionFile)
+		}
+		d, err := platform.Load(descPath)
+		if err != nil {
+			return nil, fmt.Errorf("%w (is the sandbox up? `lazarus sandbox up`)", err)
+		}
+		if d.Services.Admin == "" {
+			return nil, fmt.Errorf("platform description %s has no admin service URL", descPath)
+		}
+		return httpapi.New(d.Services, httpapi.WithTimeout(10*time.Second)), nil
+	}
+	c := &cobra.Command{
+		Use:   "faults [SERVICE]",
+		Short: "Show, set or clear the sandbox services' injected faults (error rate, latency, outage)",
+		Long: `Without flags, lists every service's fault and what it did since it was set.
+With a SERVICE (catalog, identity, flags, apps, vendors, search, frontdoor) and
+flags, sets that service's fault (flags not given are 0/off). 'faults clear' lifts all.`,
+		Example: `  lazarus sandbox faults
+  lazarus sandbox faults vendors --error-rate 0.2 --latency 300ms
+  lazarus sandbox faults catalog --outage
+  lazarus sandbox faults catalog          # lifts catalog's fault
+  lazarus sandbox faults clear`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cl, err := client()
+			if err != nil {
+				return withExitCode(2, err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			switch {
+			case len(args) == 1 && args[0] == "clear":
+				if err := cl.ClearFaults(ctx); err != nil {
+					return err
+				}
+			case len(args) == 1:
+				f := httpapi.Fault{ErrorRate: errorRate, LatencyMS: int(latency / time.Millisecond), Outage: outage}
+				if _, err := cl.SetFault(ctx, args[0], f); err != nil {
+					if httpapi.IsPermanent(err) {
+						return withExitCode(2, err)
+					}
+					return err
+				}
+			}
+			all, err := cl.Faults(ctx)
+			if err != nil {
+				return err
+			}
+			printFaults(cmd.OutOrStdout(), all)
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&stateDir, "state", "", "sandbox state folder (default $LAZARUS_STATE/sandbox or .state/sandbox)")
+	f.StringVar(&descPath, "platform", "", "platform description file (default <state>/platform.yaml)")
+	f.Float64Var(&errorRate, "error-rate", 0, "share of requests answered 500, 0..1")
+	f.DurationVar(&latency, "latency", 0, "latency added to every request")
+	f.BoolVar(&outage, "outage", false, "answer every request 503")
+	return c
+}
+
+func printFaults(w io.Writer, all map[string]httpapi.FaultState) {
+	names := make([]string, 0, len(all))
+	for n := range all {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	fmt.Fprintf(w, "%-10s %-10s %-10s %-7s %9s %7s %7s\n", "SERVICE", "ERROR-RATE", "LATENCY", "OUTAGE", "REQUESTS", "ERRORS", "OUTAGES")
+	for _, n := range names {
+		s := all[n]
+		fmt.Fprintf(w, "%-10s %-10.2f %-10s %-7v %9d %7d %7d\n", n, s.ErrorRate,
+			(time.Duration(s.LatencyMS) * time.Millisecond).String(), s.Outage, s.Stats.Requests, s.Stats.Errors, s.Stats.Outages)
+	}
+}
