@@ -33,6 +33,9 @@ type LoadRequest struct {
 	// SkipTables are tables already done (from the activity's heartbeat
 	// details): they are not copied again.
 	SkipTables []string
+	// AlwaysMerge turns the direct path off: every table goes through the
+	// temp table and INSERT ... ON CONFLICT DO NOTHING.
+	AlwaysMerge bool
 	// OnProgress is called after each table is committed.
 	OnProgress func(Progress)
 }
@@ -55,10 +58,13 @@ type TableResult struct {
 	Table string `json:"table"`
 	// Rows copied from the clone; Inserted into the live table (the rest
 	// were there already: a rerun, or rows that survived).
-	Rows     int64   `json:"rows"`
-	Inserted int64   `json:"inserted"`
-	Skipped  bool    `json:"skipped,omitempty"`
-	Seconds  float64 `json:"seconds"`
+	Rows     int64 `json:"rows"`
+	Inserted int64 `json:"inserted"`
+	Skipped  bool  `json:"skipped,omitempty"`
+	// Path is "direct" (COPY into the live table: the tenant had no row
+	// there) or "merge" (temp table + INSERT ... ON CONFLICT DO NOTHING).
+	Path    string  `json:"path,omitempty"`
+	Seconds float64 `json:"seconds"`
 }
 
 // LoadResult is Load's answer.
@@ -74,22 +80,28 @@ type LoadResult struct {
 // database on a clone) into dst (the live store's database), table by table
 // in the store's foreign-key order (parents first).
 //
-// Per table: binary COPY of the tenant's rows out of the clone, piped into
-// binary COPY FROM STDIN into a temporary table, then
-// INSERT INTO live SELECT ... FROM temp ON CONFLICT DO NOTHING, all in one
-// transaction per table. Why per table rather than one per store: a killed
-// worker resumes after the last committed table (the heartbeat's
-// TablesDone) instead of starting over, and each table's transaction is
-// idempotent on its own (ON CONFLICT DO NOTHING keeps what is there), so a
-// rerun of a half-done table or of everything changes nothing. Parents are
-// committed before their children, so foreign keys hold at every commit.
-// The tenant being restored is not live yet (deleted) or is a new ID, so
-// nobody sees its partial state. Rows of other tenants are never read or
-// written: every statement is filtered on the tenant column, and on a remap
-// the old tenant is not written at all.
+// Per table, in one transaction: binary COPY of the tenant's rows out of the
+// clone (remapped there when AsSiteID is set), piped into binary COPY FROM
+// STDIN into a temporary table, then INSERT INTO live SELECT ... FROM temp
+// ON CONFLICT DO NOTHING (the merge path). When the tenant has no row at all
+// in the live table (a deleted site, a new ID), the rows are copied straight
+// into the live table instead (the direct path, about 1.5 times faster; a
+// concurrent conflicting write makes it fail and the retry merges).
 //
+// Why a transaction per table rather than one per store: a killed worker
+// resumes after the last committed table (Progress.TablesDone passed back as
+// SkipTables) instead of starting over; each table's transaction is
+// idempotent on its own (ON CONFLICT DO NOTHING keeps what is there), so a
+// rerun of a half-done table, or of everything, changes nothing. Parents
+// commit before their children, so foreign keys hold at every commit. The
+// tenant being restored is deleted or is a new ID, so nobody depends on
+// seeing it whole before the load ends.
+//
+// Other tenants are never read or written: every statement is filtered on
+// the tenant column; on a remap the old tenant's live rows are not written.
 // Rows the tenant wrote after the restore point are kept: they conflict and
-// stay as they are.
+// stay as they are. A failure mid-copy may leave src closed (pgx closes a
+// connection whose COPY is interrupted): use fresh connections to resume.
 func Load(ctx context.Context, src, dst *pgx.Conn, req LoadRequest) (LoadResult, error) {
 	began := time.Now()
 	res := LoadResult{Store: req.Store.Name}
@@ -273,63 +285,91 @@ func loadTable(ctx context.Context, src, dst *pgx.Conn, req LoadRequest, t platf
 			remapCols[rc] = true
 		}
 	}
+	// The remap happens on the clone's side, in the SELECT that COPY runs,
+	// so both paths below load rows exactly as they must land.
 	names := make([]string, len(cols))
 	selects := make([]string, len(cols))
+	oldID, newID := literal(req.SiteID), literal(target(req))
 	for i, c := range cols {
 		names[i] = ident(c.name)
 		switch {
 		case remap && c.name == tenant:
-			selects[i] = "$2::" + c.typ
+			selects[i] = newID + "::" + c.typ
 		case remapCols[c.name] && c.isJSON != "":
-			selects[i] = fmt.Sprintf("replace(%s::text, $1, $2)::%s", ident(c.name), c.isJSON)
+			selects[i] = fmt.Sprintf("replace(%s::text, %s, %s)::%s", ident(c.name), oldID, newID, c.isJSON)
 		case remapCols[c.name]:
-			selects[i] = fmt.Sprintf("replace(%s, $1, $2)", ident(c.name))
+			selects[i] = fmt.Sprintf("replace(%s, %s, %s)", ident(c.name), oldID, newID)
 		default:
 			selects[i] = ident(c.name)
 		}
 	}
 	colList := strings.Join(names, ", ")
-	tmp := ident("lazarus_load_" + strings.ReplaceAll(t.Name, ".", "_"))
+	copyOut := fmt.Sprintf("COPY (SELECT %s FROM %s WHERE %s = %s::%s) TO STDOUT (FORMAT binary)",
+		strings.Join(selects, ", "), quoteTable(t.Name), ident(tenant), oldID, tc.typ)
 
 	tx, err := dst.Begin(ctx)
 	if err != nil {
 		return tr, err
 	}
 	defer func() { _ = tx.Rollback(context.Background()) }()
-	// A temp table of exactly the columns copied (no constraints, no
-	// defaults), dropped at commit.
-	if _, err := tx.Exec(ctx, fmt.Sprintf("CREATE TEMP TABLE %s ON COMMIT DROP AS SELECT %s FROM %s WITH NO DATA",
-		tmp, colList, quoteTable(t.Name))); err != nil {
-		return tr, fmt.Errorf("temp table: %w", err)
-	}
-	copyOut := fmt.Sprintf("COPY (SELECT %s FROM %s WHERE %s = %s::%s) TO STDOUT (FORMAT binary)",
-		colList, quoteTable(t.Name), ident(tenant), literal(req.SiteID), tc.typ)
-	copyIn := fmt.Sprintf("COPY %s (%s) FROM STDIN (FORMAT binary)", tmp, colList)
-	rows, err := pipeCopy(ctx, src.PgConn(), dst.PgConn(), copyOut, copyIn)
-	if err != nil {
-		return tr, err
-	}
-	tr.Rows = rows
-	insert := fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s ON CONFLICT DO NOTHING",
-		quoteTable(t.Name), colList, strings.Join(selects, ", "), tmp)
-	var args []any
-	if remap {
-		args = []any{req.SiteID, req.AsSiteID}
-		if len(remapCols) == 0 { // only the tenant column: $2 alone
-			insert = strings.ReplaceAll(insert, "$2::", "$1::")
-			args = []any{req.AsSiteID}
+
+	// Direct path: the target tenant has no row in this table (a deleted
+	// site, a new ID, a first run): COPY straight into the live table, in
+	// this transaction. A row written concurrently with the same key makes
+	// the COPY fail and the transaction roll back; the retry then sees rows
+	// and takes the merge path. The result is the same as the merge's.
+	var present bool
+	if !req.AlwaysMerge {
+		if err := tx.QueryRow(ctx, fmt.Sprintf("SELECT EXISTS (SELECT 1 FROM %s WHERE %s = $1::%s)",
+			quoteTable(t.Name), ident(tenant), tc.typ), target(req)).Scan(&present); err != nil {
+			return tr, fmt.Errorf("look for the tenant's rows: %w", err)
 		}
 	}
-	tag, err := tx.Exec(ctx, insert, args...)
-	if err != nil {
-		return tr, fmt.Errorf("insert from temp table (%s): %w", insert, err)
+	if !req.AlwaysMerge && !present {
+		tr.Path = "direct"
+		rows, err := pipeCopy(ctx, src.PgConn(), dst.PgConn(), copyOut,
+			fmt.Sprintf("COPY %s (%s) FROM STDIN (FORMAT binary)", quoteTable(t.Name), colList))
+		if err != nil {
+			return tr, err
+		}
+		tr.Rows, tr.Inserted = rows, rows
+	} else {
+		// Merge path: through a temp table (no WAL, no constraints, dropped
+		// at commit) and INSERT ... ON CONFLICT DO NOTHING, which keeps
+		// every row already there (a rerun, or rows written after the
+		// restore point).
+		tr.Path = "merge"
+		tmp := ident("lazarus_load_" + strings.ReplaceAll(t.Name, ".", "_"))
+		if _, err := tx.Exec(ctx, fmt.Sprintf("CREATE TEMP TABLE %s ON COMMIT DROP AS SELECT %s FROM %s WITH NO DATA",
+			tmp, colList, quoteTable(t.Name))); err != nil {
+			return tr, fmt.Errorf("temp table: %w", err)
+		}
+		rows, err := pipeCopy(ctx, src.PgConn(), dst.PgConn(), copyOut,
+			fmt.Sprintf("COPY %s (%s) FROM STDIN (FORMAT binary)", tmp, colList))
+		if err != nil {
+			return tr, err
+		}
+		tr.Rows = rows
+		tag, err := tx.Exec(ctx, fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s ON CONFLICT DO NOTHING",
+			quoteTable(t.Name), colList, colList, tmp))
+		if err != nil {
+			return tr, fmt.Errorf("insert from temp table: %w", err)
+		}
+		tr.Inserted = tag.RowsAffected()
 	}
-	tr.Inserted = tag.RowsAffected()
 	if err := tx.Commit(ctx); err != nil {
 		return tr, fmt.Errorf("commit: %w", err)
 	}
 	tr.Seconds = time.Since(began).Seconds()
 	return tr, nil
+}
+
+// target is the ID the rows land under.
+func target(req LoadRequest) string {
+	if req.AsSiteID != "" {
+		return req.AsSiteID
+	}
+	return req.SiteID
 }
 
 // pipeCopy streams COPY TO STDOUT on src into COPY FROM STDIN on dst and

@@ -226,6 +226,11 @@ func TestTenantPointInTimeRestore(t *testing.T) {
 	if res.Rows != wantA.Rows() || res.Inserted != res.Rows {
 		t.Fatalf("load: %+v, want %d rows all inserted", res, wantA.Rows())
 	}
+	for _, tr := range res.Tables {
+		if tr.Path != "direct" {
+			t.Errorf("table %s of a deleted site took the %s path", tr.Table, tr.Path)
+		}
+	}
 	if len(progress) != 3 || strings.Join(progress[2].TablesDone, ",") != "projects,issues,comments" || progress[2].Rows != res.Rows {
 		t.Fatalf("progress %+v", progress)
 	}
@@ -237,8 +242,8 @@ func TestTenantPointInTimeRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res2.Inserted != 0 || res2.Rows != res.Rows {
-		t.Fatalf("second load inserted %d rows", res2.Inserted)
+	if res2.Inserted != 0 || res2.Rows != res.Rows || res2.Tables[0].Path != "merge" {
+		t.Fatalf("second load: %+v", res2)
 	}
 	if got := w.checksum(w.live, "site-a", ""); len(got.Diff(wantA)) > 0 {
 		t.Fatalf("site-a after second restore: %v", got.Diff(wantA))
@@ -287,6 +292,14 @@ func TestTenantPointInTimeRestore(t *testing.T) {
 	}
 	if !strings.Contains(url, "/sites/site-a-new/") || !strings.Contains(links, "/sites/site-a-new/") || strings.Contains(links, "site-a/") {
 		t.Fatalf("remap columns not remapped: %s %s", url, links)
+	}
+	// The merge path gives exactly what the direct path gave.
+	resM, err := pitr.Load(ctx, src, w.live, pitr.LoadRequest{Store: store, SiteID: "site-a", AsSiteID: "site-a-merge", AlwaysMerge: true})
+	if err != nil || resM.Inserted != wantA.Rows() || resM.Tables[0].Path != "merge" {
+		t.Fatalf("merge remap: %+v %v", resM, err)
+	}
+	if diff := w.checksum(w.live, "site-a-merge", "site-a-new").Diff(w.checksum(w.live, "site-a-new", "")); len(diff) > 0 {
+		t.Fatalf("merge path and direct path differ: %v", diff)
 	}
 	if resR2, err := pitr.Load(ctx, src, w.live, pitr.LoadRequest{Store: store, SiteID: "site-a", AsSiteID: "site-a-new"}); err != nil || resR2.Inserted != 0 {
 		t.Fatalf("second remap: %+v %v", resR2, err)
