@@ -18,7 +18,8 @@ import (
 // the vendors' operations with heartbeats. It polls for at most
 // Deps.VendorPoll per attempt, then returns a retryable VendorPending error
 // so that Temporal retries later instead of holding a worker slot. In a
-// drill the vendors are not told (the live site keeps its apps).
+// drill nothing is written and the vendors are not told: app IDs are unique
+// platform-wide and stay with the live site.
 func (a *Activities) AppsReattach(ctx context.Context, in StepInput) (StepOutput, error) {
 	if err := a.need("description", "pitr", "vendors"); err != nil {
 		return StepOutput{}, fail(in, err)
@@ -34,16 +35,18 @@ func (a *Activities) AppsReattach(ctx context.Context, in StepInput) (StepOutput
 	if err != nil {
 		return StepOutput{}, fail(in, err)
 	}
-	res, err := a.copyStores(ctx, in, picks)
-	if err != nil {
-		return StepOutput{}, fail(in, err)
-	}
 	apps, err := a.appsAtPoint(ctx, in, picks)
 	if err != nil {
 		return StepOutput{}, fail(in, err)
 	}
 	if in.Drill {
-		return StepOutput{Message: fmt.Sprintf("drill: %d app rows copied to %s, vendors not told", res.Rows, to)}, nil
+		// App IDs are unique platform-wide and stay with the live site: a
+		// drill copy gets neither the installations nor the vendors' attention.
+		return StepOutput{Message: fmt.Sprintf("drill: %d app(s) at the point stay with the live site %s; vendors not told", len(apps), in.SiteID)}, nil
+	}
+	res, err := a.copyStores(ctx, in, picks)
+	if err != nil {
+		return StepOutput{}, fail(in, err)
 	}
 	pending := map[string]platform.VendorOperation{} // app -> operation
 	for _, app := range apps {
@@ -70,7 +73,7 @@ func (a *Activities) AppsReattach(ctx context.Context, in StepInput) (StepOutput
 	if to != in.SiteID {
 		verb = "migrated to " + to
 	}
-	return StepOutput{Message: fmt.Sprintf("%d app(s) %s (%d app rows copied)", len(apps), verb, res.Rows),
+	return StepOutput{Message: fmt.Sprintf("%d app(s) %s (%d app rows, %d new)", len(apps), verb, res.Rows, res.Inserted),
 		Values: map[string]string{"apps": fmt.Sprint(len(apps))}}, nil
 }
 
