@@ -32,12 +32,19 @@ func decodeYAML(c *collector, src []byte) (root *yaml.Node) {
 			return nil
 		}
 		line := 1
-		if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
 			if l, e := strconv.Atoi(m[1]); e == nil && l > 0 {
 				line = l
 			}
+			msg = strings.TrimPrefix(msg, m[0]+": ")
 		}
-		c.atPos(line, 1, "malformed YAML: "+strings.TrimPrefix(err.Error(), "yaml: "))
+		// The YAML library names the line where the enclosing block starts;
+		// the problem is on the line after the longest prefix that parses.
+		if l := firstBadLine(src); l > line {
+			line = l
+		}
+		c.atPos(line, 1, "malformed YAML: "+msg)
 		return nil
 	}
 	var extra yaml.Node
@@ -571,3 +578,35 @@ var (
 	serviceRe = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
 	itemTmpl  = regexp.MustCompile(`\{\{\s*item\s*\}\}`)
 )
+
+// firstBadLine returns the line after the longest prefix of src (in whole
+// lines) that is valid YAML, or 0 for long sources (it parses once per line).
+func firstBadLine(src []byte) int {
+	lines := bytes.SplitAfter(src, []byte("\n"))
+	if len(lines) > 400 {
+		return 0
+	}
+	end := len(src)
+	for k := len(lines) - 1; k >= 0; k-- {
+		end -= len(lines[k])
+		if parsesAll(src[:end]) {
+			return k + 1
+		}
+	}
+	return 1
+}
+
+func parsesAll(src []byte) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	for {
+		var n yaml.Node
+		if err := dec.Decode(&n); err != nil {
+			return errors.Is(err, io.EOF)
+		}
+	}
+}
