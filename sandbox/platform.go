@@ -268,7 +268,7 @@ func Up(ctx context.Context, o Options) (_ *Platform, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if rec != nil && rec.UpPID != 0 && rec.UpPID != os.Getpid() && processAlive(rec.UpPID, "") {
+	if rec != nil && rec.UpPID != os.Getpid() && rec.upAlive() {
 		return nil, fmt.Errorf("sandbox up: a sandbox already runs on %s (pid %d): use it, or `lazarus sandbox down` first", p.layout.Root, rec.UpPID)
 	}
 	ports, err := resolvePorts(rec, o)
@@ -285,7 +285,7 @@ func Up(ctx context.Context, o Options) (_ *Platform, err error) {
 			AccessKey: "lazarus", SecretKey: "lazarus-sandbox-secret", CreatedAt: time.Now().UTC()}
 	}
 	st.Ports = ports
-	st.UpPID = os.Getpid()
+	st.UpPID, st.UpExe = os.Getpid(), selfExe()
 	st.StartedAt = time.Now().UTC()
 	p.state = st
 	p.owner = true
@@ -549,7 +549,7 @@ func (p *Platform) Close() { p.closePools() }
 // stops whatever is left. Idempotent.
 func (p *Platform) Down(ctx context.Context) error {
 	var errs *multierror.Error
-	if !p.owner && p.state != nil && p.state.UpPID != 0 && p.state.UpPID != os.Getpid() && processAlive(p.state.UpPID, "") {
+	if !p.owner && p.state != nil && p.state.UpPID != os.Getpid() && p.state.upAlive() {
 		pid := p.state.UpPID
 		_ = syscall.Kill(pid, syscall.SIGTERM)
 		deadline := time.Now().Add(90 * time.Second)
@@ -593,7 +593,7 @@ func (p *Platform) Down(ctx context.Context) error {
 				errs = multierror.Append(errs, err)
 			}
 		}
-		if p.owner || !processAlive(p.state.UpPID, "") {
+		if p.owner || !p.state.upAlive() {
 			p.state.UpPID = 0
 		}
 		p.state.GatewayPID = 0

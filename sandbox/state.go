@@ -35,6 +35,8 @@ type State struct {
 	SecretKey string `json:"secret_key"`
 	// UpPID is the process running Up (0 when none).
 	UpPID int `json:"up_pid"`
+	// UpExe is that process's program name (guards against a recycled pid).
+	UpExe string `json:"up_exe,omitempty"`
 	// GatewayPID is the versitygw process (0 when none).
 	GatewayPID int       `json:"gateway_pid"`
 	CreatedAt  time.Time `json:"created_at"`
@@ -123,6 +125,13 @@ func processAlive(pid int, want string) bool {
 	}
 	return want == "" || strings.Contains(string(raw), want)
 }
+
+// upAlive reports whether the recorded up process still runs.
+func (s *State) upAlive() bool {
+	return s != nil && s.UpPID != 0 && processAlive(s.UpPID, s.UpExe)
+}
+
+func selfExe() string { return filepath.Base(os.Args[0]) }
 
 // DefaultStateDir is $LAZARUS_STATE/sandbox when set, else .state/sandbox
 // under the repository (or the working directory).
