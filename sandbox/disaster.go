@@ -14,7 +14,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/hashicorp/go-multierror"
 	"github.com/jackc/pgx/v5"
 	"go.uber.org/zap"
 
@@ -446,16 +445,4 @@ func (p *Platform) ListIDs(ctx context.Context, kind platform.IDKind, deleted bo
 		return nil, fmt.Errorf("list IDs: %w", err)
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[string])
-}
-
-// ErrorList flattens a multierror for printing.
-func ErrorList(err error) []string {
-	if me, ok := err.(*multierror.Error); ok {
-		var out []string
-		for _, e := range me.Errors {
-			out = append(out, e.Error())
-		}
-		return out
-	}
-	return []string{err.Error()}
 }
