@@ -23,7 +23,7 @@ func TestCloneIDRoundTrip(t *testing.T) {
 	if cluster != "products-eu.1" || !got.Equal(at.Truncate(time.Microsecond)) {
 		t.Fatalf("ParseCloneID(%s) = %s, %s", id, cluster, got)
 	}
-	if CloneID("c", at) != CloneID("c", at.Add(500*time.Nanosecond)) {
+	if base := at.Truncate(time.Microsecond); CloneID("c", base) != CloneID("c", base.Add(999*time.Nanosecond)) {
 		t.Fatal("points within one microsecond must share a clone")
 	}
 	for _, bad := range []string{"", "nodash", "-123", "c-abc", "a b-123", "c-"} {
