@@ -9,6 +9,8 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
+
+	"github.com/lazarus-dr/lazarus/platform/httpapi"
 )
 
 // Activities holds every runbook action as a method.
@@ -43,6 +45,7 @@ const (
 	ErrMissingDep       = "MissingDependency"
 	ErrValidation       = "ValidationFailed" // retryable: the data does not match yet
 	ErrVendorPending    = "VendorPending"    // retryable: a vendor has not confirmed yet
+	ErrPlatformRefused  = "PlatformRefused"  // a platform service answered 4xx
 )
 
 // permanent makes a non-retryable error of a type.
@@ -87,6 +90,11 @@ func fail(in StepInput, err error) error {
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("%s: %w", msg, err)
+	}
+	if httpapi.IsPermanent(err) {
+		// A 4xx answer of a platform service: the same request cannot
+		// succeed later (the step parks; an operator decides).
+		return temporal.NewNonRetryableApplicationError(msg, ErrPlatformRefused, err)
 	}
 	// The cause's text follows the message in Error().
 	return temporal.NewApplicationErrorWithCause(msg, "", err)

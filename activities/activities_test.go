@@ -258,3 +258,78 @@ func TestRegisteredActivityEnvironment(t *testing.T) {
 		t.Fatalf("want non-retryable %s through the activity environment, got %v", ErrMissingDep, err)
 	}
 }
+
+// recordingPITR records what CopyTenant was asked.
+type recordingPITR struct {
+	fakePITR
+	reqs []TenantCopy
+}
+
+func (r *recordingPITR) CopyTenant(_ context.Context, req TenantCopy) (TenantCopyResult, error) {
+	r.reqs = append(r.reqs, req)
+	var done []string
+	n := 0
+	for _, t := range req.Tables {
+		done = append(done, t.Name)
+		skip := false
+		for _, d := range req.Done {
+			skip = skip || d == t.Name
+		}
+		if !skip {
+			n++
+		}
+		if req.Progress != nil {
+			req.Progress(TenantProgress{Store: req.Store.Name, TablesDone: append([]string(nil), done...), Rows: int64(len(done))})
+		}
+	}
+	return TenantCopyResult{Rows: int64(n), Inserted: int64(n), Tables: n}, nil
+}
+
+// A retried copy resumes after the tables its heartbeat says are done, and
+// the copy goes to the store's database on the clone and on the live cluster,
+// remapped to new_site_id.
+func TestCopyResumesFromHeartbeatAndRemaps(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	rec := &recordingPITR{}
+	a := New(Deps{Description: testDescription(), PITR: rec})
+	env.RegisterActivityWithOptions(a.IdentitySync, activity.RegisterOptions{Name: ActionIdentitySync})
+	env.SetHeartbeatDetails(copyResume{Done: map[string][]string{"identity": {"users", "groups"}}})
+	in := StepInput{BatchID: "b", SiteID: "old", StepID: "sync", Action: ActionIdentitySync, RestorePoint: time.Now().Add(-time.Hour),
+		Vars: map[string]string{"clone.platform.dsn": "postgres://postgres@127.0.0.1:7/postgres?sslmode=disable", "new_site_id": "new"}}
+	if _, err := env.ExecuteActivity(ActionIdentitySync, in); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.reqs) != 1 {
+		t.Fatalf("%d copies, want 1 (identity)", len(rec.reqs))
+	}
+	r := rec.reqs[0]
+	if !reflect.DeepEqual(r.Done, []string{"users", "groups"}) {
+		t.Errorf("resume list %v, want the heartbeat's [users groups]", r.Done)
+	}
+	if r.SiteID != "old" || r.AsSiteID != "new" {
+		t.Errorf("copy %s as %s, want old as new", r.SiteID, r.AsSiteID)
+	}
+	if r.CloneDSN != "postgres://postgres@127.0.0.1:7/catalog?sslmode=disable" || !strings.Contains(r.LiveDSN, ":5432/catalog") {
+		t.Errorf("DSNs clone %s live %s", r.CloneDSN, r.LiveDSN)
+	}
+	var names []string
+	for _, tb := range r.Tables {
+		names = append(names, tb.Name)
+	}
+	if want := []string{"users", "groups", "memberships", "permissions", "site_admins"}; !reflect.DeepEqual(names, want) {
+		t.Errorf("tables %v, want %v in FK order", names, want)
+	}
+	// Contacts only: users and site admins.
+	rec.reqs = nil
+	if _, err := a.IdentityRestoreContacts(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	names = nil
+	for _, tb := range rec.reqs[0].Tables {
+		names = append(names, tb.Name)
+	}
+	if want := []string{"users", "site_admins"}; !reflect.DeepEqual(names, want) {
+		t.Errorf("contacts tables %v, want %v", names, want)
+	}
+}

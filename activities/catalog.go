@@ -241,7 +241,28 @@ func (a *Activities) catalogSet(ctx context.Context, in StepInput, field string,
 	return StepOutput{Message: fmt.Sprintf("%s %s set on %s", field, v, to)}, nil
 }
 
-// CatalogActivateProduct (catalog.activate_product, param product).
+// hadProduct says whether the site had the product at the restore point,
+// from the catalog clone's placements; true when no catalog clone is given
+// (nothing to tell by).
+func (a *Activities) hadProduct(ctx context.Context, in StepInput, product string) (bool, error) {
+	if in.Vars["clone."+a.catalogCluster()+".dsn"] == "" {
+		return true, nil
+	}
+	_, had, err := a.placement(ctx, in, product)
+	return had, err
+}
+
+// catalogCluster is the cluster of the catalog store.
+func (a *Activities) catalogCluster() string {
+	if s, err := a.storeOfKind("catalog"); err == nil {
+		return s.Cluster
+	}
+	return ""
+}
+
+// CatalogActivateProduct (catalog.activate_product, param product)
+// activates the product on the target site if the site had it at the
+// restore point (per the catalog clone's placements, when a clone is given).
 func (a *Activities) CatalogActivateProduct(ctx context.Context, in StepInput) (StepOutput, error) {
 	if err := a.need("description", "catalog"); err != nil {
 		return StepOutput{}, fail(in, err)
@@ -253,6 +274,13 @@ func (a *Activities) CatalogActivateProduct(ctx context.Context, in StepInput) (
 	product, err := a.product(in, true)
 	if err != nil {
 		return StepOutput{}, fail(in, err)
+	}
+	// Runbooks activate every product of a list: only those the site had
+	// at the restore point are activated.
+	if had, err := a.hadProduct(ctx, in, product); err != nil {
+		return StepOutput{}, fail(in, err)
+	} else if !had {
+		return StepOutput{Message: fmt.Sprintf("site %s had no %s at the restore point: not activated", in.SiteID, product)}, nil
 	}
 	if err := a.d.Catalog.ActivateProduct(ctx, to, product); err != nil {
 		return StepOutput{}, fail(in, fmt.Errorf("activate %s on %s: %w", product, to, err))

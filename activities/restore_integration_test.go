@@ -361,7 +361,9 @@ func TestRestoreActionsOnSandbox(t *testing.T) {
 
 	// Restore 1 for siteR1: a new ID, remapped, URL unchanged.
 	v = vars[siteR1]
-	products = w.productsAt(siteR1, v)
+	// Like runbooks/restore1.yaml: every product-scoped step runs for every
+	// product of the platform; the site's own products are what it gets.
+	products = w.acts.Products()
 	oldURL := infos[1].URL
 	if infos[0].ID == siteR1 {
 		oldURL = infos[0].URL
@@ -382,7 +384,9 @@ func TestRestoreActionsOnSandbox(t *testing.T) {
 	for _, p := range products {
 		w.run(siteR1, v, point, activities.ActionDBRestoreTenant, map[string]string{"product": p})
 	}
-	w.run(siteR1, v, point, activities.ActionMediaUndelete, nil)
+	for _, p := range products {
+		w.run(siteR1, v, point, activities.ActionMediaUndelete, map[string]string{"product": p})
+	}
 	w.run(siteR1, v, point, activities.ActionFlagsRestore, nil)
 	w.run(siteR1, v, point, activities.ActionAppsReattach, nil)
 	for _, p := range products {

@@ -6,7 +6,8 @@ import (
 )
 
 // SearchReindex (search.reindex, param product) rebuilds the site's derived
-// search index from the restored product data (never copied from a clone).
+// search index from the restored product data (never copied from a clone);
+// a product the site did not have at the restore point is skipped.
 func (a *Activities) SearchReindex(ctx context.Context, in StepInput) (StepOutput, error) {
 	if err := a.need("description", "search"); err != nil {
 		return StepOutput{}, fail(in, err)
@@ -18,6 +19,11 @@ func (a *Activities) SearchReindex(ctx context.Context, in StepInput) (StepOutpu
 	product, err := a.product(in, true)
 	if err != nil {
 		return StepOutput{}, fail(in, err)
+	}
+	if had, err := a.hadProduct(ctx, in, product); err != nil {
+		return StepOutput{}, fail(in, err)
+	} else if !had {
+		return StepOutput{Message: fmt.Sprintf("site %s had no %s at the restore point: nothing to reindex", in.SiteID, product)}, nil
 	}
 	n, err := a.d.Search.Reindex(ctx, to, product)
 	if err != nil {
