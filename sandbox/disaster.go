@@ -92,7 +92,17 @@ func (p *Platform) lookupIDs(ctx context.Context, ids []string) (map[string]idEn
 // repeated IDs refuse the whole list (*InvalidIDsError) before anything is
 // touched. The truth of every affected site is recorded before deleting.
 func (p *Platform) PermanentDelete(ctx context.Context, ids []string) (*DeleteResult, error) {
+	return p.PermanentDeleteOver(ctx, ids, 0)
+}
+
+// PermanentDeleteOver is PermanentDelete with the deletions spread evenly
+// over a duration (the 2022 script ran 07:38 to 08:01 UTC, 23 minutes), so
+// that sites get different deletion times and restore points.
+func (p *Platform) PermanentDeleteOver(ctx context.Context, ids []string, over time.Duration) (*DeleteResult, error) {
 	start := time.Now()
+	if over < 0 {
+		return nil, fmt.Errorf("permanent delete: duration %s is negative", over)
+	}
 	if len(ids) == 0 {
 		return nil, &InvalidIDsError{Problems: []string{"the list of IDs is empty"}}
 	}
@@ -138,7 +148,16 @@ func (p *Platform) PermanentDelete(ctx context.Context, ids []string) (*DeleteRe
 		return nil, fmt.Errorf("permanent delete: %w", err)
 	}
 	res := &DeleteResult{}
-	for _, id := range ids {
+	began := time.Now()
+	for i, id := range ids {
+		if over > 0 && i > 0 {
+			due := began.Add(over * time.Duration(i) / time.Duration(max(len(ids)-1, 1)))
+			select {
+			case <-ctx.Done():
+				return res, fmt.Errorf("permanent delete stopped after %d deletions: %w", len(res.Deletions), ctx.Err())
+			case <-time.After(time.Until(due)):
+			}
+		}
 		e := known[id]
 		var d Deletion
 		var err error

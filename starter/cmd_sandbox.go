@@ -195,6 +195,7 @@ func sandboxDisasterCmd(f *sandboxFlags) *cobra.Command {
 	var like bool
 	var sites, apps int
 	var seed int64
+	var over time.Duration
 	c := &cobra.Command{
 		Use:   "disaster",
 		Short: "Replay the bad script: permanently delete a list of IDs (sites and apps), one after another",
@@ -204,7 +205,8 @@ IDs where app IDs were meant). Unknown, repeated or already deleted IDs refuse t
 whole list (exit 2), every one listed, before anything is deleted.`,
 		Example: `  lazarus sandbox disaster --ids-file ids.txt
   lazarus sandbox disaster --like-2022 --write-ids ids.txt
-  lazarus sandbox disaster --like-2022 --sites 100 --write-ids ids.txt`,
+  lazarus sandbox disaster --like-2022 --sites 100 --write-ids ids.txt
+  lazarus sandbox disaster --like-2022 --over 23m --write-ids ids.txt`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if (idsFile == "") == !like {
 				return withExitCode(2, errors.New("disaster: give exactly one of --ids-file FILE or --like-2022"))
@@ -227,7 +229,7 @@ whole list (exit 2), every one listed, before anything is deleted.`,
 			} else if ids, err = readIDsFile(idsFile); err != nil {
 				return withExitCode(2, err)
 			}
-			res, err := p.PermanentDelete(cmd.Context(), ids)
+			res, err := p.PermanentDeleteOver(cmd.Context(), ids, over)
 			var inv *sandbox.InvalidIDsError
 			if errors.As(err, &inv) {
 				return withExitCode(2, err)
@@ -257,6 +259,7 @@ whole list (exit 2), every one listed, before anything is deleted.`,
 	c.Flags().IntVar(&apps, "apps", 30, "with --like-2022: correct app IDs first")
 	c.Flags().Int64Var(&seed, "seed", 1, "with --like-2022: which sites are picked")
 	c.Flags().StringVar(&writeIDs, "write-ids", "", "with --like-2022: write the list to this file")
+	c.Flags().DurationVar(&over, "over", 0, "spread the deletions evenly over this long (the 2022 script took 23m)")
 	return c
 }
 
