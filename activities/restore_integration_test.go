@@ -484,6 +484,43 @@ func TestRestoreActionsOnSandbox(t *testing.T) {
 		Action: activities.ActionCatalogUndelete, RestorePoint: point, Vars: v, Drill: true}); activities.ErrorType(err) != activities.ErrDrillWritesLive {
 		t.Errorf("catalog.undelete in a drill: %v, want %s", err, activities.ErrDrillWritesLive)
 	}
+
+	// Refusals that retrying cannot fix.
+	cloneVars := map[string]string{}
+	for k, x := range vars[siteDrill] {
+		if strings.HasPrefix(k, "clone.") {
+			cloneVars[k] = x
+		}
+	}
+	undelete := func(site string) error {
+		_, err := w.acts.CatalogUndelete(ctx, activities.StepInput{BatchID: w.batch, SiteID: site, StepID: "undelete",
+			Action: activities.ActionCatalogUndelete, RestorePoint: point, Vars: cloneVars})
+		return err
+	}
+	if err := undelete("00000000-0000-4000-8000-000000000000"); !activities.IsPermanent(err) || activities.ErrorType(err) != activities.ErrUnknownSite {
+		t.Errorf("undelete of an unknown ID: %v", err)
+	}
+	var appID string
+	pool, _ := w.p.Pool(ctx, "catalog")
+	if err := pool.QueryRow(ctx, `SELECT app_id FROM app_installations ORDER BY app_id LIMIT 1`).Scan(&appID); err != nil {
+		t.Fatal(err)
+	}
+	if err := undelete(appID); !activities.IsPermanent(err) || activities.ErrorType(err) != activities.ErrUnknownSite || !strings.Contains(err.Error(), "app ID") {
+		t.Errorf("undelete of an app ID: %v", err)
+	}
+	// A live site whose rows are exactly the clone's: an undelete changes nothing.
+	before := w.fingerprint()
+	if err := undelete(siteDrill); err != nil {
+		t.Errorf("undelete of an unchanged live site: %v", err)
+	}
+	if d := diffFP(before, w.fingerprint()); len(d) > 0 {
+		t.Errorf("undelete of an unchanged live site changed %v", d)
+	}
+	// A live site that changed since the point must not be overwritten.
+	w.exec("catalog", `UPDATE sites SET tier = 'free' WHERE site_id = $1`, siteDrill)
+	if err := undelete(siteDrill); !activities.IsPermanent(err) || activities.ErrorType(err) != activities.ErrLiveSite {
+		t.Errorf("undelete over a live site that changed: %v, want %s", err, activities.ErrLiveSite)
+	}
 }
 
 // backup takes a base backup of every cluster into its BackupDir.
