@@ -52,6 +52,9 @@ func (e *InvalidIDsError) Error() string {
 		len(e.Problems), strings.Join(e.Problems, "\n  "))
 }
 
+// HTTPStatus makes the permanent-delete API answer a refused list with 400.
+func (e *InvalidIDsError) HTTPStatus() int { return http.StatusBadRequest }
+
 type idEntry struct {
 	kind, site, url, appName string
 	live                     bool
