@@ -521,6 +521,59 @@ func TestRestoreActionsOnSandbox(t *testing.T) {
 	if err := undelete(siteDrill); !activities.IsPermanent(err) || activities.ErrorType(err) != activities.ErrLiveSite {
 		t.Errorf("undelete over a live site that changed: %v, want %s", err, activities.ErrLiveSite)
 	}
+
+	// Clone planning on real clones: two sites whose restore points are
+	// further apart than the tolerance get one clone each, each at its own
+	// point (a row written between the points is in the later clone only);
+	// with a tolerance wider than the spread they share one clone at the
+	// earlier point.
+	p1 := time.Now()
+	time.Sleep(300 * time.Millisecond)
+	w.exec("catalog", `INSERT INTO site_flags (site_id, flag, enabled, value) VALUES ($1, 'it.between-points', true, 'x')`, other)
+	time.Sleep(300 * time.Millisecond)
+	p2 := time.Now()
+	two := []activities.SiteTarget{{SiteID: other, RestorePoint: p1}, {SiteID: siteDrill, RestorePoint: p2}}
+	for _, c := range []struct {
+		tol    string
+		clones string
+	}{{"100ms", "2"}, {"5m", "1"}} {
+		in := activities.StepInput{BatchID: w.batch + "-tol", StepID: "clone", Action: activities.ActionDBClone,
+			Params: map[string]string{"cluster": "platform", "tolerance": c.tol}, Sites: two}
+		out, err := w.acts.DBClone(ctx, in)
+		if err != nil {
+			t.Fatalf("db.clone tolerance %s: %v", c.tol, err)
+		}
+		if out.Values["clones"] != c.clones {
+			t.Errorf("tolerance %s: %s clones, want %s", c.tol, out.Values["clones"], c.clones)
+		}
+		tol, _ := time.ParseDuration(c.tol)
+		for _, st := range two {
+			got, _ := time.Parse(time.RFC3339Nano, out.PerSite[st.SiteID]["restore_point"])
+			if got.After(st.RestorePoint) || got.Before(st.RestorePoint.Add(-tol)) {
+				t.Errorf("tolerance %s: site %s gets %s, want within %s before %s", c.tol, st.SiteID, got, c.tol, st.RestorePoint)
+			}
+			dsn := strings.Replace(out.PerSite[st.SiteID]["clone.platform.dsn"], "/postgres?", "/catalog?", 1)
+			conn, err := pgx.Connect(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var n int
+			if err := conn.QueryRow(ctx, `SELECT count(*) FROM site_flags WHERE site_id = $1 AND flag = 'it.between-points'`, other).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			conn.Close(ctx)
+			want := 0
+			if c.clones == "2" && st.SiteID == siteDrill {
+				want = 1
+			}
+			if n != want {
+				t.Errorf("tolerance %s: the clone serving %s has %d rows written between the points, want %d", c.tol, st.SiteID, n, want)
+			}
+		}
+		if _, err := w.acts.DBDropClone(ctx, activities.StepInput{BatchID: in.BatchID, StepID: "clone", Action: activities.ActionDBDropClone, Vars: out.Values}); err != nil {
+			t.Errorf("drop: %v", err)
+		}
+	}
 }
 
 // backup takes a base backup of every cluster into its BackupDir.
