@@ -263,6 +263,29 @@ func loadTable(ctx context.Context, src, dst *pgx.Conn, req LoadRequest, t platf
 	if err != nil {
 		return tr, err
 	}
+	// Columns the live table gained after the restore point are not in
+	// the clone: they take their defaults. A column the clone has and the
+	// live table lost is not copied.
+	srcCols, err := tableColumns(ctx, src, t.Name)
+	if err != nil {
+		return tr, fmt.Errorf("clone: %w", err)
+	}
+	inSrc := map[string]string{}
+	for _, c := range srcCols {
+		inSrc[c.name] = c.typ
+	}
+	kept := cols[:0:0]
+	for _, c := range cols {
+		typ, ok := inSrc[c.name]
+		if !ok {
+			continue
+		}
+		if typ != c.typ {
+			return tr, refuse("table %s: column %s is %s in the clone but %s live", t.Name, c.name, typ, c.typ)
+		}
+		kept = append(kept, c)
+	}
+	cols = kept
 	byName := map[string]column{}
 	for _, c := range cols {
 		byName[c.name] = c
