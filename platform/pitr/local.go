@@ -187,7 +187,7 @@ func (l *LocalCloner) Clone(ctx context.Context, cluster string, t time.Time) (C
 		return Clone{}, fmt.Errorf("clone %s: %w", id, err)
 	}
 	data := filepath.Join(dir, "data")
-	if out, err := pg.AsUser(ctx, c.OSUser, "cp", "-a", backup.Dir, data).CombinedOutput(); err != nil {
+	if out, err := pg.AsUser(ctx, c.OSUser, "cp", "-a", "--reflink=auto", backup.Dir, data).CombinedOutput(); err != nil {
 		return Clone{}, fmt.Errorf("clone %s: copy base backup %s: %w: %s", id, backup.Dir, err, out)
 	}
 	_ = os.Remove(filepath.Join(data, "postmaster.pid"))
