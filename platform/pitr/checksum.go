@@ -69,6 +69,11 @@ func (c Checksum) Diff(other Checksum) []string {
 // checksum of the remapped copy on the live store (with siteID = asSiteID =
 // the new ID). asSiteID "" means siteID.
 func TenantChecksum(ctx context.Context, conn Querier, store platform.Store, siteID, asSiteID string) (Checksum, error) {
+	sum, err := tenantChecksum(ctx, conn, store, siteID, asSiteID)
+	return sum, surface(err)
+}
+
+func tenantChecksum(ctx context.Context, conn Querier, store platform.Store, siteID, asSiteID string) (Checksum, error) {
 	if asSiteID == "" {
 		asSiteID = siteID
 	}

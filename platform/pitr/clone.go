@@ -68,6 +68,23 @@ func refuse(format string, args ...any) error {
 	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), "PITRRefused", ErrRefused)
 }
 
+// surface keeps a refusal non-retryable when it was wrapped with context:
+// Temporal only honours an *ApplicationError at the top of the chain.
+func surface(err error) error {
+	if err == nil || !IsRefused(err) {
+		return err
+	}
+	if _, top := err.(*temporal.ApplicationError); top {
+		return err
+	}
+	var app *temporal.ApplicationError
+	typ := "PITRRefused"
+	if errors.As(err, &app) {
+		typ = app.Type()
+	}
+	return temporal.NewNonRetryableApplicationError(err.Error(), typ, err)
+}
+
 // IsRefused reports whether err is a refusal (not worth retrying).
 func IsRefused(err error) bool { return errors.Is(err, ErrRefused) }
 

@@ -2,6 +2,8 @@ package pitr
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,6 +82,13 @@ func TestRefusalsAreNonRetryable(t *testing.T) {
 	wrapped := errors.Join(errors.New("ctx"), err)
 	if !IsRefused(wrapped) {
 		t.Fatal("a wrapped refusal is not recognised")
+	}
+	top := surface(fmt.Errorf("load site x: %w", err))
+	if _, ok := top.(*temporal.ApplicationError); !ok || !IsRefused(top) || !strings.Contains(top.Error(), "load site x") {
+		t.Fatalf("surface(wrapped refusal) = %T %v", top, top)
+	}
+	if other := errors.New("other"); surface(other) != other {
+		t.Fatal("surface changed a retryable error")
 	}
 	if IsRefused(errors.New("other")) {
 		t.Fatal("any error is a refusal")

@@ -103,6 +103,11 @@ type LoadResult struct {
 // stay as they are. A failure mid-copy may leave src closed (pgx closes a
 // connection whose COPY is interrupted): use fresh connections to resume.
 func Load(ctx context.Context, src, dst *pgx.Conn, req LoadRequest) (LoadResult, error) {
+	res, err := load(ctx, src, dst, req)
+	return res, surface(err)
+}
+
+func load(ctx context.Context, src, dst *pgx.Conn, req LoadRequest) (LoadResult, error) {
 	began := time.Now()
 	res := LoadResult{Store: req.Store.Name}
 	if err := validateLoad(req); err != nil {

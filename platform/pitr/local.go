@@ -121,6 +121,11 @@ func chooseBackup(backups []pg.BackupInfo, t time.Time) (pg.BackupInfo, bool) {
 
 // Clone makes (or finds) the clone of cluster at t.
 func (l *LocalCloner) Clone(ctx context.Context, cluster string, t time.Time) (Clone, error) {
+	cl, err := l.clone(ctx, cluster, t)
+	return cl, surface(err)
+}
+
+func (l *LocalCloner) clone(ctx context.Context, cluster string, t time.Time) (Clone, error) {
 	c, err := l.cluster(cluster)
 	if err != nil {
 		return Clone{}, err
