@@ -16,6 +16,8 @@ import (
 // Activities holds every runbook action as a method.
 type Activities struct {
 	d Deps
+	// beat records a heartbeat from keepAlive (tests count them).
+	beat func(ctx context.Context, details ...any)
 }
 
 // New returns the activities with their dependencies.
@@ -29,10 +31,13 @@ func New(d Deps) *Activities {
 	if d.VendorPoll <= 0 {
 		d.VendorPoll = 30 * time.Second
 	}
+	if d.HeartbeatEvery <= 0 {
+		d.HeartbeatEvery = 10 * time.Second
+	}
 	if d.VendorPollInterval <= 0 {
 		d.VendorPollInterval = 250 * time.Millisecond
 	}
-	return &Activities{d: d}
+	return &Activities{d: d, beat: activity.RecordHeartbeat}
 }
 
 // Error types of the non-retryable (and a few retryable) errors.
@@ -119,6 +124,33 @@ func heartbeat(ctx context.Context, details any) {
 	if activity.IsActivity(ctx) {
 		activity.RecordHeartbeat(ctx, details)
 	}
+}
+
+// keepAlive heartbeats every Deps.HeartbeatEvery with the latest details
+// while a long call (a clone's recovery, a big table's copy) runs, so that
+// the step's heartbeat timeout only fires when the worker is really gone.
+// The returned stop must be called when the call returns.
+func (a *Activities) keepAlive(ctx context.Context, details func() any) (stop func()) {
+	if !activity.IsActivity(ctx) {
+		return func() {}
+	}
+	done, exited := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(exited)
+		t := time.NewTicker(a.d.HeartbeatEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				a.beat(ctx, details())
+			}
+		}
+	}()
+	return func() { close(done); <-exited }
 }
 
 // lastHeartbeat loads an earlier attempt's heartbeat details into v; false

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -331,5 +332,43 @@ func TestCopyResumesFromHeartbeatAndRemaps(t *testing.T) {
 	}
 	if want := []string{"users", "site_admins"}; !reflect.DeepEqual(names, want) {
 		t.Errorf("contacts tables %v, want %v", names, want)
+	}
+}
+
+// slowPITR takes a while to make a clone.
+type slowPITR struct {
+	fakePITR
+	d time.Duration
+}
+
+func (s *slowPITR) Clone(ctx context.Context, c platform.Cluster, at time.Time) (CloneRef, error) {
+	time.Sleep(s.d)
+	return s.fakePITR.Clone(ctx, c, at)
+}
+
+// A clone longer than the heartbeat timeout still heartbeats.
+func TestLongCloneKeepsHeartbeating(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	a := New(Deps{Description: testDescription(), PITR: &slowPITR{d: 600 * time.Millisecond}, HeartbeatEvery: 50 * time.Millisecond})
+	env.RegisterActivityWithOptions(a.DBClone, activity.RegisterOptions{Name: ActionDBClone})
+	var mu sync.Mutex
+	beats := 0
+	a.beat = func(ctx context.Context, details ...any) {
+		mu.Lock()
+		beats++
+		mu.Unlock()
+		activity.RecordHeartbeat(ctx, details...)
+	}
+	now := time.Now()
+	in := StepInput{BatchID: "b", StepID: "clone", Action: ActionDBClone, Params: map[string]string{"cluster": "platform"},
+		Sites: []SiteTarget{{SiteID: "s1", RestorePoint: now.Add(-time.Hour)}}}
+	if _, err := env.ExecuteActivity(ActionDBClone, in); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if beats < 5 {
+		t.Fatalf("%d heartbeats during a 600ms clone with a 50ms period", beats)
 	}
 }

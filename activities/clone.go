@@ -19,6 +19,13 @@ type cloneHeartbeat struct {
 	Made []CloneRef `json:"made"`
 }
 
+// cloneProgress is the heartbeat while a clone is being made.
+type cloneProgress struct {
+	Made   []CloneRef `json:"made"`
+	Making time.Time  `json:"making"`
+	Of     int        `json:"of"`
+}
+
 // DBClone (db.clone, batch-scoped, param cluster, optional tolerance) plans
 // the clones of one cluster for every site of the batch (as few as the
 // tolerance allows, no site later than its own restore point) and makes
@@ -91,7 +98,10 @@ func (a *Activities) DBClone(ctx context.Context, in StepInput) (StepOutput, err
 	var ids []string
 	for i, p := range plan.Points {
 		began := time.Now()
+		progress := cloneProgress{Made: hb.Made, Making: p, Of: len(plan.Points)}
+		stop := a.keepAlive(ctx, func() any { return progress })
 		c, err := a.d.PITR.Clone(ctx, cluster, p)
+		stop()
 		if err != nil {
 			return StepOutput{}, fail(in, fmt.Errorf("clone %s at %s (%d of %d): %w", name, p.Format(time.RFC3339Nano), i+1, len(plan.Points), err))
 		}

@@ -28,6 +28,10 @@ type Deps struct {
 	// VendorPollInterval is the pause between polls (default 250ms).
 	VendorPoll         time.Duration
 	VendorPollInterval time.Duration
+	// HeartbeatEvery is how often a long call (a clone, a table copy)
+	// heartbeats while it runs (default 10s; keep it under the steps'
+	// heartbeat timeouts).
+	HeartbeatEvery time.Duration
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"go.uber.org/zap"
 
@@ -50,14 +51,24 @@ func (a *Activities) copyStores(ctx context.Context, in StepInput, picks []store
 			live = LiveDSN(c, p.dest.Database)
 		}
 		store := p.store.Name
+		var mu sync.Mutex
+		stop := a.keepAlive(ctx, func() any {
+			mu.Lock()
+			defer mu.Unlock()
+			return copyResume{Done: cloneDone(resume.Done), Rows: resume.Rows}
+		})
 		res, err := a.d.PITR.CopyTenant(ctx, TenantCopy{
 			CloneDSN: clone, LiveDSN: live, Store: p.store, Tables: p.tables,
 			SiteID: in.SiteID, AsSiteID: to, Done: resume.Done[store],
 			Progress: func(pr TenantProgress) {
+				mu.Lock()
 				resume.Done[store] = pr.TablesDone
-				heartbeat(ctx, copyResume{Done: resume.Done, Rows: resume.Rows + pr.Rows})
+				hb := copyResume{Done: cloneDone(resume.Done), Rows: resume.Rows + pr.Rows}
+				mu.Unlock()
+				heartbeat(ctx, hb)
 			},
 		})
+		stop()
 		if err != nil {
 			return total, fmt.Errorf("copy %s rows of site %s into %s: %w", store, in.SiteID, to, err)
 		}
@@ -69,6 +80,14 @@ func (a *Activities) copyStores(ctx context.Context, in StepInput, picks []store
 			zap.Int64("rows", res.Rows), zap.Int64("inserted", res.Inserted), zap.Int("tables", res.Tables))
 	}
 	return total, nil
+}
+
+func cloneDone(m map[string][]string) map[string][]string {
+	out := make(map[string][]string, len(m))
+	for k, v := range m {
+		out[k] = append([]string(nil), v...)
+	}
+	return out
 }
 
 // storePick is some tables of one store.
