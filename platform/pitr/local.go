@@ -313,8 +313,12 @@ func userOf(c platform.Cluster) string {
 func explainRecoveryFailure(logFile string, t time.Time, err error) error {
 	tail := pg.LogTail(logFile, 4000)
 	if strings.Contains(tail, "recovery ended before configured recovery target was reached") {
-		return fmt.Errorf("the WAL archive does not reach %s yet (no commit after it archived; is the live cluster archiving?): %w",
-			t.Format(time.RFC3339Nano), err)
+		last := ""
+		if i := strings.LastIndex(tail, "last completed transaction was at log time "); i >= 0 {
+			last = strings.SplitN(tail[i+len("last completed transaction was at log time "):], "\n", 2)[0]
+		}
+		return fmt.Errorf("the WAL archive does not reach %s yet: no commit after it is archived (last archived commit: %s; is the live cluster up and archiving?)",
+			t.Format(time.RFC3339Nano), last)
 	}
 	if strings.Contains(tail, "could not bind") || strings.Contains(tail, "already in use") {
 		return fmt.Errorf("port in use: %w", err)

@@ -520,3 +520,34 @@ func TestLoadAcrossASchemaChange(t *testing.T) {
 		t.Fatalf("new column: %d rows with its default, %v", n, err)
 	}
 }
+
+// With the live cluster gone, the archive is all there is: a point it
+// covers clones; a point past it fails with a clear error, never a clone
+// of an earlier point.
+func TestCloneWithTheLiveClusterDown(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	w := newWorld(t)
+	want := w.checksum(w.live, "site-b", "")
+	covered := w.now()
+	if err := w.cluster.SwitchWALAndWaitArchived(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.seed("site-b", 50, 1, 3) // lands only in the live cluster's unarchived WAL
+	past := w.now()
+	if err := w.cluster.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, src := w.clone(ctx, covered)
+	if diff := w.checksum(src, "site-b", "").Diff(want); len(diff) > 0 {
+		t.Fatalf("clone at a covered point: %v", diff)
+	}
+	_, err := w.cloner.Clone(ctx, "products", past)
+	if err == nil {
+		t.Fatal("a point past the archive was cloned")
+	}
+	if !strings.Contains(err.Error(), "does not reach") {
+		t.Fatalf("unclear error: %v", err)
+	}
+	t.Logf("past the archive: %v", err)
+}
