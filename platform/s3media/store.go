@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -148,6 +149,8 @@ type UndeleteOptions struct {
 	Progress func(done, total int)
 	// Skip lists keys already handled by an earlier attempt (resume).
 	Skip map[string]bool
+	// Concurrency is how many keys are restored at once (default 8).
+	Concurrency int
 }
 
 // UndeleteResult counts what an undelete did.
@@ -197,50 +200,104 @@ func (s *Store) Undelete(ctx context.Context, prefix string, point time.Time, op
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	for i, key := range keys {
-		if err := ctx.Err(); err != nil {
-			return res, err
-		}
-		if opts.Skip[key] {
-			res.Keys++
-			res.AlreadyCurrent++
-			continue
-		}
-		es := hist[key]
-		target, ok := CurrentAt(es, point)
-		if !ok {
-			res.NotAtPoint++
-			continue
-		}
-		res.Keys++
-		if opts.NewPrefix != "" {
-			dkey := opts.NewPrefix + strings.TrimPrefix(key, prefix)
-			if latest, ok := latestOf(dest[dkey]); ok && !latest.DeleteMarker && latest.ETag == target.ETag {
-				res.AlreadyCurrent++
-			} else {
-				if err := s.copyVersion(ctx, target, dkey); err != nil {
-					return res, err
+	workers := opts.Concurrency
+	if workers <= 0 {
+		workers = 8
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		firstErr error
+		done     int
+		wg       sync.WaitGroup
+	)
+	next := make(chan string)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for key := range next {
+				var one UndeleteResult
+				err := s.undeleteKey(ctx, key, hist[key], dest, prefix, point, opts, &one)
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+					cancel()
 				}
-				res.Copied++
+				res.add(one)
+				done++
+				if opts.Progress != nil && err == nil {
+					opts.Progress(done, len(keys))
+				}
+				mu.Unlock()
 			}
-		} else {
-			n, copied, err := s.restoreInPlace(ctx, es, target)
-			if err != nil {
-				return res, err
-			}
-			res.MarkersRemoved += n
-			if copied {
-				res.Copied++
-			}
-			if n == 0 && !copied {
-				res.AlreadyCurrent++
-			}
-		}
-		if opts.Progress != nil {
-			opts.Progress(i+1, len(keys))
+		}()
+	}
+feed:
+	for _, key := range keys {
+		select {
+		case next <- key:
+		case <-ctx.Done():
+			break feed
 		}
 	}
+	close(next)
+	wg.Wait()
+	if firstErr != nil {
+		return res, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
 	return res, nil
+}
+
+func (r *UndeleteResult) add(o UndeleteResult) {
+	r.Keys += o.Keys
+	r.MarkersRemoved += o.MarkersRemoved
+	r.Copied += o.Copied
+	r.AlreadyCurrent += o.AlreadyCurrent
+	r.NotAtPoint += o.NotAtPoint
+}
+
+// undeleteKey restores one key (see Undelete).
+func (s *Store) undeleteKey(ctx context.Context, key string, es []Entry, dest map[string][]Entry, prefix string, point time.Time, opts UndeleteOptions, res *UndeleteResult) error {
+	if opts.Skip[key] {
+		res.Keys++
+		res.AlreadyCurrent++
+		return nil
+	}
+	target, ok := CurrentAt(es, point)
+	if !ok {
+		res.NotAtPoint++
+		return nil
+	}
+	res.Keys++
+	if opts.NewPrefix != "" {
+		dkey := opts.NewPrefix + strings.TrimPrefix(key, prefix)
+		if latest, ok := latestOf(dest[dkey]); ok && !latest.DeleteMarker && latest.ETag == target.ETag {
+			res.AlreadyCurrent++
+			return nil
+		}
+		if err := s.copyVersion(ctx, target, dkey); err != nil {
+			return err
+		}
+		res.Copied++
+		return nil
+	}
+	n, copied, err := s.restoreInPlace(ctx, es, target)
+	if err != nil {
+		return err
+	}
+	res.MarkersRemoved += n
+	if copied {
+		res.Copied++
+	}
+	if n == 0 && !copied {
+		res.AlreadyCurrent++
+	}
+	return nil
 }
 
 // CurrentAt is the version current at point: the newest entry not after

@@ -4,6 +4,7 @@ package s3media_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -128,5 +129,49 @@ func TestUndeleteRejectsBadInput(t *testing.T) {
 	}
 	if _, err := st.Undelete(ctx, "sites/a/", time.Now(), s3media.UndeleteOptions{NewPrefix: "sites/a/"}); err == nil {
 		t.Error("new prefix equal to the source accepted")
+	}
+}
+
+// Many keys: every one back, at the rate the log reports.
+func TestUndeleteManyKeys(t *testing.T) {
+	ctx := context.Background()
+	m := s3test.Start(t)
+	st, err := s3media.New(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := st.SitePrefix("big")
+	const n = 300
+	for i := 0; i < n; i++ {
+		s3test.Put(t, st, fmt.Sprintf("%sjira/%d/file.txt", p, i), fmt.Sprintf("body %d", i))
+	}
+	waitTick()
+	point := time.Now()
+	waitTick()
+	for i := 0; i < n; i++ {
+		s3test.Delete(t, st, fmt.Sprintf("%sjira/%d/file.txt", p, i))
+	}
+	for _, workers := range []int{1, 8} {
+		// Delete again between runs: one new marker per key.
+		if workers > 1 {
+			for i := 0; i < n; i++ {
+				s3test.Delete(t, st, fmt.Sprintf("%sjira/%d/file.txt", p, i))
+			}
+		}
+		began := time.Now()
+		res, err := st.Undelete(ctx, p, point, s3media.UndeleteOptions{Concurrency: workers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		took := time.Since(began)
+		if res.Keys != n || res.MarkersRemoved != n {
+			t.Fatalf("workers %d: %+v", workers, res)
+		}
+		t.Logf("undelete of %d keys with %d worker(s): %s (%.0f keys/s)", n, workers, took.Round(time.Millisecond), float64(n)/took.Seconds())
+	}
+	for i := 0; i < n; i += 37 {
+		if got, ok := s3test.Content(t, st, fmt.Sprintf("%sjira/%d/file.txt", p, i)); !ok || got != fmt.Sprintf("body %d", i) {
+			t.Fatalf("key %d = %q %v", i, got, ok)
+		}
 	}
 }
