@@ -14,7 +14,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"sort"
+	"syscall"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -36,15 +38,19 @@ func main() {
 	runs := flag.Int("runs", 1, "runs of each program (alternating; the best of each is compared)")
 	runbook := flag.String("runbook", "restore2", "runbook (gates are removed: no human in a benchmark)")
 	address := flag.String("address", "", "use this Temporal server instead of starting a dev server")
+	timeout := flag.Duration("timeout", 15*time.Minute, "give up after this long")
 	flag.Parse()
-	if err := run(*sites, *window, *runs, *runbook, *address); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	if err := run(ctx, *sites, *window, *runs, *runbook, *address); err != nil {
 		fmt.Fprintln(os.Stderr, "overhead:", err)
 		os.Exit(1)
 	}
 }
 
-func run(nSites, window, runs int, runbook, address string) error {
-	ctx := context.Background()
+func run(ctx context.Context, nSites, window, runs int, runbook, address string) error {
 	var c client.Client
 	if address == "" {
 		srv, err := devserver.Start(ctx, devserver.Options{})
