@@ -127,6 +127,9 @@ CREATE TABLE IF NOT EXISTS site_admins (
     FOREIGN KEY (site_id, user_id) REFERENCES users (site_id, id)
 );
 
+-- Child sides of foreign keys not led by their primary key.
+CREATE INDEX IF NOT EXISTS memberships_user_fk ON memberships (site_id, user_id);
+
 -- ---------------------------------------------------------------- flags
 CREATE TABLE IF NOT EXISTS site_flags (
     site_id    text NOT NULL REFERENCES sites (site_id),
