@@ -62,7 +62,7 @@ func (r *recorder) register(env *testsuite.TestWorkflowEnvironment, action strin
 		r.mu.Unlock()
 		out, err := fn(ctx, in)
 		r.mu.Lock()
-		r.spans[in.SiteID+"/"+in.StepID] = [2]time.Time{start, time.Now()}
+		r.spans[in.SiteID+"/"+action] = [2]time.Time{start, time.Now()}
 		r.mu.Unlock()
 		return out, err
 	}, activity.RegisterOptions{Name: action})
@@ -89,6 +89,6 @@ func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	Register(env)
-	env.SetTestTimeout(2 * time.Minute)
+	env.SetTestTimeout(20 * time.Second)
 	return env
 }
