@@ -41,6 +41,11 @@ type child struct {
 	inRun     bool // started by this run (else carried over)
 	startedAt time.Time
 	blocked   string // "", SiteEventParked or SiteEventWaiting
+	// started is true once the server confirmed the child's start; lead
+	// statuses that end before that wait in late (a signal to a child not
+	// started yet would be lost).
+	started bool
+	late    []LeadStatus
 	stepID    string
 	reason    string
 }
@@ -329,6 +334,11 @@ func (b *batchRun) startChild(ctx workflow.Context, site Site) {
 				Errors: []string{fmt.Sprintf("start site workflow %s: %v (is it being restored by another batch?)", opts.WorkflowID, err)}})
 			return
 		}
+		c.started = true
+		for _, ls := range c.late {
+			f.SignalChildWorkflow(gctx, SignalLeadStep, ls)
+		}
+		c.late = nil
 		var res SiteResult
 		if err := f.Get(gctx, &res); err != nil {
 			b.record(SiteResult{SiteID: site.SiteID, Outcome: SiteFailed, RestorePoint: site.RestorePoint, Users: site.Users,

@@ -136,7 +136,11 @@ func (b *batchRun) deliver(ctx workflow.Context, round, k int, perSite map[strin
 		vals := perSite[t.SiteID]
 		if c, ok := b.running[t.SiteID]; ok && c.inRun {
 			ls := LeadStatus{StepID: st.StepID, Status: status, Values: vals, Error: st.Error}
-			workflow.SignalExternalWorkflow(ctx, SiteWorkflowID(t.SiteID), "", SignalLeadStep, ls)
+			if c.started {
+				workflow.SignalExternalWorkflow(ctx, SiteWorkflowID(t.SiteID), "", SignalLeadStep, ls)
+			} else {
+				c.late = append(c.late, ls)
+			}
 			continue
 		}
 		if _, pending := b.c.SiteRound[t.SiteID]; !pending || len(vals) == 0 {

@@ -82,7 +82,9 @@ func newGraph(plan runbooks.Plan) (*graph, error) {
 func isGate(st runbooks.PlanStep) bool { return st.Gate != nil }
 
 // sortedKeys returns a map's keys in order (workflow code never ranges over
-// a map directly).
+// a map directly). Collecting the keys then sorting them is deterministic.
+//
+//workflowcheck:ignore
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
