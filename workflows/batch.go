@@ -46,8 +46,8 @@ type child struct {
 	// started yet would be lost).
 	started bool
 	late    []LeadStatus
-	stepID    string
-	reason    string
+	stepID  string
+	reason  string
 }
 
 type batchRun struct {
