@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/testsuite"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
@@ -236,7 +238,9 @@ func (w *world) productsAt(site string, vars map[string]string) []string {
 type cancelAfterFirstTable struct {
 	activities.PITR
 	cancel context.CancelFunc
+	store  string
 	done   []string
+	tables int
 }
 
 func (c *cancelAfterFirstTable) CopyTenant(ctx context.Context, req activities.TenantCopy) (activities.TenantCopyResult, error) {
@@ -248,6 +252,7 @@ func (c *cancelAfterFirstTable) CopyTenant(ctx context.Context, req activities.T
 		c.done = p.TablesDone
 		c.cancel()
 	}
+	c.store, c.tables = req.Store.Name, len(req.Tables)
 	return c.PITR.CopyTenant(ctx, req)
 }
 
@@ -347,6 +352,30 @@ func TestRestoreActionsOnSandbox(t *testing.T) {
 			t.Fatalf("a killed extraction must be retryable: %v", err)
 		}
 		t.Logf("extraction killed after %v: %v", killer.done, err)
+		if len(killer.done) == 0 || len(killer.done) >= killer.tables {
+			t.Fatalf("the kill should come after some but not all of %d tables: done %v", killer.tables, killer.done)
+		}
+		// The retry, as Temporal runs it: with the heartbeat the killed
+		// attempt recorded, it copies only the tables not done yet.
+		var suite testsuite.WorkflowTestSuite
+		env := suite.NewTestActivityEnvironment()
+		env.RegisterActivityWithOptions(w.acts.DBRestoreTenant, activity.RegisterOptions{Name: activities.ActionDBRestoreTenant})
+		env.SetHeartbeatDetails(struct {
+			Done map[string][]string `json:"done"`
+		}{Done: map[string][]string{killer.store: killer.done}})
+		val, err := env.ExecuteActivity(activities.ActionDBRestoreTenant, in)
+		if err != nil {
+			t.Fatalf("retry after the kill: %v", err)
+		}
+		var out activities.StepOutput
+		if err := val.Get(&out); err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf("in %d tables", killer.tables-len(killer.done))
+		if !strings.Contains(out.Message, want) {
+			t.Errorf("retry after the kill: %q, want %q (finished tables not redone)", out.Message, want)
+		}
+		t.Logf("retry after the kill: %s", out.Message)
 	}
 	for _, p := range products {
 		w.run(siteR2, v, point, activities.ActionDBRestoreTenant, map[string]string{"product": p})
