@@ -11,6 +11,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -32,7 +33,10 @@ import (
 
 var actions = []string{"catalog", "restore", "sync", "validate", "db.clone", "db.drop_clone", "flaky"}
 
+var measureSites = flag.Int("measure-sites", 0, "also run a batch of this many one-step sites and print each run's history length")
+
 func main() {
+	flag.Parse()
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "record:", err)
 		os.Exit(1)
@@ -201,6 +205,38 @@ func run() error {
 		runID = prevRun(ctx, c, bid, runID)
 	}
 	fmt.Printf("batch: %d sites, errors %v\n", len(bres.Sites), bres.Errors)
+
+	if *measureSites > 0 {
+		return measure(ctx, c, rp, *measureSites)
+	}
+	return nil
+}
+
+// measure runs a batch of n one-step sites with the default window and
+// children per run, and prints each run's history length.
+func measure(ctx context.Context, c client.Client, rp time.Time, n int) error {
+	p := runbooks.Plan{Runbook: "measure", Steps: []runbooks.PlanStep{step("catalog", "catalog")}}
+	var sites []workflows.Site
+	for i := 0; i < n; i++ {
+		sites = append(sites, workflows.Site{SiteID: fmt.Sprintf("m-%05d", i), RestorePoint: rp})
+	}
+	id := workflows.BatchWorkflowID("measure")
+	start := time.Now()
+	r, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.WorkflowTaskQueue},
+		workflows.RestoreBatchWorkflowName, workflows.RestoreBatchInput{BatchID: "measure", Plan: p, Sites: sites})
+	if err != nil {
+		return err
+	}
+	var res workflows.BatchResult
+	if err := r.Get(ctx, &res); err != nil {
+		return err
+	}
+	fmt.Printf("measure: %d sites restored in %s\n", len(res.Sites), time.Since(start).Round(time.Millisecond))
+	runID := r.GetRunID()
+	for i := 0; runID != ""; i++ {
+		fmt.Printf("measure batch run (last - %d): %d events\n", i, length(ctx, c, id, runID))
+		runID = prevRun(ctx, c, id, runID)
+	}
 	return nil
 }
 

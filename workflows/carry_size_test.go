@@ -1,0 +1,56 @@
+package workflows
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// TestCarryAndResultFor10000SitesFitPayload checks that a batch of 10,000
+// sites stays under Temporal's 2 MB payload limit at its largest: the
+// carry halfway (5,000 results, 5,000 pending with their clone values) and
+// the final result.
+func TestCarryAndResultFor10000SitesFitPayload(t *testing.T) {
+	const n, limit = 10000, 2 << 20
+	rp := time.Date(2026, 4, 5, 7, 33, 12, 123456789, time.UTC)
+	all := make([]Site, n)
+	for i := range all {
+		all[i] = Site{SiteID: fmt.Sprintf("c0ffee%010d", i), DeletedAt: rp.Add(5 * time.Minute), RestorePoint: rp, Users: 120}
+	}
+	result := func(s Site) SiteResult {
+		return SiteResult{SiteID: s.SiteID, Outcome: SiteRestored, RestorePoint: s.RestorePoint, Duration: 11*time.Hour + 1234567890, Users: s.Users}
+	}
+	carry := BatchCarry{StartedAt: rp, Runs: 12, SiteLead: map[string]int{}, SiteRound: map[string]int{}}
+	for i := 0; i < 5; i++ {
+		carry.LeadTable = append(carry.LeadTable, map[string]string{
+			"clone.jira.dsn": fmt.Sprintf("postgres://lazarus@127.0.0.1:5433/jira?host=/tmp/clone-%d", i),
+			"restore_point":  rp.Format(time.RFC3339Nano)})
+	}
+	for i, s := range all {
+		if i < n/2 {
+			carry.Results = append(carry.Results, result(s))
+			continue
+		}
+		carry.Pending = append(carry.Pending, s)
+		carry.SiteLead[s.SiteID] = i % 5
+		carry.SiteRound[s.SiteID] = 0
+	}
+	in := RestoreBatchInput{BatchID: "incident-2026-04-05", Plan: plan(step("a", "a")), MaxConcurrentSites: 200, Carry: &carry}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) > limit {
+		t.Fatalf("carry halfway through 10,000 sites is %d bytes, over 2 MB", len(b))
+	}
+	res := BatchResult{BatchID: "incident-2026-04-05", Runbook: "restore2"}
+	for _, s := range all {
+		res.Sites = append(res.Sites, result(s))
+	}
+	r, _ := json.Marshal(res)
+	if len(r) > limit {
+		t.Fatalf("result of 10,000 sites is %d bytes, over 2 MB", len(r))
+	}
+	t.Logf("10,000 sites: carry halfway %d bytes, result %d bytes", len(b), len(r))
+}
