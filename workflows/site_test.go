@@ -401,3 +401,71 @@ func TestSiteRejectsInvalidPlan(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+// Cancelling a site stops it at a safe point: the running step finishes,
+// nothing new starts, a waiting gate ends.
+func TestSiteCancelStopsAtSafePoint(t *testing.T) {
+	env := newEnv(t)
+	rec := newRecorder()
+	rec.register(env, "slow", sleepy(300*time.Millisecond, nil))
+	rec.register(env, "after", ok("after"))
+	p := plan(step("slow", "slow"), step("after", "after", "slow"),
+		gateStep("gate", runbooks.Gate{Deadline: 48 * time.Hour, OnDeadline: "approve"}))
+	env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, 50*time.Millisecond)
+	env.ExecuteWorkflow(RestoreSiteWorkflowName, RestoreSiteInput{BatchID: "b1", Site: testSite, Plan: p})
+	res := siteResult(t, env)
+	if res.Outcome != SiteCancelled {
+		t.Fatalf("outcome %s", res.Outcome)
+	}
+	if st := stepState(t, res.Steps, "slow"); st.Status != StepDone {
+		t.Fatalf("running step at cancel: %+v, want done (safe point)", st)
+	}
+	if st := stepState(t, res.Steps, "after"); st.Status != StepPending || len(rec.inputs("after")) != 0 {
+		t.Fatalf("a step started after cancel: %+v", st)
+	}
+	if st := stepState(t, res.Steps, "gate"); st.Status != StepFailed {
+		t.Fatalf("gate after cancel: %+v", st)
+	}
+}
+
+// A site started by a batch before its batch step ended waits for the
+// batch's signal, then uses the values it carries.
+func TestSiteWaitsForLeadSignal(t *testing.T) {
+	env := newEnv(t)
+	rec := newRecorder()
+	rec.register(env, "restore", ok("restore"))
+	rec.register(env, "catalog", ok("catalog"))
+	clone := cloneStep()
+	p := plan(clone, step("catalog", "catalog"), step("restore", "restore", "clone", "catalog"))
+	env.RegisterDelayedCallback(func() {
+		st := query(t, env)
+		if stepState(t, st.Steps, "catalog").Status != StepDone || stepState(t, st.Steps, "restore").Status != StepPending {
+			t.Errorf("before the lead signal: %+v", st.Steps)
+		}
+		env.SignalWorkflow(SignalLeadStep, LeadStatus{StepID: "clone", Status: LeadDone,
+			Values: map[string]string{"clone.jira.dsn": "postgres://c", "restore_point": "2026-04-05T07:31:00Z"}})
+	}, time.Hour)
+	env.ExecuteWorkflow(RestoreSiteWorkflowName, RestoreSiteInput{BatchID: "b1", Site: testSite, Plan: p,
+		Lead: []LeadStatus{{StepID: "clone", Status: LeadPending}}})
+	res := siteResult(t, env)
+	in := rec.inputs("restore")
+	if res.Outcome != SiteRestored || len(in) != 1 || in[0].Vars["clone.jira.dsn"] != "postgres://c" ||
+		in[0].RestorePoint.Format(time.RFC3339) != "2026-04-05T07:31:00Z" {
+		t.Fatalf("outcome %s inputs %+v", res.Outcome, in)
+	}
+}
+
+func TestSiteLeadFailureFailsDependents(t *testing.T) {
+	env := newEnv(t)
+	rec := newRecorder()
+	rec.register(env, "restore", ok("restore"))
+	rec.register(env, "catalog", ok("catalog"))
+	p := plan(cloneStep(), step("catalog", "catalog"), step("restore", "restore", "clone"))
+	env.ExecuteWorkflow(RestoreSiteWorkflowName, RestoreSiteInput{BatchID: "b1", Site: testSite, Plan: p,
+		Lead: []LeadStatus{{StepID: "clone", Status: LeadFailed, Error: "WAL archive missing"}}})
+	res := siteResult(t, env)
+	if res.Outcome != SiteFailed || len(rec.inputs("restore")) != 0 || len(rec.inputs("catalog")) != 1 ||
+		len(res.Errors) != 1 || !strings.Contains(res.Errors[0], "WAL archive missing") {
+		t.Fatalf("outcome %s errors %v", res.Outcome, res.Errors)
+	}
+}
