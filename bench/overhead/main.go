@@ -27,6 +27,7 @@ import (
 
 	"github.com/lazarus-dr/lazarus/activities"
 	"github.com/lazarus-dr/lazarus/internal/devserver"
+	"github.com/lazarus-dr/lazarus/logging"
 	"github.com/lazarus-dr/lazarus/runbooks"
 	"github.com/lazarus-dr/lazarus/worker"
 	"github.com/lazarus-dr/lazarus/workflows"
@@ -51,21 +52,24 @@ func main() {
 }
 
 func run(ctx context.Context, nSites, window, runs int, runbook, address string) error {
-	var c client.Client
 	if address == "" {
 		srv, err := devserver.Start(ctx, devserver.Options{})
 		if err != nil {
 			return err
 		}
 		defer srv.Stop()
-		c = srv.Client()
-	} else {
-		var err error
-		if c, err = client.Dial(client.Options{HostPort: address}); err != nil {
-			return err
-		}
-		defer c.Close()
+		address = srv.FrontendHostPort()
+		fmt.Printf("overhead: dev server at %s\n", address)
 	}
+	quiet, err := logging.New("error", false)
+	if err != nil {
+		return err
+	}
+	c, err := client.Dial(client.Options{HostPort: address, Logger: logging.NewTemporalLogger(quiet)})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
 	plan, err := runbooks.Load(runbook)
 	if err != nil {
 		return err
