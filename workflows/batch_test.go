@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -97,16 +98,16 @@ func TestBatch2000SitesContinuesAsNew(t *testing.T) {
 		rec := newRecorder()
 		rec.register(env, "db.clone", cloneActivity)
 		rec.register(env, "db.drop_clone", ok("dropped"))
-		var missingDSN int
+		var missingDSN atomic.Int64
 		rec.register(env, "restore", func(ctx context.Context, in activities.StepInput) (activities.StepOutput, error) {
 			if in.Vars["clone.jira.dsn"] == "" {
-				missingDSN++
+				missingDSN.Add(1)
 			}
 			return activities.StepOutput{}, nil
 		})
 		env.ExecuteWorkflow(RestoreBatchWorkflowName, in)
-		if missingDSN > 0 {
-			t.Fatalf("run %d: %d sites ran without their clone's values", runs, missingDSN)
+		if n := missingDSN.Load(); n > 0 {
+			t.Fatalf("run %d: %d sites ran without their clone's values", runs, n)
 		}
 		cleanups += len(rec.inputs("db.drop_clone"))
 		err := env.GetWorkflowError()
