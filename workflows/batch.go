@@ -367,9 +367,15 @@ func (b *batchRun) onSiteEvent(ev SiteEvent) {
 	b.changed = true
 }
 
+// MaxSitesWithTimes: a batch's result keeps each site's deletion time and
+// end time (to the second) up to this many sites; beyond, only restore
+// points and durations, so that 10,000 sites (even with 36-character IDs)
+// fit in Temporal's 2 MB payload limit.
+const MaxSitesWithTimes = 5000
+
 // record keeps a site's result once, trimmed to what the batch result
-// needs (a batch of 10,000 sites must fit in a 2 MB payload), and feeds
-// the progress counters and the ETA's step durations.
+// needs (no step list, no start time: EndedAt - Duration), and feeds the
+// progress counters and the ETA's step durations.
 func (b *batchRun) record(r SiteResult) {
 	if b.recorded[r.SiteID] {
 		return
@@ -385,6 +391,9 @@ func (b *batchRun) record(r SiteResult) {
 		}
 		if r.Users == 0 {
 			r.Users = c.site.Users
+		}
+		if r.DeletedAt.IsZero() {
+			r.DeletedAt = c.site.DeletedAt
 		}
 	}
 	for _, st := range r.Steps {
@@ -413,10 +422,15 @@ func (b *batchRun) record(r SiteResult) {
 	for i := range errs {
 		errs[i] = truncate(errs[i], 300)
 	}
-	b.c.Results = append(b.c.Results, SiteResult{
+	kept := SiteResult{
 		SiteID: r.SiteID, Outcome: r.Outcome, RestorePoint: r.RestorePoint,
 		Duration: r.Duration, Users: r.Users, Errors: errs,
-	})
+	}
+	if len(b.known) <= MaxSitesWithTimes {
+		kept.DeletedAt = r.DeletedAt
+		kept.EndedAt = r.EndedAt.Truncate(time.Second)
+	}
+	b.c.Results = append(b.c.Results, kept)
 	b.changed = true
 }
 

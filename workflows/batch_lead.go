@@ -25,7 +25,9 @@ func (b *batchRun) startRound(ctx workflow.Context, sites []Site) {
 	targets := make([]activities.SiteTarget, len(sites))
 	for i, s := range sites {
 		targets[i] = activities.SiteTarget{SiteID: s.SiteID, DeletedAt: s.DeletedAt, RestorePoint: s.RestorePoint}
-		b.c.SiteRound[s.SiteID] = r.Round
+		if r.Round != 0 { // absent means round 0 (keeps the carry small)
+			b.c.SiteRound[s.SiteID] = r.Round
+		}
 	}
 	b.roundSites[r.Round] = targets
 	b.leadRunning++
@@ -143,7 +145,7 @@ func (b *batchRun) deliver(ctx workflow.Context, round, k int, perSite map[strin
 			}
 			continue
 		}
-		if _, pending := b.c.SiteRound[t.SiteID]; !pending || len(vals) == 0 {
+		if _, running := b.running[t.SiteID]; running || b.recorded[t.SiteID] || len(vals) == 0 {
 			continue
 		}
 		merged := map[string]string{}

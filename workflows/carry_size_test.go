@@ -16,10 +16,20 @@ func TestCarryAndResultFor10000SitesFitPayload(t *testing.T) {
 	rp := time.Date(2026, 4, 5, 7, 33, 12, 123456789, time.UTC)
 	all := make([]Site, n)
 	for i := range all {
-		all[i] = Site{SiteID: fmt.Sprintf("c0ffee%010d", i), DeletedAt: rp.Add(5 * time.Minute), RestorePoint: rp, Users: 120}
+		// 36-character IDs, like UUIDs.
+		all[i] = Site{SiteID: fmt.Sprintf("3f2c9a1e-5b7d-4e0f-9a2b-%012d", i), DeletedAt: rp.Add(5 * time.Minute), RestorePoint: rp, Users: 120}
 	}
+	// What batchRun.record keeps of a site (end times only up to
+	// MaxSitesWithTimes sites).
+	withEnd := false
 	result := func(s Site) SiteResult {
-		return SiteResult{SiteID: s.SiteID, Outcome: SiteRestored, RestorePoint: s.RestorePoint, Duration: 11*time.Hour + 1234567890, Users: s.Users}
+		r := SiteResult{SiteID: s.SiteID, Outcome: SiteRestored, RestorePoint: s.RestorePoint,
+			Duration: 11*time.Hour + 1234567890, Users: s.Users}
+		if withEnd {
+			r.DeletedAt = s.DeletedAt
+			r.EndedAt = rp.Add(30 * time.Hour).Truncate(time.Second)
+		}
+		return r
 	}
 	carry := BatchCarry{StartedAt: rp, Runs: 12, SiteLead: map[string]int{}, SiteRound: map[string]int{}}
 	for i := 0; i < 5; i++ {
@@ -34,7 +44,6 @@ func TestCarryAndResultFor10000SitesFitPayload(t *testing.T) {
 		}
 		carry.Pending = append(carry.Pending, s)
 		carry.SiteLead[s.SiteID] = i % 5
-		carry.SiteRound[s.SiteID] = 0
 	}
 	in := RestoreBatchInput{BatchID: "incident-2026-04-05", Plan: plan(step("a", "a")), MaxConcurrentSites: 200, Carry: &carry}
 	b, err := json.Marshal(in)
@@ -52,5 +61,14 @@ func TestCarryAndResultFor10000SitesFitPayload(t *testing.T) {
 	if len(r) > limit {
 		t.Fatalf("result of 10,000 sites is %d bytes, over 2 MB", len(r))
 	}
-	t.Logf("10,000 sites: carry halfway %d bytes, result %d bytes", len(b), len(r))
+	withEnd = true
+	five := BatchResult{BatchID: "incident-2026-04-05", Runbook: "restore2"}
+	for _, s := range all[:MaxSitesWithTimes] {
+		five.Sites = append(five.Sites, result(s))
+	}
+	f, _ := json.Marshal(five)
+	if len(f) > limit/2+limit/4 {
+		t.Fatalf("result of %d sites with end times is %d bytes", MaxSitesWithTimes, len(f))
+	}
+	t.Logf("10,000 sites: carry halfway %d bytes, result %d bytes; %d sites with end times: %d bytes", len(b), len(r), MaxSitesWithTimes, len(f))
 }

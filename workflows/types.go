@@ -230,7 +230,7 @@ type BatchCarry struct {
 	// maps a pending site to its row (many sites share a clone).
 	LeadTable []map[string]string `json:"lead_table,omitempty"`
 	SiteLead  map[string]int      `json:"site_lead,omitempty"`
-	// SiteRound maps a pending site to its lead round.
+	// SiteRound maps a pending site to its lead round when not round 0.
 	SiteRound          map[string]int `json:"site_round,omitempty"`
 	MaxConcurrentSites int            `json:"max_concurrent_sites,omitempty"`
 	Cancelled          bool           `json:"cancelled,omitempty"`
