@@ -71,8 +71,8 @@ func newSiteRun(ctx workflow.Context, in RestoreSiteInput) (*siteRun, error) {
 	}
 	lead := map[string]LeadStatus{}
 	for _, l := range in.Lead {
-		if _, ok := g.index[l.StepID]; !ok {
-			return nil, fmt.Errorf("lead step %q is not a step of plan %q", l.StepID, in.Plan.Runbook)
+		if i, ok := g.index[l.StepID]; !ok || in.Plan.Steps[i].Scope != runbooks.ScopeBatch {
+			return nil, fmt.Errorf("lead step %q is not a batch-scoped step of plan %q", l.StepID, in.Plan.Runbook)
 		}
 		lead[l.StepID] = l
 	}
@@ -112,9 +112,11 @@ func (s *siteRun) run(ctx workflow.Context) (SiteResult, error) {
 			if !leadCh.Receive(gctx, &l) {
 				return
 			}
-			if _, ok := s.g.index[l.StepID]; ok {
+			if i, ok := s.g.index[l.StepID]; ok && s.in.Plan.Steps[i].Scope == runbooks.ScopeBatch {
 				s.applyLead(l)
 				s.changed = true
+			} else {
+				s.logger.Warn("lead signal for a step that is not batch-scoped: ignored", "step", l.StepID)
 			}
 		}
 	})
