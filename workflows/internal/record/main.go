@@ -33,6 +33,8 @@ import (
 
 var actions = []string{"catalog", "restore", "sync", "validate", "db.clone", "db.drop_clone", "flaky"}
 
+var measureDefaults = flag.Bool("measure-defaults", false, "also run one site of each default runbook (restore1, restore2) and print its history length")
+
 var measureSites = flag.Int("measure-sites", 0, "also run a batch of this many one-step sites and print each run's history length")
 
 func main() {
@@ -89,9 +91,20 @@ func run() error {
 	var flakyCalls int
 	ws := []worker.Worker{worker.New(c, workflows.WorkflowTaskQueue, worker.Options{})}
 	workflows.Register(ws[0])
-	for _, q := range []string{"svc", "db"} {
+	queues := []string{"svc", "db"}
+	all := actions
+	if *measureDefaults {
+		queues = append(queues, runbooks.Services()...)
+		all = append(append([]string(nil), actions...), runbooks.ActivityNames()...)
+	}
+	for _, q := range queues {
 		w := worker.New(c, workflows.ActivityTaskQueue(q), worker.Options{})
-		for _, a := range actions {
+		seen := map[string]bool{}
+		for _, a := range all {
+			if seen[a] || (q != "svc" && q != "db" && !isDefaultAction(a)) {
+				continue
+			}
+			seen[a] = true
 			a := a
 			w.RegisterActivityWithOptions(func(ctx context.Context, in activities.StepInput) (activities.StepOutput, error) {
 				switch a {
@@ -206,10 +219,75 @@ func run() error {
 	}
 	fmt.Printf("batch: %d sites, errors %v\n", len(bres.Sites), bres.Errors)
 
+	if *measureDefaults {
+		if err := measureDefaultPlans(ctx, c, rp); err != nil {
+			return err
+		}
+	}
 	if *measureSites > 0 {
 		return measure(ctx, c, rp, *measureSites)
 	}
 	return nil
+}
+
+func isDefaultAction(a string) bool {
+	for _, n := range runbooks.ActivityNames() {
+		if n == a {
+			return true
+		}
+	}
+	return false
+}
+
+// measureDefaultPlans runs one site of each default runbook (batch steps
+// counted as done, gates approved as soon as they open) and prints the
+// site workflow's history length.
+func measureDefaultPlans(ctx context.Context, c client.Client, rp time.Time) error {
+	for _, name := range []string{"restore2", "restore1"} {
+		p, err := runbooks.Default(name)
+		if err != nil {
+			return err
+		}
+		id := "measure-" + name
+		r, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.SiteWorkflowID(id), TaskQueue: workflows.WorkflowTaskQueue},
+			workflows.RestoreSiteWorkflowName, workflows.RestoreSiteInput{BatchID: "measure", Site: workflows.Site{SiteID: id, RestorePoint: rp}, Plan: *p})
+		if err != nil {
+			return err
+		}
+		for _, st := range p.Steps {
+			if st.Gate == nil {
+				continue
+			}
+			if err := waitStep(ctx, c, r.GetID(), st.ID, workflows.StepWaiting); err != nil {
+				return err
+			}
+			if err := doUpdate(ctx, c, r.GetID(), workflows.UpdateGateDecision, workflows.GateDecision{StepID: st.ID, Decision: "approve", Operator: "measure"}); err != nil {
+				return err
+			}
+		}
+		var res workflows.SiteResult
+		if err := r.Get(ctx, &res); err != nil {
+			return err
+		}
+		site := 0
+		for _, st := range p.Steps {
+			if st.Scope == runbooks.ScopeSite {
+				site++
+			}
+		}
+		fmt.Printf("default runbook %s (%d steps, %d site-scoped): %s, %d events, history %d bytes\n", name, len(p.Steps), site, res.Outcome,
+			length(ctx, c, r.GetID(), r.GetRunID()), size(ctx, c, r.GetID(), r.GetRunID()))
+	}
+	return nil
+}
+
+func size(ctx context.Context, c client.Client, id, runID string) int {
+	h, err := history(ctx, c, id, runID)
+	if err != nil {
+		return -1
+	}
+	b, _ := protojson.Marshal(h)
+	return len(b)
 }
 
 // measure runs a batch of n one-step sites with the default window and
