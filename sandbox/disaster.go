@@ -190,10 +190,27 @@ func reverse(in []string) []string {
 	return out
 }
 
+// deleteSite deletes one site from every store. Its catalog row is locked
+// (FOR UPDATE) first, in the transaction that finally deletes the catalog
+// rows, so that the traffic generator (which holds that row FOR SHARE while
+// it writes, and skips a locked one) never writes to a site being deleted.
 func (p *Platform) deleteSite(ctx context.Context, siteID string, e idEntry) (Deletion, error) {
-	d := Deletion{ID: siteID, Kind: platform.KindSite, SiteID: siteID, DeletedAt: time.Now().UTC()}
+	d := Deletion{ID: siteID, Kind: platform.KindSite, SiteID: siteID}
 	what := map[string]any{"url": e.url}
 	rowsByStore := map[string]int64{}
+	cat, err := p.Pool(ctx, schema.DBCatalog)
+	if err != nil {
+		return d, err
+	}
+	tx, err := cat.Begin(ctx)
+	if err != nil {
+		return d, err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM sites WHERE site_id = $1 FOR UPDATE`, siteID); err != nil {
+		return d, fmt.Errorf("lock site %s: %w", siteID, err)
+	}
+	d.DeletedAt = time.Now().UTC()
 	// Product shards: every shard (a site's products may be on several).
 	for _, shard := range p.shards() {
 		n, err := p.deleteRows(ctx, shard, reverse(tableOrder(shard)), siteID)
@@ -218,10 +235,6 @@ func (p *Platform) deleteSite(ctx context.Context, siteID string, e idEntry) (De
 	}
 	d.Objects = objs
 	// Catalog database: apps (vendors told), identity, flags, catalog, audit.
-	cat, err := p.Pool(ctx, schema.DBCatalog)
-	if err != nil {
-		return d, err
-	}
 	var users int
 	_ = cat.QueryRow(ctx, `SELECT count(*) FROM users WHERE site_id = $1`, siteID).Scan(&users)
 	what["users"] = users
@@ -240,11 +253,6 @@ func (p *Platform) deleteSite(ctx context.Context, siteID string, e idEntry) (De
 	}
 	d.Apps = apps
 	what["apps"] = apps
-	tx, err := cat.Begin(ctx)
-	if err != nil {
-		return d, err
-	}
-	defer tx.Rollback(ctx)
 	for _, t := range reverse(tableOrder(schema.DBCatalog)) {
 		if t == "id_registry" {
 			continue

@@ -54,8 +54,10 @@ func newSandboxTrafficCmd() *cobra.Command {
 		Long: `Writes new rows (Jira and Confluence comments, Opsgenie alerts, users) to active
 sites that are not excluded, at --rate writes per second, until --duration passes or
 --max rows are written (or Ctrl-C). Every row is logged in the sandbox database's
-traffic_log before it is written, so that 'lazarus sandbox verify' tells traffic
-from damage. Deleted sites are never written to (only active catalog sites are).`,
+traffic_log before it is committed, with an ID far above any seeded one, so that
+'lazarus sandbox verify' tells traffic from damage. Sites that are deleted, being
+deleted or were ever deleted (under restore) are never written to: each write
+holds the site's catalog row, which a deletion locks first.`,
 		Example: `  lazarus sandbox traffic --rate 20 --duration 5m
   lazarus sandbox traffic --rate 50 --duration 1h --max 10000 --exclude-file ids.txt
   lazarus sandbox traffic --platform /tmp/sb/platform.yaml --rate 5 --duration 30s --json`,

@@ -18,8 +18,10 @@ CREATE TABLE IF NOT EXISTS truth (
 
 -- The traffic generator's log: every row (or object) it wrote, so that
 -- verification can tell its writes from damage. Traffic only INSERTs new
--- rows (never updates or deletes existing ones); verification leaves the
--- logged rows out of the checksum.
+-- rows (never updates or deletes existing ones), logs each row after its
+-- INSERT ... RETURNING and before its commit, and takes row IDs from
+-- traffic_row_id (far above any seeded ID); verification leaves the logged
+-- rows that exist out of the checksum.
 --   store:      store name from platform.yaml ("media" for objects)
 --   table_name: the table it inserted into (empty for media)
 --   row_id:     the "id" column of the inserted row (tables with an id column only)
@@ -34,3 +36,7 @@ CREATE TABLE IF NOT EXISTS traffic_log (
     object_key text NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS traffic_log_site_idx ON traffic_log (site_id, store);
+
+-- Row IDs of traffic rows: unique across tables, sites and runs, and never
+-- an ID the seed uses (traffic.RowIDBase).
+CREATE SEQUENCE IF NOT EXISTS traffic_row_id MINVALUE 1000000000000 START 1000000000000;

@@ -4,8 +4,11 @@
 // in count and time, and logs every row it writes in the sandbox database's
 // traffic_log, so that verification can tell its writes from damage.
 //
-// It must never write to an excluded site, never update or delete an
-// existing row, and never write a row it has not logged first.
+// It must never write to an excluded site, nor to a site that is deleted,
+// being deleted, or was ever deleted (a site under restore); never update or
+// delete an existing row; never commit a row it has not logged; and never
+// use a row ID that a seeded row could have (IDs come from the sandbox's
+// traffic_row_id sequence, from RowIDBase up).
 package traffic
 
 import (
@@ -140,6 +143,13 @@ var kinds = []struct {
 	{"users", ""},
 }
 
+// RowIDBase is the first row ID the traffic uses: far above any seeded ID,
+// so a logged traffic row can never name a seeded row.
+const RowIDBase int64 = 1_000_000_000_000
+
+// rowIDSequence gives traffic row IDs, unique across tables, sites and runs.
+const rowIDSequence = "traffic_row_id"
+
 type runner struct {
 	cfg      Config
 	log      *zap.Logger
@@ -148,10 +158,14 @@ type runner struct {
 	sandbox  *pgxpool.Pool
 	shards   map[string]*pgxpool.Pool
 	rng      *rand.Rand
+	// gone are targets found deleted, not active or once deleted.
+	gone map[string]bool
 }
 
 // Run writes until Duration passes, MaxWrites rows are written or ctx ends
-// (ending early is not an error). Every row is logged before it is written.
+// (ending early is not an error). Every row is logged before its
+// transaction commits; a site that stops being active (deleted by the
+// disaster while the run goes on) is dropped, not an error.
 func Run(ctx context.Context, cfg Config) (Result, error) {
 	var res Result
 	if err := cfg.Validate(); err != nil {
@@ -170,7 +184,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		}
 	}
 	r := &runner{cfg: cfg, log: cfg.Logger.Named("traffic"), shards: map[string]*pgxpool.Pool{},
-		rng: rand.New(rand.NewPCG(uint64(cfg.Seed), 0x7261666669630a))}
+		rng: rand.New(rand.NewPCG(uint64(cfg.Seed), 0x7261666669630a)), gone: map[string]bool{}}
 	defer r.close()
 	if err := r.open(ctx); err != nil {
 		return res, err
@@ -206,7 +220,8 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			break
 		}
 		next = next.Add(interval)
-		tg := targets[r.rng.IntN(len(targets))]
+		i := r.rng.IntN(len(targets))
+		tg := targets[i]
 		k := kinds[r.rng.IntN(len(kinds))]
 		ok, err := r.write(ctx, tg, k.table, k.product)
 		if err != nil {
@@ -214,6 +229,12 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 				break
 			}
 			return r.finish(res, touched, began), err
+		}
+		if r.gone[tg.site] {
+			targets = append(targets[:i], targets[i+1:]...)
+			if len(targets) == 0 {
+				return r.finish(res, touched, began), errors.New("traffic: every target site was deleted or stopped being active")
+			}
 		}
 		if !ok {
 			// Nothing to attach this row to: pick again at once.
@@ -262,6 +283,9 @@ func (r *runner) open(ctx context.Context) error {
 	if r.sandbox, err = open("sandbox", r.cfg.SandboxDSN); err != nil {
 		return err
 	}
+	if err := ensureSequence(ctx, r.sandbox); err != nil {
+		return err
+	}
 	for name, dsn := range r.cfg.Shards {
 		p, err := open("shard "+name, dsn)
 		if err != nil {
@@ -292,6 +316,7 @@ func (r *runner) targets(ctx context.Context) ([]target, error) {
 	rows, err := r.catalog.Query(ctx, `SELECT s.site_id, coalesce(p.product, ''), coalesce(p.store, '')
 		FROM sites s LEFT JOIN placements p ON p.site_id = s.site_id
 		WHERE s.status = 'active' AND NOT (s.site_id = ANY($1))
+		  AND NOT EXISTS (SELECT 1 FROM deletion_events e WHERE e.kind = 'site' AND e.target_id = s.site_id)
 		ORDER BY s.site_id, p.product`, excl)
 	if err != nil {
 		return nil, fmt.Errorf("traffic: list sites: %w", err)
@@ -325,8 +350,72 @@ func (r *runner) targets(ctx context.Context) ([]target, error) {
 	return out, nil
 }
 
+// ensureSequence makes the row ID sequence in the sandbox database (a
+// sandbox made before it existed gets it here).
+func ensureSequence(ctx context.Context, db *pgxpool.Pool) error {
+	_, err := db.Exec(ctx, fmt.Sprintf(`CREATE SEQUENCE IF NOT EXISTS %s MINVALUE %d START %d`, rowIDSequence, RowIDBase, RowIDBase))
+	if err != nil {
+		// Two runs creating it at once: fine when it exists now.
+		var n int
+		if qerr := db.QueryRow(ctx, `SELECT count(*) FROM pg_class WHERE relname = $1 AND relkind = 'S'`, rowIDSequence).Scan(&n); qerr == nil && n == 1 {
+			return nil
+		}
+		return fmt.Errorf("traffic: row ID sequence %s: %w", rowIDSequence, err)
+	}
+	return nil
+}
+
+// guard opens a catalog transaction holding the site's catalog row FOR
+// SHARE while one write runs and commits, so that a deletion (which locks
+// that row FOR UPDATE before it touches any store) cannot start until the
+// write is done, and a write cannot start while a deletion runs (SKIP
+// LOCKED: the pick is skipped, not waited for). A site that is gone, not
+// active, or has a deletion event in the audit store (deleted, maybe under
+// restore) is marked gone and never written to again. ok is false when the
+// site must not be written to now.
+func (r *runner) guard(ctx context.Context, site string) (tx pgx.Tx, ok bool, err error) {
+	tx, err = r.catalog.Begin(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("traffic: site %s: catalog: %w", site, err)
+	}
+	var status string
+	var deleted bool
+	err = tx.QueryRow(ctx, `SELECT s.status, EXISTS (SELECT 1 FROM deletion_events e WHERE e.kind = 'site' AND e.target_id = s.site_id)
+		FROM sites s WHERE s.site_id = $1 FOR SHARE OF s SKIP LOCKED`, site).Scan(&status, &deleted)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		// Deleted, or locked by a deletion in progress.
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sites WHERE site_id = $1)`, site).Scan(&exists); err != nil {
+			_ = tx.Rollback(ctx)
+			return nil, false, fmt.Errorf("traffic: site %s: catalog: %w", site, err)
+		}
+		if !exists {
+			r.gone[site] = true
+		}
+		_ = tx.Rollback(ctx)
+		return nil, false, nil
+	case err != nil:
+		_ = tx.Rollback(ctx)
+		return nil, false, fmt.Errorf("traffic: site %s: catalog: %w", site, err)
+	case status != "active" || deleted:
+		r.gone[site] = true
+		_ = tx.Rollback(ctx)
+		return nil, false, nil
+	}
+	return tx, true, nil
+}
+
 // write adds one row of the given table to the site; false when the site
-// has nothing to attach it to (no such product, no issue to comment on).
+// has nothing to attach it to (no such product, no issue to comment on) or
+// must not be written to (see guard).
+//
+// The row gets a fresh ID from the sandbox's sequence (RowIDBase and up);
+// it is inserted (INSERT ... RETURNING) in a transaction of the target
+// database, logged in traffic_log with the ID the insert returned, and only
+// then committed, all while the guard holds the site's catalog row. So no
+// committed row is unlogged, and a logged row whose commit failed names an
+// ID no other row has (verification subtracts only rows that exist).
 func (r *runner) write(ctx context.Context, tg target, table, product string) (bool, error) {
 	db := r.identity
 	store := "identity"
@@ -341,18 +430,29 @@ func (r *runner) write(ctx context.Context, tg target, table, product string) (b
 		}
 		db, store = p, st
 	}
+	guard, ok, err := r.guard(ctx, tg.site)
+	if err != nil || !ok {
+		return false, err
+	}
+	// Released after the write's commit (defers run last in, first out).
+	defer guard.Rollback(context.WithoutCancel(ctx))
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return false, fmt.Errorf("traffic: site %s: %s: %w", tg.site, store, err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
 	var parent int64
 	switch table {
 	case "jira_comments", "conf_comments":
 		parentTable := map[string]string{"jira_comments": "jira_issues", "conf_comments": "conf_pages"}[table]
 		var n int64
-		if err := db.QueryRow(ctx, `SELECT count(*) FROM `+parentTable+` WHERE site_id = $1`, tg.site).Scan(&n); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM `+parentTable+` WHERE site_id = $1`, tg.site).Scan(&n); err != nil {
 			return false, fmt.Errorf("traffic: site %s: %s: %w", tg.site, parentTable, err)
 		}
 		if n == 0 {
 			return false, nil
 		}
-		err := db.QueryRow(ctx, `SELECT id FROM `+parentTable+` WHERE site_id = $1 ORDER BY id OFFSET $2 LIMIT 1`,
+		err := tx.QueryRow(ctx, `SELECT id FROM `+parentTable+` WHERE site_id = $1 ORDER BY id OFFSET $2 LIMIT 1`,
 			tg.site, r.rng.Int64N(n)).Scan(&parent)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return false, nil
@@ -362,35 +462,44 @@ func (r *runner) write(ctx context.Context, tg target, table, product string) (b
 		}
 	}
 	var id int64
-	if err := db.QueryRow(ctx, `SELECT coalesce(max(id), 0) + 1 FROM `+table+` WHERE site_id = $1`, tg.site).Scan(&id); err != nil {
-		return false, fmt.Errorf("traffic: site %s: %s: %w", tg.site, table, err)
-	}
-	// Log first: a logged row that was never written is harmless to
-	// verification; a written row that was never logged looks like damage.
-	if _, err := r.sandbox.Exec(ctx, `INSERT INTO traffic_log (site_id, store, table_name, row_id) VALUES ($1, $2, $3, $4)`,
-		tg.site, store, table, id); err != nil {
-		return false, fmt.Errorf("traffic: log %s row %d of site %s: %w", table, id, tg.site, err)
+	if err := r.sandbox.QueryRow(ctx, `SELECT nextval('`+rowIDSequence+`')`).Scan(&id); err != nil {
+		return false, fmt.Errorf("traffic: next row ID: %w", err)
 	}
 	now := time.Now().UTC()
 	body := fmt.Sprintf("traffic %s #%d", now.Format(time.RFC3339Nano), id)
-	var err error
+	var q string
+	var args []any
 	switch table {
 	case "jira_comments":
-		_, err = db.Exec(ctx, `INSERT INTO jira_comments (site_id, id, issue_id, author_id, body, created_at) VALUES ($1, $2, $3, 1, $4, $5)`,
-			tg.site, id, parent, body, now)
+		q = `INSERT INTO jira_comments (site_id, id, issue_id, author_id, body, created_at) VALUES ($1, $2, $3, 1, $4, $5) RETURNING id`
+		args = []any{tg.site, id, parent, body, now}
 	case "conf_comments":
-		_, err = db.Exec(ctx, `INSERT INTO conf_comments (site_id, id, page_id, author_id, body, created_at) VALUES ($1, $2, $3, 1, $4, $5)`,
-			tg.site, id, parent, body, now)
+		q = `INSERT INTO conf_comments (site_id, id, page_id, author_id, body, created_at) VALUES ($1, $2, $3, 1, $4, $5) RETURNING id`
+		args = []any{tg.site, id, parent, body, now}
 	case "og_alerts":
-		_, err = db.Exec(ctx, `INSERT INTO og_alerts (site_id, id, message, priority, created_at) VALUES ($1, $2, $3, 'P3', $4)`,
-			tg.site, id, body, now)
+		q = `INSERT INTO og_alerts (site_id, id, message, priority, created_at) VALUES ($1, $2, $3, 'P3', $4) RETURNING id`
+		args = []any{tg.site, id, body, now}
 	case "users":
 		acct := fmt.Sprintf("traffic-%s-%d", shortID(tg.site), id)
-		_, err = db.Exec(ctx, `INSERT INTO users (site_id, id, account_id, email, display_name) VALUES ($1, $2, $3, $4, $5)`,
-			tg.site, id, acct, acct+"@traffic.example.test", "Traffic user "+fmt.Sprint(id))
+		q = `INSERT INTO users (site_id, id, account_id, email, display_name) VALUES ($1, $2, $3, $4, $5) RETURNING id`
+		args = []any{tg.site, id, acct, acct + "@traffic.example.test", "Traffic user " + fmt.Sprint(id)}
+	default:
+		return false, fmt.Errorf("traffic: no writer for table %s", table)
 	}
-	if err != nil {
+	var written int64
+	if err := tx.QueryRow(ctx, q, args...).Scan(&written); err != nil {
 		return false, fmt.Errorf("traffic: write %s row %d of site %s: %w", table, id, tg.site, err)
+	}
+	var logID int64
+	if err := r.sandbox.QueryRow(ctx, `INSERT INTO traffic_log (site_id, store, table_name, row_id) VALUES ($1, $2, $3, $4) RETURNING id`,
+		tg.site, store, table, written).Scan(&logID); err != nil {
+		return false, fmt.Errorf("traffic: log %s row %d of site %s: %w", table, written, tg.site, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		// Not written after all: take the entry back where possible (if
+		// not, it names an ID no row has, which verification ignores).
+		_, _ = r.sandbox.Exec(context.WithoutCancel(ctx), `DELETE FROM traffic_log WHERE id = $1`, logID)
+		return false, fmt.Errorf("traffic: commit %s row %d of site %s: %w", table, written, tg.site, err)
 	}
 	return true, nil
 }
