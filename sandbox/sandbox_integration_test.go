@@ -15,6 +15,7 @@ import (
 
 	"github.com/lazarus-dr/lazarus/platform"
 	"github.com/lazarus-dr/lazarus/sandbox/schema"
+	"github.com/lazarus-dr/lazarus/sandbox/traffic"
 )
 
 // stateDir makes a state folder the postgres OS user can traverse.
@@ -47,7 +48,9 @@ func postmasterPID(t *testing.T, dataDir string) int {
 // TestSandboxDisasterAndVerify is issue 4's "done when": up; seed 200
 // sites; base backup; disaster on 40 IDs (30 sites, 10 apps); verify
 // reports exactly those 30 sites damaged and the 10 apps uninstalled and
-// everything else intact; down leaves no process behind.
+// everything else intact; down leaves no process behind. Live traffic runs
+// through the disaster: it never writes to a site being deleted, and verify
+// tells its rows from damage exactly.
 func TestSandboxDisasterAndVerify(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
@@ -146,13 +149,58 @@ func TestSandboxDisasterAndVerify(t *testing.T) {
 		t.Fatalf("a refused list deleted %d sites", len(n))
 	}
 
-	// The disaster: 10 apps first, then 30 sites.
+	// The disaster: 10 apps first, then 30 sites, with live traffic
+	// writing to every site it finds active (the 30 among them) throughout.
+	tcfg, err := traffic.FromDescription(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tcfg.Rate, tcfg.Duration, tcfg.Seed = 300, time.Minute, 5
+	tctx, stopTraffic := context.WithCancel(ctx)
+	type trafficRun struct {
+		res traffic.Result
+		err error
+	}
+	trafficDone := make(chan trafficRun, 1)
+	go func() {
+		r, err := traffic.Run(tctx, tcfg)
+		trafficDone <- trafficRun{r, err}
+	}()
+	time.Sleep(300 * time.Millisecond)
 	t3 := time.Now()
 	dres, err := p.PermanentDelete(ctx, ids)
 	if err != nil {
+		stopTraffic()
 		t.Fatalf("disaster: %v", err)
 	}
 	t.Logf("disaster on 40 IDs took %s", time.Since(t3))
+	time.Sleep(200 * time.Millisecond)
+	stopTraffic()
+	tr := <-trafficDone
+	if tr.err != nil || tr.res.Writes < 50 {
+		t.Fatalf("traffic through the disaster: %+v %v", tr.res, tr.err)
+	}
+	t.Logf("traffic through the disaster: %d writes on %d sites, %d skipped", tr.res.Writes, tr.res.Sites, tr.res.Skipped)
+	tlog, err := traffic.Load(ctx, p.Cluster(schema.ClusterPlatform).DSN(schema.DBSandbox))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deletedAt := map[string]time.Time{}
+	for _, dl := range dres.Deletions {
+		if dl.Kind == platform.KindSite {
+			deletedAt[dl.SiteID] = dl.DeletedAt
+		}
+	}
+	for _, s := range tlog.Sites() {
+		for _, e := range tlog.Entries(s) {
+			if e.RowID < traffic.RowIDBase {
+				t.Errorf("traffic %s row %d of %s: below RowIDBase", e.Table, e.RowID, s)
+			}
+			if at, ok := deletedAt[s]; ok && e.At.After(at) {
+				t.Errorf("traffic wrote %s row %d to site %s at %s, after its deletion at %s", e.Table, e.RowID, s, e.At, at)
+			}
+		}
+	}
 	if dres.Sites != 30 || dres.Apps != 10 {
 		t.Fatalf("disaster: %d sites %d apps, want 30 and 10", dres.Sites, dres.Apps)
 	}

@@ -161,10 +161,10 @@ const sumsSQL = `count(*), coalesce(sum(('x' || substr(h, 1, 16))::bit(64)::bigi
 
 // fleetFingerprints computes, for sites (nil = every site), the fingerprint
 // of every truth store now, leaving out excluded rows and objects.
-func (p *Platform) fleetFingerprints(ctx context.Context, sites []string, ex *exclusions) (siteFPs, error) {
+func (p *Platform) fleetFingerprints(ctx context.Context, snap *snapshot, sites []string, ex *exclusions) (siteFPs, error) {
 	out := siteFPs{}
 	for _, tt := range p.truthTables() {
-		pool, err := p.Pool(ctx, tt.db)
+		pool, err := snap.q(tt.db)
 		if err != nil {
 			return nil, err
 		}
@@ -199,7 +199,7 @@ func (p *Platform) fleetFingerprints(ctx context.Context, sites []string, ex *ex
 		if err := rows.Err(); err != nil {
 			return nil, fmt.Errorf("fingerprint %s.%s: %w", tt.db, tt.table, err)
 		}
-		if err := p.subtractExcluded(ctx, tt, "", "", ex, out); err != nil {
+		if err := p.subtractExcluded(ctx, snap, tt, "", "", ex, out); err != nil {
 			return nil, err
 		}
 	}
@@ -223,7 +223,7 @@ func (p *Platform) fleetFingerprints(ctx context.Context, sites []string, ex *ex
 // subtractExcluded takes excluded rows of one table out of the
 // fingerprints. For a remapped site (asSite != ""), rows of asSite are
 // normalised to site.
-func (p *Platform) subtractExcluded(ctx context.Context, tt truthTable, site, asSite string, ex *exclusions, out siteFPs) error {
+func (p *Platform) subtractExcluded(ctx context.Context, snap *snapshot, tt truthTable, site, asSite string, ex *exclusions, out siteFPs) error {
 	if ex == nil {
 		return nil
 	}
@@ -244,7 +244,7 @@ func (p *Platform) subtractExcluded(ctx context.Context, tt truthTable, site, as
 	if len(sites) == 0 {
 		return nil
 	}
-	pool, err := p.Pool(ctx, tt.db)
+	pool, err := snap.q(tt.db)
 	if err != nil {
 		return err
 	}
@@ -284,10 +284,10 @@ func (p *Platform) subtractExcluded(ctx context.Context, tt truthTable, site, as
 
 // siteFingerprint computes the truth stores of site asSite now, normalised
 // to site (asSite == site unless restored under a new ID).
-func (p *Platform) siteFingerprint(ctx context.Context, site, asSite string, ex *exclusions) (map[string]storeFP, error) {
+func (p *Platform) siteFingerprint(ctx context.Context, snap *snapshot, site, asSite string, ex *exclusions) (map[string]storeFP, error) {
 	out := siteFPs{}
 	for _, tt := range p.truthTables() {
-		pool, err := p.Pool(ctx, tt.db)
+		pool, err := snap.q(tt.db)
 		if err != nil {
 			return nil, err
 		}
@@ -315,7 +315,7 @@ func (p *Platform) siteFingerprint(ctx context.Context, site, asSite string, ex 
 			return nil, err
 		}
 		out.add(site, tt.store, tt.table, f)
-		if err := p.subtractExcluded(ctx, tt, site, asSite, ex, out); err != nil {
+		if err := p.subtractExcluded(ctx, snap, tt, site, asSite, ex, out); err != nil {
 			return nil, err
 		}
 	}
@@ -391,11 +391,12 @@ type TruthSnapshot struct {
 // each of their apps the checksum of its installation. Rows the traffic
 // generator wrote are left out.
 func (p *Platform) RecordTruth(ctx context.Context, siteIDs []string) (*TruthSnapshot, error) {
-	ex, err := p.loadTraffic(ctx)
+	db, ex, err := p.openSnapshot(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("record truth: %w", err)
 	}
-	fps, err := p.fleetFingerprints(ctx, siteIDs, ex)
+	fps, err := p.fleetFingerprints(ctx, db, siteIDs, ex)
+	db.close()
 	if err != nil {
 		return nil, fmt.Errorf("record truth: %w", err)
 	}
@@ -649,11 +650,12 @@ func (p *Platform) VerifySite(ctx context.Context, siteID, asSiteID string, poin
 	if len(truth[siteID]) == 0 {
 		return nil, fmt.Errorf("verify site %s: no truth recorded for this site", siteID)
 	}
-	ex, err := p.loadTraffic(ctx)
+	snap, ex, err := p.openSnapshot(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("verify site %s: %w", siteID, err)
 	}
-	now, err := p.siteFingerprint(ctx, siteID, asSiteID, ex)
+	now, err := p.siteFingerprint(ctx, snap, siteID, asSiteID, ex)
+	snap.close()
 	if err != nil {
 		return nil, fmt.Errorf("verify site %s as %s: %w", siteID, asSiteID, err)
 	}

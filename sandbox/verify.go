@@ -103,24 +103,9 @@ func (p *Platform) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, 
 			apps = append(apps, id)
 		}
 	}
-	ex, err := p.loadTraffic(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("verify: %w", err)
-	}
 	appTruth, err := p.loadAppTruth(ctx, apps)
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
-	}
-	// Listed apps' installations are checked on their own: leave them out
-	// of their sites' catalog fingerprints (on both sides).
-	appOutBySite := map[string][]appHash{}
-	for _, a := range apps {
-		t, ok := appTruth[a]
-		if !ok {
-			continue
-		}
-		appOutBySite[t.site] = append(appOutBySite[t.site], t)
-		ex.addRow("app_installations", t.site, a)
 	}
 	restoredAs, err := p.restoredAs(ctx)
 	if err != nil {
@@ -135,53 +120,6 @@ func (p *Platform) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, 
 		return nil, fmt.Errorf("verify: %w", err)
 	}
 	rep.OK = len(rep.Unknown) == 0
-	explained := map[string]bool{}
-	for _, s := range sites {
-		sr := SiteReport{SiteID: s}
-		as := ""
-		if live[s] {
-			as = s
-		} else if n, ok := restoredAs[s]; ok {
-			as = n
-		}
-		sr.AsSiteID = as
-		explained[as] = true
-		var now map[string]storeFP
-		if as != "" {
-			if as != s {
-				// Rows excluded under the old ID (traffic before the
-				// deletion, listed apps) are excluded under the new one.
-				for t, keys := range ex.rows {
-					var add []string
-					for k := range keys {
-						if strings.HasPrefix(k, s+"\x00") {
-							add = append(add, strings.TrimPrefix(k, s+"\x00"))
-						}
-					}
-					for _, k := range add {
-						ex.addRow(t, as, k)
-					}
-				}
-			}
-			now, err = p.siteFingerprint(ctx, s, as, ex)
-			if err != nil {
-				return nil, fmt.Errorf("verify: %w", err)
-			}
-		}
-		sr.Stores = compareSite(truth[s], now, appOutBySite[s])
-		if len(truth[s]) == 0 {
-			sr.Stores = append(sr.Stores, platform.StoreDiff{Store: "truth", Diff: "no truth recorded for this site"})
-		}
-		sr.OK = true
-		for _, d := range sr.Stores {
-			sr.OK = sr.OK && d.Match
-		}
-		if as == "" {
-			sr.OK = false
-		}
-		rep.OK = rep.OK && sr.OK
-		rep.Sites = append(rep.Sites, sr)
-	}
 	// Apps.
 	if len(apps) > 0 {
 		cur, err := p.appStates(ctx, apps)
@@ -230,8 +168,73 @@ func (p *Platform) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, 
 			rep.Apps = append(rep.Apps, ar)
 		}
 	}
+	// Fingerprints from here on: one snapshot per database, taken before
+	// the traffic log is read (see snapshot).
+	snap, ex, err := p.openSnapshot(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	defer snap.close()
+	// Listed apps' installations are checked on their own: leave them out
+	// of their sites' catalog fingerprints (on both sides).
+	appOutBySite := map[string][]appHash{}
+	for _, a := range apps {
+		t, ok := appTruth[a]
+		if !ok {
+			continue
+		}
+		appOutBySite[t.site] = append(appOutBySite[t.site], t)
+		ex.addRow("app_installations", t.site, a)
+	}
+	explained := map[string]bool{}
+	for _, s := range sites {
+		sr := SiteReport{SiteID: s}
+		as := ""
+		if live[s] {
+			as = s
+		} else if n, ok := restoredAs[s]; ok {
+			as = n
+		}
+		sr.AsSiteID = as
+		explained[as] = true
+		var now map[string]storeFP
+		if as != "" {
+			if as != s {
+				// Rows excluded under the old ID (traffic before the
+				// deletion, listed apps) are excluded under the new one.
+				for t, keys := range ex.rows {
+					var add []string
+					for k := range keys {
+						if strings.HasPrefix(k, s+"\x00") {
+							add = append(add, strings.TrimPrefix(k, s+"\x00"))
+						}
+					}
+					for _, k := range add {
+						ex.addRow(t, as, k)
+					}
+				}
+			}
+			now, err = p.siteFingerprint(ctx, snap, s, as, ex)
+			if err != nil {
+				return nil, fmt.Errorf("verify: %w", err)
+			}
+		}
+		sr.Stores = compareSite(truth[s], now, appOutBySite[s])
+		if len(truth[s]) == 0 {
+			sr.Stores = append(sr.Stores, platform.StoreDiff{Store: "truth", Diff: "no truth recorded for this site"})
+		}
+		sr.OK = true
+		for _, d := range sr.Stores {
+			sr.OK = sr.OK && d.Match
+		}
+		if as == "" {
+			sr.OK = false
+		}
+		rep.OK = rep.OK && sr.OK
+		rep.Sites = append(rep.Sites, sr)
+	}
 	// Every other tenant.
-	now, err := p.fleetFingerprints(ctx, nil, ex)
+	now, err := p.fleetFingerprints(ctx, snap, nil, ex)
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
