@@ -543,8 +543,9 @@ func Open(ctx context.Context, stateDir string, log *zap.Logger) (*Platform, err
 // Close releases the handle's connections without stopping anything.
 func (p *Platform) Close() { p.closePools() }
 
-// Down stops everything cleanly: the services, the S3 server and both
-// PostgreSQL clusters. Called on a handle from Open while another process
+// Down stops everything cleanly: the services, the S3 server, every
+// point-in-time clone left running under the clusters' scratch folders (a
+// batch that never ran db.drop_clone) and both PostgreSQL clusters. Called on a handle from Open while another process
 // runs Up, it asks that process to stop (SIGTERM) and waits for it, then
 // stops whatever is left. Idempotent.
 func (p *Platform) Down(ctx context.Context) error {
@@ -576,6 +577,9 @@ func (p *Platform) Down(ctx context.Context) error {
 		errs = multierror.Append(errs, err)
 	}
 	if p.state != nil {
+		if err := p.stopClones(ctx); err != nil {
+			errs = multierror.Append(errs, err)
+		}
 		for _, name := range clusterNames() {
 			c := p.clusters[name]
 			if c == nil {
@@ -605,7 +609,8 @@ func (p *Platform) Down(ctx context.Context) error {
 }
 
 // Stop stops the sandbox of stateDir whether or not its processes run:
-// the `up` process (asked to stop), the S3 server and both clusters. It is
+// the `up` process (asked to stop), the S3 server, clones left running and
+// both clusters. It is
 // what `lazarus sandbox down` does. Idempotent.
 func Stop(ctx context.Context, stateDir string, log *zap.Logger) error {
 	p, err := newPlatform(stateDir, log)
@@ -621,6 +626,39 @@ func Stop(ctx context.Context, stateDir string, log *zap.Logger) error {
 	}
 	p.state = st
 	return p.Down(ctx)
+}
+
+// stopClones stops every PostgreSQL still running from a data folder under
+// a cluster's scratch folder: the point-in-time clones platform/pitr makes
+// there (ScratchDir/<clone ID>/data) when a batch never ran db.drop_clone.
+// Their folders stay: a later batch reuses them (pitr restarts a stopped
+// clone) or tears them down.
+func (p *Platform) stopClones(ctx context.Context) error {
+	pgBin, err := tools.PGBin()
+	if err != nil {
+		return fmt.Errorf("stop clones: %w", err)
+	}
+	var errs *multierror.Error
+	for _, name := range clusterNames() {
+		scratch := p.layout.ScratchDir(name)
+		var pidFiles []string
+		for _, pattern := range []string{"*/postmaster.pid", "*/*/postmaster.pid"} {
+			m, err := filepath.Glob(filepath.Join(scratch, pattern))
+			if err != nil {
+				return fmt.Errorf("stop clones: %w", err)
+			}
+			pidFiles = append(pidFiles, m...)
+		}
+		for _, f := range pidFiles {
+			data := filepath.Dir(f)
+			if err := pg.StopDataDir(ctx, pgBin, p.state.OSUser, data); err != nil {
+				errs = multierror.Append(errs, fmt.Errorf("stop clone %s: %w", data, err))
+				continue
+			}
+			p.log.Info("clone stopped", zap.String("cluster", name), zap.String("data", data))
+		}
+	}
+	return errs.ErrorOrNil()
 }
 
 // DiskUsage is the bytes used under the state folder.

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/lazarus-dr/lazarus/platform"
+	"github.com/lazarus-dr/lazarus/platform/pitr"
 	"github.com/lazarus-dr/lazarus/sandbox/schema"
 	"github.com/lazarus-dr/lazarus/sandbox/traffic"
 )
@@ -50,7 +51,8 @@ func postmasterPID(t *testing.T, dataDir string) int {
 // reports exactly those 30 sites damaged and the 10 apps uninstalled and
 // everything else intact; down leaves no process behind. Live traffic runs
 // through the disaster: it never writes to a site being deleted, and verify
-// tells its rows from damage exactly.
+// tells its rows from damage exactly. Down also stops a point-in-time clone
+// that no db.drop_clone removed.
 func TestSandboxDisasterAndVerify(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
@@ -264,6 +266,17 @@ func TestSandboxDisasterAndVerify(t *testing.T) {
 				t.Fatalf("site %s: catalog matches after its deletion", s.SiteID)
 			}
 		}
+	}
+
+	// A point-in-time clone a batch made and never dropped.
+	last := dres.Deletions[len(dres.Deletions)-1].DeletedAt
+	cl, err := pitr.NewLocalCloner(d, log).Clone(ctx, schema.ClusterProducts, last)
+	if err != nil {
+		t.Fatalf("clone: %v", err)
+	}
+	pids["point-in-time clone"] = postmasterPID(t, cl.DataDir)
+	if !processAlive(pids["point-in-time clone"], "") {
+		t.Fatal("the clone's postgres is not running")
 	}
 
 	// Down: no process left.
