@@ -74,7 +74,7 @@ func TestCompareSiteNamesTheDifference(t *testing.T) {
 		"products/jira": {"jira_issues": {Rows: 2, A: 9, B: 9}},
 		"flags":         {"site_flags": {Rows: 4, A: 1, B: 1}},
 	}
-	diffs := compareSite(truth, now, nil)
+	diffs := compareSite(truth, now, nil, nil)
 	got := map[string]string{}
 	for _, d := range diffs {
 		if d.Match {
@@ -96,7 +96,7 @@ func TestCompareSiteNamesTheDifference(t *testing.T) {
 		t.Errorf("catalog is not listed first: %+v", diffs)
 	}
 	// Nothing now (a deleted site): every truth store differs.
-	for _, d := range compareSite(truth, nil, nil) {
+	for _, d := range compareSite(truth, nil, nil, nil) {
 		if d.Match {
 			t.Errorf("store %s matches a deleted site", d.Store)
 		}

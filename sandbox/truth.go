@@ -38,7 +38,11 @@ var projections = map[string][]string{
 	"app_installations":   {"site_id", "app_id", "vendor", "name", "callback_url"},
 }
 
-func rowExpr(table string) string {
+func rowExpr(table string) string { return rowExprWith(table, "", "") }
+
+// rowExprWith is rowExpr with one projected column read from expr instead
+// (a drill copy's url read as the site's own).
+func rowExprWith(table, col, expr string) string {
 	cols, ok := projections[table]
 	if !ok {
 		return "t::text"
@@ -46,6 +50,9 @@ func rowExpr(table string) string {
 	q := make([]string, len(cols))
 	for i, c := range cols {
 		q[i] = "t." + pgx.Identifier{c}.Sanitize()
+		if c == col {
+			q[i] = expr
+		}
 	}
 	return "ROW(" + strings.Join(q, ", ") + ")::text"
 }
@@ -97,6 +104,25 @@ type exclusions struct {
 }
 
 func (e *exclusions) keys(table string) map[string]bool { return e.rows[table] }
+
+// alias excludes, under site as, the rows excluded under site (a site
+// restored under a new ID carries the traffic it had before the point).
+func (e *exclusions) alias(site, as string) {
+	if as == site {
+		return
+	}
+	for t, keys := range e.rows {
+		var add []string
+		for k := range keys {
+			if rest, ok := strings.CutPrefix(k, site+"\x00"); ok {
+				add = append(add, rest)
+			}
+		}
+		for _, k := range add {
+			e.addRow(t, as, k)
+		}
+	}
+}
 
 func (e *exclusions) addRow(table, site, key string) {
 	if e.rows == nil {
@@ -282,20 +308,37 @@ func (p *Platform) subtractExcluded(ctx context.Context, snap *snapshot, tt trut
 	return rows.Err()
 }
 
+// fpOptions adjust a site's fingerprint for a drill copy.
+type fpOptions struct {
+	// urlAs, when set, reads the sites row's url as this (the site's own).
+	urlAs string
+	// skip are tables left out.
+	skip map[string]bool
+}
+
 // siteFingerprint computes the truth stores of site asSite now, normalised
 // to site (asSite == site unless restored under a new ID).
-func (p *Platform) siteFingerprint(ctx context.Context, snap *snapshot, site, asSite string, ex *exclusions) (map[string]storeFP, error) {
+func (p *Platform) siteFingerprint(ctx context.Context, snap *snapshot, site, asSite string, ex *exclusions, o fpOptions) (map[string]storeFP, error) {
 	out := siteFPs{}
 	for _, tt := range p.truthTables() {
+		if o.skip[tt.table] {
+			continue
+		}
 		pool, err := snap.q(tt.db)
 		if err != nil {
 			return nil, err
 		}
-		expr := rowExpr(tt.table)
 		args := []any{asSite}
 		if asSite != site {
-			expr = "replace(" + expr + ", $1, $2)"
 			args = append(args, site)
+		}
+		expr := rowExpr(tt.table)
+		if tt.table == "sites" && o.urlAs != "" {
+			args = append(args, o.urlAs)
+			expr = rowExprWith(tt.table, "url", fmt.Sprintf("$%d::text", len(args)))
+		}
+		if asSite != site {
+			expr = "replace(" + expr + ", $1, $2)"
 		}
 		q := fmt.Sprintf(`SELECT %s FROM (SELECT md5(%s) h FROM %s t WHERE t.site_id = $1) s`,
 			sumsSQL, expr, pgx.Identifier{tt.table}.Sanitize())
@@ -573,15 +616,31 @@ func (p *Platform) loadAppTruth(ctx context.Context, appIDs []string) (map[strin
 }
 
 // compareSite compares a site's stores now with its truth records; apps
-// lists installations (of listed apps) to take out of both sides.
-func compareSite(truth []truthRecord, now map[string]storeFP, appOut []appHash) []platform.StoreDiff {
+// lists installations (of listed apps) to take out of both sides, skip
+// tables left out on both sides.
+func compareSite(truth []truthRecord, now map[string]storeFP, appOut []appHash, skip map[string]bool) []platform.StoreDiff {
 	tmap := map[string]storeFP{}
 	for _, r := range truth {
 		sf := storeFP{}
 		for t, f := range r.tables {
-			sf[t] = f
+			if !skip[t] {
+				sf[t] = f
+			}
 		}
 		tmap[r.store] = sf
+	}
+	if len(skip) > 0 {
+		trimmed := map[string]storeFP{}
+		for s, sf := range now {
+			c := storeFP{}
+			for t, f := range sf {
+				if !skip[t] {
+					c[t] = f
+				}
+			}
+			trimmed[s] = c
+		}
+		now = trimmed
 	}
 	for _, a := range appOut {
 		sf := tmap[schema.StoreCatalog]
@@ -635,7 +694,9 @@ func storeRank(s string) string {
 
 // VerifySite compares site asSiteID now with the truth of siteID at point
 // (asSiteID differs from siteID after a Restore 1 or in a drill; empty
-// means siteID). It implements platform.Truth.
+// means siteID). Traffic siteID received before the point is left out under
+// asSiteID too. A drill copy (see drill.go) is not compared on its URL nor
+// its app installations. It implements platform.Truth.
 func (p *Platform) VerifySite(ctx context.Context, siteID, asSiteID string, point time.Time) ([]platform.StoreDiff, error) {
 	if siteID == "" {
 		return nil, fmt.Errorf("verify site: site ID is empty")
@@ -650,16 +711,25 @@ func (p *Platform) VerifySite(ctx context.Context, siteID, asSiteID string, poin
 	if len(truth[siteID]) == 0 {
 		return nil, fmt.Errorf("verify site %s: no truth recorded for this site", siteID)
 	}
+	var o fpOptions
+	siteURL, drill, err := p.drillOf(ctx, siteID, asSiteID)
+	if err != nil {
+		return nil, fmt.Errorf("verify site %s as %s: %w", siteID, asSiteID, err)
+	}
+	if drill {
+		o = fpOptions{urlAs: siteURL, skip: drillTablesLeftOut}
+	}
 	snap, ex, err := p.openSnapshot(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("verify site %s: %w", siteID, err)
 	}
-	now, err := p.siteFingerprint(ctx, snap, siteID, asSiteID, ex)
+	ex.alias(siteID, asSiteID)
+	now, err := p.siteFingerprint(ctx, snap, siteID, asSiteID, ex, o)
 	snap.close()
 	if err != nil {
 		return nil, fmt.Errorf("verify site %s as %s: %w", siteID, asSiteID, err)
 	}
-	return compareSite(truth[siteID], now, nil), nil
+	return compareSite(truth[siteID], now, nil, o.skip), nil
 }
 
 var _ platform.Truth = (*Platform)(nil)

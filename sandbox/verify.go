@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/lazarus-dr/lazarus/platform"
@@ -107,7 +106,7 @@ func (p *Platform) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, 
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
-	restoredAs, err := p.restoredAs(ctx)
+	restoredAs, drills, err := p.restoredAs(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
@@ -199,27 +198,15 @@ func (p *Platform) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, 
 		explained[as] = true
 		var now map[string]storeFP
 		if as != "" {
-			if as != s {
-				// Rows excluded under the old ID (traffic before the
-				// deletion, listed apps) are excluded under the new one.
-				for t, keys := range ex.rows {
-					var add []string
-					for k := range keys {
-						if strings.HasPrefix(k, s+"\x00") {
-							add = append(add, strings.TrimPrefix(k, s+"\x00"))
-						}
-					}
-					for _, k := range add {
-						ex.addRow(t, as, k)
-					}
-				}
-			}
-			now, err = p.siteFingerprint(ctx, snap, s, as, ex)
+			// Rows excluded under the old ID (traffic before the
+			// deletion, listed apps) are excluded under the new one.
+			ex.alias(s, as)
+			now, err = p.siteFingerprint(ctx, snap, s, as, ex, fpOptions{})
 			if err != nil {
 				return nil, fmt.Errorf("verify: %w", err)
 			}
 		}
-		sr.Stores = compareSite(truth[s], now, appOutBySite[s])
+		sr.Stores = compareSite(truth[s], now, appOutBySite[s], nil)
 		if len(truth[s]) == 0 {
 			sr.Stores = append(sr.Stores, platform.StoreDiff{Store: "truth", Diff: "no truth recorded for this site"})
 		}
@@ -246,7 +233,7 @@ func (p *Platform) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, 
 	}
 	sort.Strings(others)
 	for _, s := range others {
-		diffs := compareSite(truth[s], now[s], appOutBySite[s])
+		diffs := compareSite(truth[s], now[s], appOutBySite[s], nil)
 		rep.OthersChecked++
 		ok := true
 		for _, d := range diffs {
@@ -262,7 +249,7 @@ func (p *Platform) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, 
 		}
 	}
 	for s := range live {
-		if _, ok := truth[s]; !ok && !explained[s] {
+		if _, ok := truth[s]; !ok && !explained[s] && !drills[s] {
 			rep.NewTenants = append(rep.NewTenants, s)
 		}
 	}
@@ -271,26 +258,34 @@ func (p *Platform) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, 
 	return rep, nil
 }
 
-// restoredAs maps an old site ID to the site restored from it (Restore 1).
-func (p *Platform) restoredAs(ctx context.Context) (map[string]string, error) {
+// restoredAs maps an old site ID to the site restored from it (Restore 1);
+// drill copies (see drill.go) are no restore: they are returned apart.
+func (p *Platform) restoredAs(ctx context.Context) (map[string]string, map[string]bool, error) {
 	cat, err := p.Pool(ctx, schema.DBCatalog)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	rows, err := cat.Query(ctx, `SELECT restored_from, site_id FROM sites WHERE restored_from IS NOT NULL AND restored_from <> '' ORDER BY created_at`)
+	rows, err := cat.Query(ctx, `SELECT s.restored_from, s.site_id, s.url,
+		coalesce((SELECT l.url FROM sites l WHERE l.site_id = s.restored_from),
+		         (SELECT r.url FROM id_registry r WHERE r.id = s.restored_from AND r.kind = 'site'), '')
+		FROM sites s WHERE s.restored_from IS NOT NULL AND s.restored_from <> '' ORDER BY s.created_at`)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
-	out := map[string]string{}
+	out, drills := map[string]string{}, map[string]bool{}
 	for rows.Next() {
-		var from, id string
-		if err := rows.Scan(&from, &id); err != nil {
-			return nil, err
+		var from, id, u, orig string
+		if err := rows.Scan(&from, &id, &u, &orig); err != nil {
+			return nil, nil, err
+		}
+		if orig != "" && isDrillURL(u, orig) {
+			drills[id] = true
+			continue
 		}
 		out[from] = id
 	}
-	return out, rows.Err()
+	return out, drills, rows.Err()
 }
 
 func (p *Platform) liveSites(ctx context.Context) (map[string]bool, error) {
