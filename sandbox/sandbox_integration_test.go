@@ -268,6 +268,22 @@ func TestSandboxDisasterAndVerify(t *testing.T) {
 		}
 	}
 
+	// The 10 app deletions were meant: named as intended, they must stay
+	// deleted, and their sites are otherwise intact.
+	repI, err := p.Verify(ctx, VerifyOptions{IDs: wantSites, Intended: wantApps})
+	if err != nil {
+		t.Fatalf("verify with intended apps: %v", err)
+	}
+	b.Reset()
+	repI.Write(&b)
+	if len(repI.MissingApps()) != 0 || len(repI.Apps) != 10 || len(repI.OthersDamaged) != 0 || !sameSet(repI.DamagedSites(), wantSites) {
+		t.Fatalf("verify with intended apps: apps %d missing %v others damaged %d damaged sites %d:\n%s",
+			len(repI.Apps), repI.MissingApps(), len(repI.OthersDamaged), len(repI.DamagedSites()), b.String())
+	}
+	if _, err := p.Verify(ctx, VerifyOptions{IDs: wantSites, Intended: wantSites[:1]}); err == nil {
+		t.Fatal("verify accepted a site ID as an intended app deletion")
+	}
+
 	// A point-in-time clone a batch made and never dropped.
 	last := dres.Deletions[len(dres.Deletions)-1].DeletedAt
 	cl, err := pitr.NewLocalCloner(d, log).Clone(ctx, schema.ClusterProducts, last)

@@ -16,6 +16,10 @@ type VerifyOptions struct {
 	// IDs are the IDs of a disaster list (sites and apps); every other
 	// tenant is checked to be exactly as before (plus its traffic).
 	IDs []string
+	// Intended are app IDs whose deletion was meant (the script's correct
+	// app IDs): each must stay uninstalled, and its installation is left out
+	// of its site's comparison like a listed app's.
+	Intended []string
 }
 
 // SiteReport is one listed site compared with its truth.
@@ -34,6 +38,8 @@ type AppReport struct {
 	SiteID  string `json:"site_id"`
 	OK      bool   `json:"ok"`
 	Problem string `json:"problem,omitempty"`
+	// Intended is true for an app whose deletion was meant.
+	Intended bool `json:"intended,omitempty"`
 }
 
 // VerifyReport is the whole verification.
@@ -79,14 +85,21 @@ func (r *VerifyReport) MissingApps() []string {
 func (p *Platform) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, error) {
 	start := time.Now()
 	rep := &VerifyReport{}
-	known, err := p.lookupIDs(ctx, o.IDs)
+	known, err := p.lookupIDs(ctx, append(append([]string{}, o.IDs...), o.Intended...))
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
 	var sites, apps []string
 	listedSite := map[string]bool{}
+	intended := map[string]bool{}
 	seen := map[string]bool{}
-	for _, id := range o.IDs {
+	for _, id := range o.Intended {
+		if e, ok := known[id]; ok && e.kind == "site" {
+			return nil, fmt.Errorf("verify: intended deletion %s is a site ID, not an app ID", id)
+		}
+		intended[id] = true
+	}
+	for _, id := range append(append([]string{}, o.IDs...), o.Intended...) {
 		if seen[id] {
 			continue
 		}
@@ -126,7 +139,7 @@ func (p *Platform) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, 
 			return nil, fmt.Errorf("verify: %w", err)
 		}
 		for _, a := range apps {
-			ar := AppReport{AppID: a}
+			ar := AppReport{AppID: a, Intended: intended[a]}
 			t, ok := appTruth[a]
 			c := cur[a]
 			ar.SiteID = t.site
@@ -135,6 +148,10 @@ func (p *Platform) Verify(ctx context.Context, o VerifyOptions) (*VerifyReport, 
 				want = n
 			}
 			switch {
+			case ar.Intended:
+				if c.site != "" && c.status == "installed" {
+					ar.Problem = fmt.Sprintf("installed again on site %s, but its deletion was intended", c.site)
+				}
 			case !ok:
 				ar.Problem = "no truth recorded for this app"
 			case c.site == "":
@@ -382,9 +399,12 @@ func (r *VerifyReport) Write(w io.Writer) {
 		}
 	}
 	for _, a := range r.Apps {
-		if a.OK {
+		switch {
+		case a.OK && a.Intended:
+			fmt.Fprintf(w, "MATCH    app %s (site %s): stays deleted, as intended\n", a.AppID, a.SiteID)
+		case a.OK:
 			fmt.Fprintf(w, "MATCH    app %s (site %s): installed\n", a.AppID, a.SiteID)
-		} else {
+		default:
 			fmt.Fprintf(w, "MISSING  app %s (site %s): %s\n", a.AppID, a.SiteID, a.Problem)
 		}
 	}

@@ -264,7 +264,7 @@ whole list (exit 2), every one listed, before anything is deleted.`,
 }
 
 func sandboxVerifyCmd(f *sandboxFlags) *cobra.Command {
-	var idsFile string
+	var idsFile, intendedFile string
 	var asJSON bool
 	c := &cobra.Command{
 		Use:   "verify",
@@ -274,6 +274,7 @@ func sandboxVerifyCmd(f *sandboxFlags) *cobra.Command {
 listed app whether it is installed again, and whether every other tenant is exactly
 its earlier state plus the traffic it received. Exit status 0 only when all match.`,
 		Example: `  lazarus sandbox verify --ids-file ids.txt
+  lazarus sandbox verify --ids-file deleted-sites.txt --intended-file deleted-apps.txt
   lazarus sandbox verify            # no list: every tenant against its truth`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var ids []string
@@ -283,12 +284,18 @@ its earlier state plus the traffic it received. Exit status 0 only when all matc
 					return withExitCode(2, err)
 				}
 			}
+			var intended []string
+			if intendedFile != "" {
+				if intended, err = readIDsFile(intendedFile); err != nil {
+					return withExitCode(2, err)
+				}
+			}
 			p, err := f.open(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer p.Close()
-			rep, err := p.Verify(cmd.Context(), sandbox.VerifyOptions{IDs: ids})
+			rep, err := p.Verify(cmd.Context(), sandbox.VerifyOptions{IDs: ids, Intended: intended})
 			if err != nil {
 				return err
 			}
@@ -306,6 +313,7 @@ its earlier state plus the traffic it received. Exit status 0 only when all matc
 		},
 	}
 	c.Flags().StringVar(&idsFile, "ids-file", "", "the disaster's list of IDs, one per line")
+	c.Flags().StringVar(&intendedFile, "intended-file", "", "app IDs whose deletion was meant: they must stay deleted")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return c
 }
