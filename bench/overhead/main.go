@@ -39,17 +39,21 @@ func main() {
 	runs := flag.Int("runs", 1, "runs of each program (alternating; the best of each is compared)")
 	runbook := flag.String("runbook", "restore2", "runbook (gates are removed: no human in a benchmark)")
 	address := flag.String("address", "", "use this Temporal server instead of starting a dev server")
+	perRun := flag.Int("children-per-run", 0, "Lazarus: site workflows per batch run before continue-as-new (0: the workflow's default)")
 	timeout := flag.Duration("timeout", 15*time.Minute, "give up after this long")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
+	childrenPerRun = *perRun
 	if err := run(ctx, *sites, *window, *runs, *runbook, *address); err != nil {
 		fmt.Fprintln(os.Stderr, "overhead:", err)
 		os.Exit(1)
 	}
 }
+
+var childrenPerRun int
 
 func run(ctx context.Context, nSites, window, runs int, runbook, address string) error {
 	if address == "" {
@@ -169,7 +173,7 @@ func runLazarus(ctx context.Context, c client.Client, plan *runbooks.Plan, n, wi
 	id := fmt.Sprintf("overhead-%d-%d", time.Now().UnixNano(), r)
 	start := time.Now()
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.BatchWorkflowID(id), TaskQueue: workflows.WorkflowTaskQueue},
-		workflows.RestoreBatchWorkflowName, workflows.RestoreBatchInput{BatchID: id, Plan: *plan, Sites: benchSites(n), MaxConcurrentSites: window})
+		workflows.RestoreBatchWorkflowName, workflows.RestoreBatchInput{BatchID: id, Plan: *plan, Sites: benchSites(n), MaxConcurrentSites: window, MaxChildrenPerRun: childrenPerRun})
 	if err != nil {
 		return 0, err
 	}
