@@ -176,7 +176,7 @@ func Check(ctx context.Context, dir platform.Directory, req Request) (Result, er
 				site = "(unknown site)"
 			}
 			problems = append(problems, Problem{ID: id, Kind: KindAppID,
-				Reason: fmt.Sprintf("is an APP ID, not a site ID: %s installed on site %s (a site ID is expected here; restore site %s if that is what you mean)", what, site, site)})
+				Reason: fmt.Sprintf("is an APP ID, not a site ID: %s of site %s%s (a site ID is expected here; restore site %s if that is what you mean)", what, site, statusNote(info.Status), site)})
 			continue
 		case platform.KindSite:
 		default:
@@ -245,4 +245,11 @@ func (r *Refused) Summary() string {
 		parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
 	}
 	return strings.Join(parts, ", ")
+}
+
+func statusNote(status string) string {
+	if status == "" {
+		return ""
+	}
+	return ", app " + status
 }
