@@ -338,10 +338,20 @@ func TestRestoreAfterA2022LikeDisaster(t *testing.T) {
 	}
 
 	// 7. Clean shutdown: worker, sandbox, dev server; no process left.
+	// The batches' cleanup dropped their point-in-time clones: only the
+	// sandbox's two clusters still run.
 	pids := postmasters(dir)
+	if len(pids) != 2 {
+		t.Errorf("PostgreSQL servers under the sandbox after both batches: %v, want the 2 clusters (clones dropped)", pids)
+	}
 	pids["versitygw"] = p.State().GatewayPID
-	if len(pids) < 3 {
-		t.Fatalf("found %d sandbox processes before down, want the 2 clusters and versitygw: %v", len(pids), pids)
+	// The dev server is a child of this process: the check below sees it.
+	devChild := false
+	for _, name := range descendants(os.Getpid()) {
+		devChild = devChild || strings.HasPrefix(name, "temporal")
+	}
+	if !devChild {
+		t.Errorf("the dev server is not among this process's children: %v", descendants(os.Getpid()))
 	}
 	t0 = time.Now()
 	stopWorker()
@@ -403,6 +413,39 @@ func restoreBatch(ctx context.Context, t *testing.T, lz cli, tc client.Client, r
 	}
 	if !sameSet(got, sites) || res.Runbook != runbook {
 		t.Fatalf("batch %s: runbook %s sites %v, want %s and %v", batchID, res.Runbook, got, runbook, sites)
+	}
+	// Every site ran every step of the compiled plan, and its
+	// customer-validation gate was approved by the CLI's operator.
+	plan, err := runbooks.Default(runbook)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The site state lists the batch-scoped lead steps (the clones) too.
+	siteSteps := len(plan.Steps)
+	for _, site := range sites {
+		v, err := tc.QueryWorkflow(ctx, workflows.SiteWorkflowID(site), "", workflows.QuerySiteState)
+		if err != nil {
+			t.Fatalf("site %s state: %v", site, err)
+		}
+		var st workflows.SiteState
+		if err := v.Get(&st); err != nil {
+			t.Fatalf("site %s state: %v", site, err)
+		}
+		gates := 0
+		for _, step := range st.Steps {
+			if step.Status != workflows.StepDone {
+				t.Errorf("site %s step %s (%s): %s %s", site, step.StepID, step.Action, step.Status, step.Error)
+			}
+			if step.Action == "gate.customer_validation" {
+				gates++
+				if !strings.HasPrefix(step.Message, "approved by e2e-test") {
+					t.Errorf("site %s gate %s: %q, want approved by e2e-test", site, step.StepID, step.Message)
+				}
+			}
+		}
+		if len(st.Steps) != siteSteps || gates != 1 || st.BatchID != batchID {
+			t.Errorf("site %s: batch %q, %d steps with %d gates, want batch %s, %d steps and 1 gate", site, st.BatchID, len(st.Steps), gates, batchID, siteSteps)
+		}
 	}
 	// Every site workflow of the batch is in visibility, closed.
 	q := fmt.Sprintf("%s = '%s' AND WorkflowType = '%s'", workflows.SearchAttrBatchID, batchID, workflows.RestoreSiteWorkflowName)
