@@ -187,6 +187,14 @@ func TestRestoreAfterA2022LikeDisaster(t *testing.T) {
 		}
 	}
 
+	// The front door says every deleted site is down.
+	dirAPI := httpapi.New(p.Description().Services)
+	for _, site := range sites {
+		if h := checkSite(ctx, t, dirAPI, urls[site]); h.OK {
+			t.Fatalf("front door: deleted site %s (%s) is OK: %+v", site, urls[site], h)
+		}
+	}
+
 	bin := <-buildDone
 	if bin.err != nil {
 		t.Fatal(bin.err)
@@ -196,7 +204,6 @@ func TestRestoreAfterA2022LikeDisaster(t *testing.T) {
 	// 3. The guard: the mixed list (the script's own) is refused, every
 	// app ID named with its site, and nothing starts.
 	t0 = time.Now()
-	dirAPI := httpapi.New(p.Description().Services)
 	_, err = preflight.Check(ctx, dirAPI, preflight.Request{IDs: ids, RestoreOffset: restoreOffset, Retention: sandbox.Retention})
 	refused, ok := preflight.AsRefused(err)
 	if !ok {
@@ -271,6 +278,12 @@ func TestRestoreAfterA2022LikeDisaster(t *testing.T) {
 		}
 	}
 
+	for _, site := range r2Sites {
+		if h := checkSite(ctx, t, dirAPI, urls[site]); !h.OK || h.SiteID != site {
+			t.Errorf("front door after Restore 2: %s (%s): %+v, want OK under its own ID", site, urls[site], h)
+		}
+	}
+
 	// 5. Verify while the traffic runs: the Restore 2 sites match their
 	// truth under their own IDs; the two left for Restore 1 are still gone;
 	// the intended app deletions stay; every other tenant is untouched
@@ -319,6 +332,9 @@ func TestRestoreAfterA2022LikeDisaster(t *testing.T) {
 		}
 		if _, back := now[s.SiteID]; back {
 			t.Errorf("Restore 1 of %s: the old ID is back in the catalog", s.SiteID)
+		}
+		if h := checkSite(ctx, t, dirAPI, urls[s.SiteID]); !h.OK || h.SiteID != s.AsSiteID {
+			t.Errorf("front door after Restore 1: %s: %+v, want OK as %s", urls[s.SiteID], h, s.AsSiteID)
 		}
 		t.Logf("Restore 1: %s is now %s at %s", s.SiteID, s.AsSiteID, urls[s.SiteID])
 	}
@@ -555,4 +571,14 @@ func planTolerance(t *testing.T, name string) time.Duration {
 	}
 	t.Fatalf("runbook %s has no db.clone step", name)
 	return 0
+}
+
+// checkSite asks the sandbox's front door about a site URL.
+func checkSite(ctx context.Context, t *testing.T, fd platform.FrontDoor, url string) platform.SiteHealth {
+	t.Helper()
+	h, err := fd.CheckSite(ctx, url)
+	if err != nil {
+		t.Fatalf("front door %s: %v", url, err)
+	}
+	return h
 }
