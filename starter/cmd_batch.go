@@ -248,7 +248,7 @@ func renderProgress(out io.Writer, p workflows.BatchProgress, wfStatus string, c
 		}
 	}
 	if p.ETA > 0 {
-		fmt.Fprintf(out, "  ETA %s\n", p.ETA.Round(time.Second))
+		fmt.Fprintf(out, "  ETA %s (the workflow's estimate from step durations)\n", p.ETA.Round(time.Second))
 	}
 }
 
@@ -301,6 +301,35 @@ type watcher struct {
 	interval    time.Duration
 	autoApprove string
 	approved    map[string]bool
+	// firstAt and firstDone are the first sample of finished sites, for
+	// the measured rate.
+	firstAt   time.Time
+	firstDone int
+}
+
+// rateETA estimates the time left from the rate at which sites have
+// finished since the watch began.
+func (w *watcher) rateETA(p workflows.BatchProgress) string {
+	done := 0
+	for k, v := range p.SitesByStatus {
+		if k != workflows.SiteRunning && k != workflows.SiteQueued && k != workflows.SiteWaiting && k != workflows.SiteParked {
+			done += v
+		}
+	}
+	now := time.Now()
+	if w.firstAt.IsZero() {
+		w.firstAt, w.firstDone = now, done
+		return ""
+	}
+	el := now.Sub(w.firstAt)
+	n := done - w.firstDone
+	if n <= 0 || el < 3*time.Second {
+		return ""
+	}
+	rate := float64(n) / el.Seconds()
+	left := p.SitesTotal - done
+	eta := time.Duration(float64(left) / rate * float64(time.Second)).Round(time.Second)
+	return fmt.Sprintf("  measured: %.2f sites/s, %d sites left: ETA %s\n", rate, left, eta)
 }
 
 // run redraws the progress until the batch workflow closes, then prints
@@ -322,6 +351,7 @@ func (w *watcher) run(ctx context.Context) error {
 			}
 			var b strings.Builder
 			renderProgress(&b, p, status, false)
+			b.WriteString(w.rateETA(p))
 			if tty {
 				if lines > 0 {
 					fmt.Fprintf(w.out, "\x1b[%dA\x1b[J", lines)
