@@ -76,7 +76,8 @@ deleted=$LAZARUS_STATE/deleted-sites.txt
 lazarus sandbox ids --kind site --deleted >"$deleted"
 n=$(wc -l <"$deleted")
 batch=demo-$(date -u +%Y%m%d-%H%M%S)
-lazarus restore start --runbook restore2 --ids-file "$deleted" --restore-offset "$RESTORE_OFFSET" --dry-run | tail -n 4
+lazarus restore start --runbook restore2 --ids-file "$deleted" --restore-offset "$RESTORE_OFFSET" --concurrency "$CONCURRENCY" --dry-run |
+  sed -n '/^Clones/,/^$/p;/^Critical path/,$p'
 tr=$(secs)
 set +e
 lazarus restore start --runbook restore2 --ids-file "$deleted" --restore-offset "$RESTORE_OFFSET" \

@@ -289,7 +289,7 @@ func printDryRun(out io.Writer, plan *runbooks.Plan, res preflight.Result, o *re
 		waves = 1
 	}
 	eta := sched.Total + time.Duration(waves-1)*siteCP
-	fmt.Fprintf(out, "ETA: %s for %d sites, %d at once (%d waves of about %s after the lead steps; estimates, gates included)\n", eta.Round(time.Second), len(res.Sites), o.concurrency, waves, siteCP)
+	fmt.Fprintf(out, "ETA: %s for %d sites, %d at once (%d wave(s) of about %s after the lead steps; estimates, gates included)\n", eta.Round(time.Second), len(res.Sites), o.concurrency, waves, siteCP)
 }
 
 // siteCritical is the longest chain of site steps by estimates.
