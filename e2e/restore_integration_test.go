@@ -20,6 +20,7 @@ import (
 
 	"github.com/lazarus-dr/lazarus/internal/devserver"
 	"github.com/lazarus-dr/lazarus/internal/tconn"
+	"github.com/lazarus-dr/lazarus/internal/testpg"
 	"github.com/lazarus-dr/lazarus/platform"
 	"github.com/lazarus-dr/lazarus/platform/httpapi"
 	"github.com/lazarus-dr/lazarus/preflight"
@@ -95,7 +96,7 @@ func TestRestoreAfterA2022LikeDisaster(t *testing.T) {
 	t.Logf("dev server up in %s at %s", time.Since(t0).Round(time.Millisecond), srv.FrontendHostPort())
 
 	t0 = time.Now()
-	dir := stateDir(t)
+	dir := testpg.Dir(t, "lazarus-e2e-")
 	p, err := sandbox.Up(ctx, sandbox.Options{StateDir: dir, Logger: log})
 	if err != nil {
 		t.Fatalf("sandbox up: %v", err)

@@ -18,21 +18,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// stateDir makes a sandbox state folder the postgres OS user can traverse
-// (t.TempDir()'s parents are 0700).
-func stateDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "lazarus-e2e-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
-}
-
 // buildCLI builds the lazarus CLI (./starter) into dir. The start of a
 // batch (preflight, plan, workflow options, the watcher and its
 // --auto-approve) lives in package main, so the test drives the binary as

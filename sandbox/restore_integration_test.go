@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/lazarus-dr/lazarus/internal/testpg"
 	"github.com/lazarus-dr/lazarus/platform"
 	"github.com/lazarus-dr/lazarus/platform/pitr"
 	"github.com/lazarus-dr/lazarus/platform/s3media"
@@ -28,7 +29,7 @@ import (
 func TestSandboxVerifiesRealRestores(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
-	p, err := Up(ctx, Options{StateDir: stateDir(t), Logger: zap.NewNop()})
+	p, err := Up(ctx, Options{StateDir: testpg.Dir(t, "lazarus-sandbox-test-"), Logger: zap.NewNop()})
 	if err != nil {
 		t.Fatalf("up: %v", err)
 	}

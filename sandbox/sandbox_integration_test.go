@@ -13,25 +13,12 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/lazarus-dr/lazarus/internal/testpg"
 	"github.com/lazarus-dr/lazarus/platform"
 	"github.com/lazarus-dr/lazarus/platform/pitr"
 	"github.com/lazarus-dr/lazarus/sandbox/schema"
 	"github.com/lazarus-dr/lazarus/sandbox/traffic"
 )
-
-// stateDir makes a state folder the postgres OS user can traverse.
-func stateDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "lazarus-sandbox-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
-}
 
 func postmasterPID(t *testing.T, dataDir string) int {
 	t.Helper()
@@ -60,7 +47,7 @@ func TestSandboxDisasterAndVerify(t *testing.T) {
 	if testing.Verbose() {
 		log, _ = zap.NewDevelopment()
 	}
-	dir := stateDir(t)
+	dir := testpg.Dir(t, "lazarus-sandbox-test-")
 	t0 := time.Now()
 	p, err := Up(ctx, Options{StateDir: dir, Logger: log})
 	if err != nil {

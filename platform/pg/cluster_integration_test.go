@@ -9,32 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lazarus-dr/lazarus/internal/tools"
+	"github.com/lazarus-dr/lazarus/internal/testpg"
 	"github.com/lazarus-dr/lazarus/platform/pg"
 )
 
 func newCluster(t *testing.T, name string) *pg.Cluster {
 	t.Helper()
-	bin, err := tools.PGBin()
-	if err != nil {
-		t.Fatalf("PostgreSQL is required: %v", err)
-	}
-	port, err := pg.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	ctx := context.Background()
-	c, err := pg.Init(ctx, pg.ClusterConfig{
-		Name: name, DataDir: filepath.Join(dir, "data"), Port: port,
-		SocketDir: filepath.Join(dir, "sock"), PGBin: bin,
-		WALArchive: filepath.Join(dir, "archive"), WALSegSizeMB: 1,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Stop(context.Background()) })
-	return c
+	return testpg.Init(t, context.Background(), name, true)
 }
 
 func TestClusterLifecycleBackupAndArchive(t *testing.T) {

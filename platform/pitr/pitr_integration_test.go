@@ -13,7 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/lazarus-dr/lazarus/internal/tools"
+	"github.com/lazarus-dr/lazarus/internal/testpg"
 	"github.com/lazarus-dr/lazarus/platform"
 	"github.com/lazarus-dr/lazarus/platform/pg"
 	"github.com/lazarus-dr/lazarus/platform/pitr"
@@ -56,24 +56,9 @@ type world struct {
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	ctx := context.Background()
-	bin, err := tools.PGBin()
-	if err != nil {
-		t.Fatalf("PostgreSQL is required: %v", err)
-	}
-	port, err := pg.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	c, err := pg.Init(ctx, pg.ClusterConfig{Name: "products", DataDir: filepath.Join(dir, "data"), Port: port,
-		SocketDir: filepath.Join(dir, "sock"), PGBin: bin, WALArchive: filepath.Join(dir, "archive"), WALSegSizeMB: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Stop(context.Background()) })
-	if err := c.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	c := testpg.Start(t, ctx, "products", true)
+	cc := c.Config()
+	dir := filepath.Dir(cc.DataDir)
 	if err := c.CreateDatabase(ctx, "shard1"); err != nil {
 		t.Fatal(err)
 	}
@@ -88,8 +73,8 @@ func newWorld(t *testing.T) *world {
 		w.seed(s, 1, 3, 20)
 	}
 	desc := &platform.Description{Name: "test", Retention: 24 * time.Hour,
-		Clusters: []platform.Cluster{{Name: "products", Host: "127.0.0.1", Port: port, User: "postgres", PGBin: bin,
-			BackupDir: filepath.Join(dir, "backups"), WALArchive: filepath.Join(dir, "archive"),
+		Clusters: []platform.Cluster{{Name: "products", Host: "127.0.0.1", Port: cc.Port, User: "postgres", PGBin: cc.PGBin,
+			BackupDir: filepath.Join(dir, "backups"), WALArchive: cc.WALArchive,
 			OSUser: pg.DefaultOSUser(), ScratchDir: filepath.Join(dir, "scratch")}},
 		Stores: []platform.Store{store}}
 	w.desc = desc

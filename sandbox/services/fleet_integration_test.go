@@ -4,13 +4,13 @@ package services_test
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/lazarus-dr/lazarus/internal/testpg"
 	"github.com/lazarus-dr/lazarus/platform"
 	"github.com/lazarus-dr/lazarus/platform/httpapi"
 	"github.com/lazarus-dr/lazarus/sandbox"
@@ -25,14 +25,7 @@ import (
 func TestServicesOnASeededFleet(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	dir, err := os.MkdirTemp("", "lazarus-services-fleet-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	dir := testpg.Dir(t, "lazarus-services-fleet-")
 	p, err := sandbox.Up(ctx, sandbox.Options{StateDir: dir, Logger: zap.NewNop()})
 	if err != nil {
 		t.Fatalf("up: %v", err)

@@ -7,18 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/lazarus-dr/lazarus/internal/tools"
+	"github.com/lazarus-dr/lazarus/internal/testpg"
 	"github.com/lazarus-dr/lazarus/platform"
 	"github.com/lazarus-dr/lazarus/platform/httpapi"
-	"github.com/lazarus-dr/lazarus/platform/pg"
-	"github.com/lazarus-dr/lazarus/sandbox/schema"
 	"github.com/lazarus-dr/lazarus/sandbox/services"
 )
 
@@ -96,41 +93,8 @@ func start(t testing.TB) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	bin, err := tools.PGBin()
-	if err != nil {
-		t.Fatalf("PostgreSQL is required: %v", err)
-	}
-	port, err := pg.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	c, err := pg.Init(ctx, pg.ClusterConfig{Name: "svc", DataDir: filepath.Join(dir, "data"), Port: port,
-		SocketDir: filepath.Join(dir, "sock"), PGBin: bin, WALSegSizeMB: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Stop(context.Background()) })
-	if err := c.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	apply := func(db, kind, fixture string) {
-		if err := c.CreateDatabase(ctx, db); err != nil {
-			t.Fatal(err)
-		}
-		sql, err := schema.SQL(kind)
-		if err != nil {
-			t.Fatal(err)
-		}
-		conn, err := c.Open(ctx, db)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, sql+fixture); err != nil {
-			t.Fatalf("database %s: %v", db, err)
-		}
-	}
+	c := testpg.Start(t, ctx, "svc", false)
+	apply := func(db, kind, fixture string) { testpg.CreateDB(t, ctx, c, db, kind, fixture) }
 	apply("catalog", "catalog", fixtureCatalog)
 	apply("vendors", "vendors", fixtureVendors)
 	apply("search", "search", "")

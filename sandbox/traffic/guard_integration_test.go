@@ -5,7 +5,6 @@ package traffic
 import (
 	"context"
 	"math/rand/v2"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,9 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap"
 
-	"github.com/lazarus-dr/lazarus/internal/tools"
-	"github.com/lazarus-dr/lazarus/platform/pg"
-	"github.com/lazarus-dr/lazarus/sandbox/schema"
+	"github.com/lazarus-dr/lazarus/internal/testpg"
 )
 
 // TestTrafficNeverWritesToADeletedSiteAndLogsOnlyInsertedRows replays the
@@ -35,24 +32,7 @@ func TestTrafficNeverWritesToADeletedSiteAndLogsOnlyInsertedRows(t *testing.T) {
 		doomed   = "dddddddd-0000-4000-8000-00000000000d"
 		restored = "rrrrrrrr-0000-4000-8000-00000000000r"
 	)
-	bin, err := tools.PGBin()
-	if err != nil {
-		t.Fatalf("PostgreSQL is required: %v", err)
-	}
-	port, err := pg.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	c, err := pg.Init(ctx, pg.ClusterConfig{Name: "guard", DataDir: filepath.Join(dir, "data"), Port: port,
-		SocketDir: filepath.Join(dir, "sock"), PGBin: bin, WALSegSizeMB: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Stop(context.Background()) })
-	if err := c.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	c := testpg.Start(t, ctx, "guard", false)
 	conns := map[string]*pgx.Conn{}
 	exec := func(db, sql string, args ...any) {
 		t.Helper()
@@ -61,20 +41,13 @@ func TestTrafficNeverWritesToADeletedSiteAndLogsOnlyInsertedRows(t *testing.T) {
 		}
 	}
 	for db, kind := range map[string]string{"catalog": "catalog", "sandbox": "sandbox", "shard_1": "products"} {
-		if err := c.CreateDatabase(ctx, db); err != nil {
-			t.Fatal(err)
-		}
+		testpg.CreateDB(t, ctx, c, db, kind, "")
 		conn, err := c.Open(ctx, db)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { conn.Close(context.Background()) })
 		conns[db] = conn
-		ddl, err := schema.SQL(kind)
-		if err != nil {
-			t.Fatal(err)
-		}
-		exec(db, ddl)
 	}
 	for _, s := range []string{live, doomed, restored} {
 		exec("catalog", `INSERT INTO sites (site_id, url, region, tier, customer_id, self_url) VALUES ($1, 'https://'||$1||'.test', 'eu-west', 'free', 'c', 'x')`, s)

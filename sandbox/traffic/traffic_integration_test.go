@@ -4,13 +4,10 @@ package traffic_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/lazarus-dr/lazarus/internal/tools"
-	"github.com/lazarus-dr/lazarus/platform/pg"
-	"github.com/lazarus-dr/lazarus/sandbox/schema"
+	"github.com/lazarus-dr/lazarus/internal/testpg"
 	"github.com/lazarus-dr/lazarus/sandbox/traffic"
 )
 
@@ -29,41 +26,8 @@ INSERT INTO users (site_id, id, account_id, email, display_name) VALUES ('` + id
 func TestTrafficWritesOnlyToOthersAndLogsEveryRow(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	bin, err := tools.PGBin()
-	if err != nil {
-		t.Fatalf("PostgreSQL is required: %v", err)
-	}
-	port, err := pg.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	c, err := pg.Init(ctx, pg.ClusterConfig{Name: "traffic", DataDir: filepath.Join(dir, "data"), Port: port,
-		SocketDir: filepath.Join(dir, "sock"), PGBin: bin, WALSegSizeMB: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Stop(context.Background()) })
-	if err := c.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	exec := func(db, kind, sql string) {
-		if err := c.CreateDatabase(ctx, db); err != nil {
-			t.Fatal(err)
-		}
-		ddl, err := schema.SQL(kind)
-		if err != nil {
-			t.Fatal(err)
-		}
-		conn, err := c.Open(ctx, db)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, ddl+sql); err != nil {
-			t.Fatalf("%s: %v", db, err)
-		}
-	}
+	c := testpg.Start(t, ctx, "traffic", false)
+	exec := func(db, kind, sql string) { testpg.CreateDB(t, ctx, c, db, kind, sql) }
 	exec("catalog", "catalog", site(siteA)+site(siteB)+site(siteX)+`
 INSERT INTO product_activations (site_id, product) VALUES ('`+siteA+`', 'jira'), ('`+siteB+`', 'confluence'), ('`+siteB+`', 'opsgenie'), ('`+siteX+`', 'jira');
 INSERT INTO placements (site_id, product, cluster, database, store, region) VALUES
