@@ -45,13 +45,8 @@ func newBatchListCmd(tf *temporalFlags) *cobra.Command {
 		Short:   "List batches (visibility query on the Lazarus search attributes)",
 		Example: "  lazarus batch list\n  lazarus batch list --query \"LazarusRunbook='restore1'\"",
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: tf.withClient(func(cmd *cobra.Command, _ []string, c client.Client, ns string) error {
 			ctx := cmd.Context()
-			c, ns, err := tf.dial(ctx)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
 			q := fmt.Sprintf("WorkflowType = '%s'", workflows.RestoreBatchWorkflowName)
 			if query != "" {
 				q += " AND (" + query + ")"
@@ -89,7 +84,7 @@ func newBatchListCmd(tf *temporalFlags) *cobra.Command {
 			}
 			fmt.Fprintf(out, "Web UI: %s\n", tf.listURL(ns, q))
 			return nil
-		},
+		}),
 	}
 	c.Flags().StringVar(&query, "query", "", "extra visibility query, ANDed")
 	c.Flags().IntVar(&limit, "limit", 50, "at most this many batches (0: all)")
@@ -107,13 +102,8 @@ func newBatchStatusCmd(tf *temporalFlags) *cobra.Command {
 		Short:   "Show a batch's progress: sites by status, steps per stage, parked sites, ETA",
 		Example: "  lazarus batch status 20221105-073800-a1b2c3\n  lazarus batch status incident-42 --json",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: tf.withClient(func(cmd *cobra.Command, args []string, c client.Client, ns string) error {
 			ctx := cmd.Context()
-			c, ns, err := tf.dial(ctx)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
 			wid := workflows.BatchWorkflowID(args[0])
 			p, closed, err := batchProgress(ctx, c, wid)
 			if err != nil {
@@ -132,7 +122,7 @@ func newBatchStatusCmd(tf *temporalFlags) *cobra.Command {
 			renderProgress(out, p, closed, false)
 			fmt.Fprintf(out, "Web UI: %s\n", tf.workflowURL(ns, wid))
 			return nil
-		},
+		}),
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
@@ -276,16 +266,11 @@ func newBatchWatchCmd(tf *temporalFlags) *cobra.Command {
 		Example: `  lazarus batch watch incident-42
   lazarus batch watch drill-7 --auto-approve drill-bot   # drills/demos: approve customer gates`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: tf.withClient(func(cmd *cobra.Command, args []string, c client.Client, ns string) error {
 			ctx := cmd.Context()
-			c, ns, err := tf.dial(ctx)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
 			w := &watcher{c: c, ns: ns, tf: tf, batchID: args[0], out: cmd.OutOrStdout(), interval: interval, autoApprove: autoApprove}
 			return w.run(ctx)
-		},
+		}),
 	}
 	c.Flags().DurationVar(&interval, "interval", time.Second, "refresh interval")
 	c.Flags().StringVar(&autoApprove, "auto-approve", "", "approve every customer-validation gate that opens, as this operator (drills and demos only)")
@@ -454,13 +439,8 @@ func newBatchSimpleUpdateCmd(tf *temporalFlags, use, update, short string) *cobr
 		Short:   short,
 		Example: fmt.Sprintf("  lazarus batch %s incident-42 --operator alice", use),
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: tf.withClient(func(cmd *cobra.Command, args []string, c client.Client, ns string) error {
 			ctx := cmd.Context()
-			c, ns, err := tf.dial(ctx)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
 			wid := workflows.BatchWorkflowID(args[0])
 			if err := updateWorkflow(ctx, c, wid, update, nil); err != nil {
 				return err
@@ -468,7 +448,7 @@ func newBatchSimpleUpdateCmd(tf *temporalFlags, use, update, short string) *cobr
 			fmt.Fprintf(cmd.OutOrStdout(), "batch %s: %s accepted (operator %s)\nWeb UI: %s\n", args[0], use, orUnknown(operator), tf.workflowURL(ns, wid))
 			_ = reason
 			return nil
-		},
+		}),
 	}
 	c.Flags().StringVar(&operator, "operator", os.Getenv("USER"), "who decides (recorded in the log)")
 	c.Flags().StringVar(&reason, "reason", "", "why")

@@ -31,16 +31,14 @@ step timeline (SVG Gantt). Works on a running batch (partial) and a finished one
   lazarus report incident-42 --format html --out report.html
   lazarus report incident-42 --format json --out report.json`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		PreRunE: func(*cobra.Command, []string) error {
 			if format != "md" && format != "html" && format != "json" {
 				return withExitCode(2, fmt.Errorf("--format %q: want md, html or json", format))
 			}
+			return nil
+		},
+		RunE: tf.withClient(func(cmd *cobra.Command, args []string, c client.Client, ns string) error {
 			ctx := cmd.Context()
-			c, ns, err := tf.dial(ctx)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
 			wid := workflows.BatchWorkflowID(args[0])
 			res, partial, err := batchResult(ctx, c, wid)
 			if err != nil {
@@ -69,7 +67,7 @@ step timeline (SVG Gantt). Works on a running batch (partial) and a finished one
 					args[0], out, r.Summary.SitesRestored, r.Summary.SitesTotal, r.Summary.PctUsers, opts.WorkflowURL)
 			}
 			return nil
-		},
+		}),
 	}
 	tf.add(c)
 	c.Flags().StringVar(&format, "format", "md", "md, html or json")

@@ -41,13 +41,8 @@ func newSiteStatusCmd(tf *temporalFlags) *cobra.Command {
 		Short:   "Show a site's steps: status, attempts, times, errors",
 		Example: "  lazarus site status 5f0c...e1\n  lazarus site status 5f0c...e1 --json",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: tf.withClient(func(cmd *cobra.Command, args []string, c client.Client, ns string) error {
 			ctx := cmd.Context()
-			c, ns, err := tf.dial(ctx)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
 			st, err := siteState(ctx, c, args[0])
 			if err != nil {
 				return err
@@ -82,7 +77,7 @@ func newSiteStatusCmd(tf *temporalFlags) *cobra.Command {
 			}
 			fmt.Fprintf(out, "Web UI: %s\n", tf.workflowURL(ns, wid))
 			return nil
-		},
+		}),
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c

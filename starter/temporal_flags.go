@@ -46,6 +46,20 @@ func (f *temporalFlags) dial(ctx context.Context) (client.Client, string, error)
 	return c, opts.Namespace, nil
 }
 
+// withClient makes the RunE of a command that talks to Temporal: it dials
+// with the flags, runs fn with the client and its namespace, and closes the
+// client when fn returns.
+func (f *temporalFlags) withClient(fn func(cmd *cobra.Command, args []string, c client.Client, ns string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		c, ns, err := f.dial(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		return fn(cmd, args, c, ns)
+	}
+}
+
 func (f *temporalFlags) workflowURL(ns, id string) string { return tconn.WorkflowURL(f.ui, ns, id) }
 func (f *temporalFlags) listURL(ns, q string) string      { return tconn.ListURL(f.ui, ns, q) }
 func (f *temporalFlags) nsURL(ns string) string           { return tconn.NamespaceURL(f.ui, ns) }
