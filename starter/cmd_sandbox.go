@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -375,7 +376,20 @@ func sandboxTruthCmd(f *sandboxFlags) *cobra.Command {
 }
 
 // readIDsFile reads IDs, one per line; blank lines and # comments skipped.
+// A file without IDs is an error.
 func readIDsFile(path string) ([]string, error) {
+	ids, err := readIDLines(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("ids file %s: no IDs", path)
+	}
+	return ids, nil
+}
+
+// readIDLines reads IDs, one per line; blank lines and # comments skipped.
+func readIDLines(path string) ([]string, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("ids file: %w", err)
@@ -395,8 +409,29 @@ func readIDsFile(path string) ([]string, error) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("ids file %s: %w", path, err)
 	}
-	if len(ids) == 0 {
-		return nil, fmt.Errorf("ids file %s: no IDs", path)
-	}
 	return ids, nil
+}
+
+// addSandboxSubcommand hangs sc under `lazarus sandbox` (cmd_sandbox.go
+// sorts, and so initialises, before the files that call it); without it,
+// it makes the parent itself.
+func addSandboxSubcommand(sc *cobra.Command) {
+	for _, c := range commands {
+		if c.Name() == "sandbox" {
+			c.AddCommand(sc)
+			return
+		}
+	}
+	parent := &cobra.Command{Use: "sandbox", Short: "The sandbox platform: a multi-tenant SaaS in miniature to restore"}
+	parent.AddCommand(sc)
+	addCommand(parent)
+}
+
+// sandboxDescPath is the platform description file: descPath when given,
+// else the one in the state folder stateDir (default: the repo's).
+func sandboxDescPath(stateDir, descPath string) string {
+	if descPath != "" {
+		return descPath
+	}
+	return filepath.Join((&sandboxFlags{state: stateDir}).dir(), sandbox.DescriptionFile)
 }

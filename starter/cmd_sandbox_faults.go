@@ -4,31 +4,17 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path/filepath"
 	"sort"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/lazarus-dr/lazarus/internal/tools"
 	"github.com/lazarus-dr/lazarus/platform"
 	"github.com/lazarus-dr/lazarus/platform/httpapi"
-	"github.com/lazarus-dr/lazarus/sandbox"
 )
 
 // The faults command hangs under `lazarus sandbox`, like traffic.
-func init() {
-	fc := newSandboxFaultsCmd()
-	for _, c := range commands {
-		if c.Name() == "sandbox" {
-			c.AddCommand(fc)
-			return
-		}
-	}
-	parent := &cobra.Command{Use: "sandbox", Short: "The sandbox platform: a multi-tenant SaaS in miniature to restore"}
-	parent.AddCommand(fc)
-	addCommand(parent)
-}
+func init() { addSandboxSubcommand(newSandboxFaultsCmd()) }
 
 func newSandboxFaultsCmd() *cobra.Command {
 	var stateDir, descPath string
@@ -36,13 +22,7 @@ func newSandboxFaultsCmd() *cobra.Command {
 	var latency time.Duration
 	var outage bool
 	client := func() (*httpapi.Client, error) {
-		if descPath == "" {
-			if stateDir == "" {
-				root, _ := tools.RepoRoot()
-				stateDir = sandbox.DefaultStateDir(root)
-			}
-			descPath = filepath.Join(stateDir, sandbox.DescriptionFile)
-		}
+		descPath = sandboxDescPath(stateDir, descPath)
 		d, err := platform.Load(descPath)
 		if err != nil {
 			return nil, fmt.Errorf("%w (is the sandbox up? `lazarus sandbox up`)", err)

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
@@ -15,28 +13,13 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/lazarus-dr/lazarus/internal/tools"
 	"github.com/lazarus-dr/lazarus/logging"
 	"github.com/lazarus-dr/lazarus/platform"
-	"github.com/lazarus-dr/lazarus/sandbox"
 	"github.com/lazarus-dr/lazarus/sandbox/traffic"
 )
 
-// The traffic command hangs under `lazarus sandbox` (cmd_sandbox.go, which
-// sorts, and so initialises, before this file); without it, it makes the
-// parent itself.
-func init() {
-	tc := newSandboxTrafficCmd()
-	for _, c := range commands {
-		if c.Name() == "sandbox" {
-			c.AddCommand(tc)
-			return
-		}
-	}
-	parent := &cobra.Command{Use: "sandbox", Short: "The sandbox platform: a multi-tenant SaaS in miniature to restore"}
-	parent.AddCommand(tc)
-	addCommand(parent)
-}
+// The traffic command hangs under `lazarus sandbox`.
+func init() { addSandboxSubcommand(newSandboxTrafficCmd()) }
 
 func newSandboxTrafficCmd() *cobra.Command {
 	var (
@@ -62,13 +45,7 @@ holds the site's catalog row, which a deletion locks first.`,
   lazarus sandbox traffic --rate 50 --duration 1h --max 10000 --exclude-file ids.txt
   lazarus sandbox traffic --platform /tmp/sb/platform.yaml --rate 5 --duration 30s --json`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if descPath == "" {
-				if stateDir == "" {
-					root, _ := tools.RepoRoot()
-					stateDir = sandbox.DefaultStateDir(root)
-				}
-				descPath = filepath.Join(stateDir, sandbox.DescriptionFile)
-			}
+			descPath = sandboxDescPath(stateDir, descPath)
 			d, err := platform.Load(descPath)
 			if err != nil {
 				return withExitCode(2, fmt.Errorf("%w (is the sandbox up? `lazarus sandbox up`)", err))
@@ -78,7 +55,7 @@ holds the site's catalog row, which a deletion locks first.`,
 				return withExitCode(2, err)
 			}
 			if excludeFile != "" {
-				ids, err := trafficReadIDs(excludeFile)
+				ids, err := readIDLines(excludeFile)
 				if err != nil {
 					return withExitCode(2, err)
 				}
@@ -121,30 +98,6 @@ holds the site's catalog row, which a deletion locks first.`,
 	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	f.StringVar(&logLevel, "log-level", "warn", "log level: debug, info, warn, error")
 	return c
-}
-
-// trafficReadIDs reads IDs one per line, skipping blanks and # comments.
-func trafficReadIDs(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("ids file: %w", err)
-	}
-	defer f.Close()
-	var ids []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if i := strings.IndexByte(line, '#'); i >= 0 {
-			line = strings.TrimSpace(line[:i])
-		}
-		if line != "" {
-			ids = append(ids, line)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("ids file %s: %w", path, err)
-	}
-	return ids, nil
 }
 
 func trafficCounts(m map[string]int) string {
