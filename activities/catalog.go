@@ -264,14 +264,7 @@ func (a *Activities) catalogCluster() string {
 // activates the product on the target site if the site had it at the
 // restore point (per the catalog clone's placements, when a clone is given).
 func (a *Activities) CatalogActivateProduct(ctx context.Context, in StepInput) (StepOutput, error) {
-	if err := a.need("description", "catalog"); err != nil {
-		return StepOutput{}, fail(in, err)
-	}
-	to, err := target(in)
-	if err != nil {
-		return StepOutput{}, fail(in, err)
-	}
-	product, err := a.product(in, true)
+	to, product, err := a.targetAndProduct(in, true, "description", "catalog")
 	if err != nil {
 		return StepOutput{}, fail(in, err)
 	}
@@ -313,6 +306,22 @@ func (a *Activities) Products() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// targetAndProduct checks that the dependencies in needs are present (see
+// need) and returns the site the step writes to (see target) and its param
+// product (see product).
+func (a *Activities) targetAndProduct(in StepInput, required bool, needs ...string) (to, product string, err error) {
+	if err := a.need(needs...); err != nil {
+		return "", "", err
+	}
+	if to, err = target(in); err != nil {
+		return "", "", err
+	}
+	if product, err = a.product(in, required); err != nil {
+		return "", "", err
+	}
+	return to, product, nil
 }
 
 // product reads and checks param product.

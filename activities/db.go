@@ -14,14 +14,7 @@ import (
 // that the live catalog already placed on another shard (Restore 1's
 // catalog.activate_product / place_region), the rows go to that shard.
 func (a *Activities) DBRestoreTenant(ctx context.Context, in StepInput) (StepOutput, error) {
-	if err := a.need("description", "pitr"); err != nil {
-		return StepOutput{}, fail(in, err)
-	}
-	to, err := target(in)
-	if err != nil {
-		return StepOutput{}, fail(in, err)
-	}
-	product, err := a.product(in, true)
+	to, product, err := a.targetAndProduct(in, true, "description", "pitr")
 	if err != nil {
 		return StepOutput{}, fail(in, err)
 	}

@@ -16,14 +16,7 @@ import (
 // as it is (the attachment rows are remapped by db.restore_tenant). With a
 // product, only the keys under <site prefix><product>/ are restored.
 func (a *Activities) MediaUndelete(ctx context.Context, in StepInput) (StepOutput, error) {
-	if err := a.need("description", "media"); err != nil {
-		return StepOutput{}, fail(in, err)
-	}
-	to, err := target(in)
-	if err != nil {
-		return StepOutput{}, fail(in, err)
-	}
-	product, err := a.product(in, false)
+	to, product, err := a.targetAndProduct(in, false, "description", "media")
 	if err != nil {
 		return StepOutput{}, fail(in, err)
 	}

@@ -9,14 +9,7 @@ import (
 // search index from the restored product data (never copied from a clone);
 // a product the site did not have at the restore point is skipped.
 func (a *Activities) SearchReindex(ctx context.Context, in StepInput) (StepOutput, error) {
-	if err := a.need("description", "search"); err != nil {
-		return StepOutput{}, fail(in, err)
-	}
-	to, err := target(in)
-	if err != nil {
-		return StepOutput{}, fail(in, err)
-	}
-	product, err := a.product(in, true)
+	to, product, err := a.targetAndProduct(in, true, "description", "search")
 	if err != nil {
 		return StepOutput{}, fail(in, err)
 	}
