@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/lazarus-dr/lazarus/activities"
+	"github.com/lazarus-dr/lazarus/runbooks"
 )
 
 // RestoreBatch restores a batch of sites: it runs the plan's batch-scoped
@@ -70,6 +71,8 @@ type batchRun struct {
 	changed      bool
 
 	pubStatus string
+	// root is the workflow's context, for the clock in handlers without one.
+	root workflow.Context
 }
 
 func newBatchRun(ctx workflow.Context, in RestoreBatchInput) (*batchRun, error) {
@@ -160,6 +163,7 @@ func validateSites(sites []Site, known map[string]bool) error {
 }
 
 func (b *batchRun) run(ctx workflow.Context) (BatchResult, error) {
+	b.root = ctx
 	if err := b.registerHandlers(ctx); err != nil {
 		return BatchResult{}, err
 	}
@@ -287,12 +291,52 @@ func (b *batchRun) startChildren(ctx workflow.Context) {
 	active, inRun := b.active()
 	for len(b.c.Pending) > 0 && active < b.c.MaxConcurrentSites && inRun < MaxPendingChildrenPerRun &&
 		b.startedInRun < b.maxPerRun {
+		if !b.hasWork(b.c.SiteRound[b.c.Pending[0].SiteID]) {
+			// Every first step of the site waits for a batch step still
+			// running: the site starts when one ends, with its values in
+			// its input (no signal needed). Later sites wait in line.
+			return
+		}
 		site := b.c.Pending[0]
 		b.c.Pending = b.c.Pending[1:]
 		b.startChild(ctx, site)
 		active++
 		inRun++
 	}
+}
+
+// hasWork says whether a site of the lead round has a step it could run
+// now: a site step none of whose needs is a batch step still pending or
+// running in that round (site steps it needs come later anyway).
+func (b *batchRun) hasWork(round int) bool {
+	if round >= len(b.c.Rounds) || len(b.g.batchSteps) == 0 {
+		return true
+	}
+	open := map[string]bool{}
+	for _, st := range b.c.Rounds[round].Steps {
+		if st.Status == StepPending || st.Status == StepRunning {
+			open[st.StepID] = true
+		}
+	}
+	if len(open) == 0 {
+		return true
+	}
+	for _, i := range b.g.siteSteps {
+		root, blocked := true, false
+		for _, need := range b.in.Plan.Steps[i].Needs {
+			if b.in.Plan.Steps[b.g.index[need]].Scope != runbooks.ScopeBatch {
+				root = false
+				break
+			}
+			if open[need] {
+				blocked = true
+			}
+		}
+		if root && !blocked {
+			return true
+		}
+	}
+	return false
 }
 
 func (b *batchRun) startChild(ctx workflow.Context, site Site) {
@@ -323,6 +367,8 @@ func (b *batchRun) startChild(ctx workflow.Context, site Site) {
 			SearchKeyBatchID.ValueSet(b.in.BatchID),
 			SearchKeySiteID.ValueSet(site.SiteID),
 			SearchKeyRunbook.ValueSet(b.in.Plan.Runbook),
+			// Saves the site its first upsert.
+			SearchKeyStatus.ValueSet(SiteRunning),
 		),
 		StaticSummary: fmt.Sprintf("%s of site %s (batch %s)", b.in.Plan.Runbook, site.SiteID, b.in.BatchID),
 	}
@@ -394,6 +440,9 @@ func (b *batchRun) record(r SiteResult) {
 		}
 		if r.DeletedAt.IsZero() {
 			r.DeletedAt = c.site.DeletedAt
+		}
+		if b.root != nil {
+			b.noteEnd(workflow.Now(b.root))
 		}
 	}
 	for _, st := range r.Steps {

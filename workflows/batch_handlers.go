@@ -207,17 +207,59 @@ func (b *batchRun) progress(ctx workflow.Context) BatchProgress {
 			p.SitesByStatus[SiteRunning]++
 		}
 	}
-	p.ETA = b.eta(len(b.c.Pending) + len(b.running))
+	p.ETA = b.eta(workflow.Now(ctx), len(b.c.Pending)+len(b.running))
 	return p
 }
 
-// eta: the remaining sites, in waves of the window, times a site's
-// duration, which is the plan's longest path with each step's measured
-// mean duration (its estimate until one was measured).
-func (b *batchRun) eta(remaining int) time.Duration {
+// RateWindow is how many of the latest site ends the ETA's completion rate
+// is measured over.
+const RateWindow = 100
+
+// eta: the remaining sites divided by the measured rate at which sites
+// finish (over the latest RateWindow ends, up to now); before any site has
+// finished, the plan's estimate (planETA).
+func (b *batchRun) eta(now time.Time, remaining int) time.Duration {
 	if remaining == 0 {
 		return 0
 	}
+	if d, ok := rateETA(now, remaining, b.c.RecentEnds); ok {
+		return d
+	}
+	return b.planETA(remaining)
+}
+
+// rateETA is remaining / rate, the rate being the ends in the window
+// (oldest first) over the time from the oldest of them to now. It needs two
+// ends at least (one end alone says nothing about the pace).
+func rateETA(now time.Time, remaining int, ends []time.Time) (time.Duration, bool) {
+	if len(ends) < 2 {
+		return 0, false
+	}
+	span := now.Sub(ends[0])
+	if span <= 0 {
+		return 0, false
+	}
+	// len(ends)-1 intervals were measured between the oldest and newest
+	// end; the time since the newest end counts too (a stall slows the rate).
+	rate := float64(len(ends)-1) / span.Seconds() // sites per second
+	if rate <= 0 {
+		return 0, false
+	}
+	return time.Duration(float64(remaining) / rate * float64(time.Second)).Round(time.Second), true
+}
+
+// noteEnd keeps a site's end time for the rate (the latest RateWindow).
+func (b *batchRun) noteEnd(t time.Time) {
+	b.c.RecentEnds = append(b.c.RecentEnds, t)
+	if n := len(b.c.RecentEnds); n > RateWindow {
+		b.c.RecentEnds = append([]time.Time(nil), b.c.RecentEnds[n-RateWindow:]...)
+	}
+}
+
+// planETA: the remaining sites, in waves of the window, times a site's
+// duration, which is the plan's longest path with each step's measured
+// mean duration (its estimate until one was measured).
+func (b *batchRun) planETA(remaining int) time.Duration {
 	finish := make([]time.Duration, len(b.in.Plan.Steps))
 	var site time.Duration
 	for _, i := range b.g.siteSteps {

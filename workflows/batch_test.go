@@ -330,3 +330,34 @@ func TestBatchParkedSiteDoesNotHoldWindow(t *testing.T) {
 		t.Fatalf("outcomes %v", o)
 	}
 }
+
+// Sites whose every first step needs a batch step wait in the queue until
+// it ends and then start with its values in their input: no lead pending
+// in the input, so no signal is needed (a site that could start a step
+// before, starts at once: TestBatchSiteStepsDoNotWaitForUnneededLead).
+func TestBatchStartsSitesWithLeadValuesInTheirInput(t *testing.T) {
+	env := newEnv(t)
+	rec := newRecorder()
+	rec.register(env, "db.clone", cloneActivity)
+	rec.register(env, "db.drop_clone", ok("dropped"))
+	rec.register(env, "restore", ok("restore"))
+	var inputs []RestoreSiteInput
+	env.SetOnChildWorkflowStartedListener(func(_ *workflow.Info, _ workflow.Context, args converter.EncodedValues) {
+		var in RestoreSiteInput
+		if err := args.Get(&in); err != nil {
+			t.Error(err)
+		}
+		inputs = append(inputs, in)
+	})
+	env.ExecuteWorkflow(RestoreBatchWorkflowName, RestoreBatchInput{BatchID: "b", Plan: plan(cloneStep(), step("restore", "restore", "clone")),
+		Sites: sites(3, "s"), MaxConcurrentSites: 5})
+	res := batchResult(t, env)
+	if outcomes(res)[SiteRestored] != 3 || len(inputs) != 3 {
+		t.Fatalf("outcomes %v, %d children", outcomes(res), len(inputs))
+	}
+	for _, in := range inputs {
+		if len(in.Lead) != 0 || in.Vars["clone.jira.dsn"] != "postgres://clone/"+in.Site.SiteID[:2] {
+			t.Fatalf("site %s started with lead %+v vars %v", in.Site.SiteID, in.Lead, in.Vars)
+		}
+	}
+}

@@ -52,6 +52,15 @@ type siteRun struct {
 	pubStatus, pubStage string
 	pubAttention        bool
 	pubEvent            string
+	// pubAt is when the search attributes were last upserted (stage
+	// changes in quick succession are batched: see publish).
+	pubAt time.Time
+	// toldBlocked is true once the site told its batch it is blocked on a
+	// human: only such a site can be carried over a continue-as-new (the
+	// run that started it may be closed), so only it reports its end by
+	// signal; every other site's end reaches the batch as the child's
+	// completion.
+	toldBlocked bool
 }
 
 func newSiteRun(ctx workflow.Context, in RestoreSiteInput) (*siteRun, error) {
@@ -93,6 +102,7 @@ func newSiteRun(ctx workflow.Context, in RestoreSiteInput) (*siteRun, error) {
 
 func (s *siteRun) run(ctx workflow.Context) (SiteResult, error) {
 	s.startedAt = workflow.Now(ctx)
+	s.pubAt = s.startedAt
 	if err := s.registerHandlers(ctx); err != nil {
 		return SiteResult{}, err
 	}
@@ -141,7 +151,9 @@ func (s *siteRun) run(ctx workflow.Context) (SiteResult, error) {
 	res := s.result(ctx)
 	s.publish(ctx)
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
-	s.notifyParent(dctx, SiteEvent{SiteID: s.in.Site.SiteID, Kind: SiteEventFinished, Result: &res}, true)
+	if s.toldBlocked {
+		s.notifyParent(dctx, SiteEvent{SiteID: s.in.Site.SiteID, Kind: SiteEventFinished, Result: &res}, true)
+	}
 	_ = workflow.Await(dctx, func() bool { return workflow.AllHandlersFinished(dctx) })
 	s.logger.Info("site restore ended", "outcome", res.Outcome, "duration", res.Duration.String())
 	return res, nil

@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -103,6 +104,9 @@ func (s *siteRun) upsertIdentity(ctx workflow.Context) {
 	if cur, ok := have.GetKeyword(SearchKeyStatus); ok {
 		s.pubStatus = cur
 	}
+	if cur, ok := have.GetKeyword(SearchKeyStage); ok {
+		s.pubStage = cur
+	}
 	if cur, ok := have.GetBool(SearchKeyNeedsAttention); ok {
 		s.pubAttention = cur
 	}
@@ -113,6 +117,11 @@ func (s *siteRun) upsertIdentity(ctx workflow.Context) {
 	}
 }
 
+// StageUpsertInterval: a site upserts its stage search attribute on its
+// own at most this often (a status change or the site's end upserts it at
+// once).
+const StageUpsertInterval = 5 * time.Second
+
 // publish upserts the search attributes that changed, sets the one-line
 // details, and tells the batch when the site becomes blocked or unblocked.
 func (s *siteRun) publish(ctx workflow.Context) {
@@ -122,15 +131,21 @@ func (s *siteRun) publish(ctx workflow.Context) {
 		ups = append(ups, SearchKeyStatus.ValueSet(status))
 		s.pubStatus = status
 	}
-	if stage != s.pubStage {
-		ups = append(ups, SearchKeyStage.ValueSet(stage))
-		s.pubStage = stage
-	}
 	if attention != s.pubAttention {
 		ups = append(ups, SearchKeyNeedsAttention.ValueSet(attention))
 		s.pubAttention = attention
 	}
+	// The stage goes with a status change, at the end, or once
+	// StageUpsertInterval has passed since the last upsert: a site moving
+	// through several stages within seconds upserts once, not per stage
+	// (each upsert is an event and a visibility write).
+	now := workflow.Now(ctx)
+	if stage != s.pubStage && (len(ups) > 0 || s.finished() || now.Sub(s.pubAt) >= StageUpsertInterval) {
+		ups = append(ups, SearchKeyStage.ValueSet(stage))
+		s.pubStage = stage
+	}
 	if len(ups) > 0 {
+		s.pubAt = now
 		if err := workflow.UpsertTypedSearchAttributes(ctx, ups...); err != nil {
 			s.logger.Warn("upsert search attributes", "error", err)
 		}
@@ -174,6 +189,9 @@ func (s *siteRun) publish(ctx workflow.Context) {
 	}
 	if key != s.pubEvent {
 		s.pubEvent = key
+		if ev.Kind == SiteEventParked || ev.Kind == SiteEventWaiting {
+			s.toldBlocked = true
+		}
 		s.notifyParent(ctx, ev, false)
 	}
 }

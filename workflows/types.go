@@ -241,6 +241,9 @@ type BatchCarry struct {
 	// StepsDone counts finished site steps of finished sites (per stage too).
 	StepsDone        int            `json:"steps_done,omitempty"`
 	StepsDoneByStage map[string]int `json:"steps_done_by_stage,omitempty"`
+	// RecentEnds are the end times of the latest sites that finished
+	// (oldest first, at most RateWindow), for the ETA's completion rate.
+	RecentEnds []time.Time `json:"recent_ends,omitempty"`
 }
 
 // BlockedSite is a running site waiting on a human.
