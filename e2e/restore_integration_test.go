@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -301,7 +301,7 @@ func TestRestoreAfterA2022LikeDisaster(t *testing.T) {
 	}
 	checkRest(t, rep, apps, text)
 	for _, s := range rep.Sites {
-		if contains(r2Sites, s.SiteID) && s.AsSiteID != s.SiteID {
+		if slices.Contains(r2Sites, s.SiteID) && s.AsSiteID != s.SiteID {
 			t.Errorf("site %s restored as %q, want its own ID", s.SiteID, s.AsSiteID)
 		}
 	}
@@ -320,7 +320,7 @@ func TestRestoreAfterA2022LikeDisaster(t *testing.T) {
 	}
 	checkRest(t, rep, apps, text)
 	for _, s := range rep.Sites {
-		if !contains(r1Sites, s.SiteID) {
+		if !slices.Contains(r1Sites, s.SiteID) {
 			continue
 		}
 		if s.AsSiteID == "" || s.AsSiteID == s.SiteID {
@@ -528,29 +528,11 @@ func isNotFound(err error) bool {
 	return errors.As(err, &nf)
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 func sameSet(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	x := append([]string(nil), a...)
-	y := append([]string(nil), b...)
-	sort.Strings(x)
-	sort.Strings(y)
-	for i := range x {
-		if x[i] != y[i] {
-			return false
-		}
-	}
-	return true
+	x, y := slices.Clone(a), slices.Clone(b)
+	slices.Sort(x)
+	slices.Sort(y)
+	return slices.Equal(x, y)
 }
 
 // planTolerance is the db.clone tolerance of a compiled default runbook.

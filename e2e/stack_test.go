@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io/fs"
@@ -16,6 +15,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/lazarus-dr/lazarus/internal/clitest"
+	"github.com/lazarus-dr/lazarus/internal/testpg"
 )
 
 // buildCLI builds the lazarus CLI (./starter) into dir. The start of a
@@ -43,21 +45,8 @@ type cli struct {
 // run returns the combined output and the exit code.
 func (c cli) run(ctx context.Context, args ...string) (string, int) {
 	c.t.Helper()
-	cmd := exec.CommandContext(ctx, c.bin, args...)
-	cmd.Env = append(os.Environ(), "TEMPORAL_ADDRESS="+c.address, "TEMPORAL_NAMESPACE=default",
-		"LAZARUS_PLATFORM="+c.platform, "LAZARUS_UI_ADDRESS=http://ui.e2e.test:8233")
-	var b bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &b, &b
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		c.t.Fatalf("run lazarus %v: %v", args, err)
-	}
-	c.t.Logf("$ lazarus %s  (exit %d)\n%s", strings.Join(args, " "), code, b.String())
-	return b.String(), code
+	return clitest.Run(c.t, ctx, c.bin, []string{"TEMPORAL_ADDRESS=" + c.address, "TEMPORAL_NAMESPACE=default",
+		"LAZARUS_PLATFORM=" + c.platform, "LAZARUS_UI_ADDRESS=http://ui.e2e.test:8233"}, args...)
 }
 
 // writeLines writes one ID a line.
@@ -78,11 +67,7 @@ func postmasters(root string) map[string]int {
 		if err != nil || d.IsDir() || d.Name() != "postmaster.pid" {
 			return nil
 		}
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			return nil
-		}
-		if pid, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(raw), "\n", 2)[0])); err == nil && pid > 0 {
+		if pid, err := testpg.PostmasterPID(filepath.Dir(path)); err == nil && pid > 0 {
 			out["postgres "+filepath.Dir(path)] = pid
 		}
 		return nil

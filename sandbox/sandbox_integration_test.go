@@ -4,9 +4,7 @@ package sandbox
 
 import (
 	"context"
-	"os"
-	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -22,13 +20,9 @@ import (
 
 func postmasterPID(t *testing.T, dataDir string) int {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(dataDir, "postmaster.pid"))
+	pid, err := testpg.PostmasterPID(dataDir)
 	if err != nil {
 		t.Fatalf("read postmaster.pid: %v", err)
-	}
-	var pid int
-	for _, c := range strings.SplitN(string(raw), "\n", 2)[0] {
-		pid = pid*10 + int(c-'0')
 	}
 	return pid
 }
@@ -296,17 +290,8 @@ func TestSandboxDisasterAndVerify(t *testing.T) {
 }
 
 func sameSet(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	x := append([]string(nil), a...)
-	y := append([]string(nil), b...)
-	sort.Strings(x)
-	sort.Strings(y)
-	for i := range x {
-		if x[i] != y[i] {
-			return false
-		}
-	}
-	return true
+	x, y := slices.Clone(a), slices.Clone(b)
+	slices.Sort(x)
+	slices.Sort(y)
+	return slices.Equal(x, y)
 }

@@ -22,6 +22,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/lazarus-dr/lazarus/activities"
+	"github.com/lazarus-dr/lazarus/internal/clitest"
 	"github.com/lazarus-dr/lazarus/internal/devserver"
 	"github.com/lazarus-dr/lazarus/platform"
 	"github.com/lazarus-dr/lazarus/runbooks"
@@ -136,20 +137,7 @@ func TestCoordinatorCLI(t *testing.T) {
 
 	run := func(args ...string) (string, int) {
 		t.Helper()
-		cmd := exec.CommandContext(ctx, bin, args...)
-		cmd.Env = append(os.Environ(), "TEMPORAL_ADDRESS="+addr, "LAZARUS_PLATFORM="+platformFile, "LAZARUS_UI_ADDRESS=http://ui.test:8233")
-		var b bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &b, &b
-		err := cmd.Run()
-		code := 0
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatalf("run %v: %v", args, err)
-		}
-		t.Logf("$ lazarus %s  (exit %d)\n%s", strings.Join(args, " "), code, b.String())
-		return b.String(), code
+		return clitest.Run(t, ctx, bin, []string{"TEMPORAL_ADDRESS=" + addr, "LAZARUS_PLATFORM=" + platformFile, "LAZARUS_UI_ADDRESS=http://ui.test:8233"}, args...)
 	}
 
 	// The guard: a mixed list is refused, naming every problem, and

@@ -10,6 +10,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/lazarus-dr/lazarus/internal/tools"
@@ -89,4 +91,14 @@ func CreateDB(t testing.TB, ctx context.Context, c *pg.Cluster, db, kind, fixtur
 	if _, err := conn.Exec(ctx, ddl+fixture); err != nil {
 		t.Fatalf("database %s: %v", db, err)
 	}
+}
+
+// PostmasterPID is the PID of the server that runs (or last ran) on
+// dataDir, read from its postmaster.pid.
+func PostmasterPID(dataDir string) (int, error) {
+	raw, err := os.ReadFile(filepath.Join(dataDir, "postmaster.pid"))
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(strings.TrimSpace(strings.SplitN(string(raw), "\n", 2)[0]))
 }
