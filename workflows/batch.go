@@ -19,13 +19,18 @@ import (
 // out as RestoreSite children in a sliding window, and continues as new
 // before its history grows large.
 //
-// Children start at once: a site step that needs a batch step waits for it
-// inside the site (the batch signals each running site when a batch step
-// ends), so site steps that do not need it never wait for it.
+// Children start at once when they have a step that needs no running batch
+// step: a site step that needs one waits for it inside the site (the batch
+// signals each running site when a batch step ends), so site steps that do
+// not need it never wait for it. A site whose every first step needs a
+// running batch step waits in the queue instead, and starts with the batch
+// step's values in its input (no signal).
 //
 // Continue-as-new drains: the run stops starting sites and waits until each
 // of its sites has finished or is blocked on a human (parked, or at a gate);
-// blocked sites are carried over and report their result by signal.
+// blocked sites are carried over and report their result by signal (only a
+// site that was blocked sends it: every other site's result reaches the
+// run that started it as the child's completion).
 func RestoreBatch(ctx workflow.Context, in RestoreBatchInput) (BatchResult, error) {
 	b, err := newBatchRun(ctx, in)
 	if err != nil {
@@ -225,11 +230,19 @@ func (b *batchRun) run(ctx workflow.Context) (BatchResult, error) {
 	return res, nil
 }
 
-// canDue says whether this run should continue as new.
+// MaxRunHistoryBytes: a batch run continues as new once its history is
+// this large. Each site adds about 19 KB (the plan in the child's input, the
+// site's steps in its result), so the server's suggestion (at 4 MB) would
+// come every 200 sites or so, and each continue-as-new drains the window;
+// 8 MB stays under the server's 10 MB warning and far from its 50 MB limit.
+const MaxRunHistoryBytes = 8 << 20
+
+// canDue says whether this run should continue as new: it started its
+// share of sites, or its history is long (events) or large (bytes).
 func (b *batchRun) canDue(ctx workflow.Context) bool {
 	info := workflow.GetInfo(ctx)
-	return b.startedInRun >= b.maxPerRun || info.GetContinueAsNewSuggested() ||
-		info.GetCurrentHistoryLength() > 8000
+	return b.startedInRun >= b.maxPerRun || info.GetCurrentHistoryLength() > 8000 ||
+		info.GetCurrentHistorySize() > MaxRunHistoryBytes
 }
 
 // drained: continue-as-new is due and nothing of this run is still moving.

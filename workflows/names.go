@@ -29,7 +29,8 @@ const (
 	// batch-scoped step ends (payload LeadStatus).
 	SignalLeadStep = "lead-step"
 	// SignalSiteEvent is sent by a site to its batch when it parks, waits
-	// on a gate, resumes or finishes (payload SiteEvent).
+	// on a gate, resumes, or finishes after having been blocked (payload
+	// SiteEvent).
 	SignalSiteEvent = "site-event"
 )
 
