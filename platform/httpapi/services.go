@@ -11,32 +11,9 @@ import (
 	"github.com/lazarus-dr/lazarus/platform"
 )
 
-// User is one of a site's users.
-type User struct {
-	ID          int64  `json:"id"`
-	AccountID   string `json:"account_id"`
-	Email       string `json:"email"`
-	DisplayName string `json:"display_name"`
-	Active      bool   `json:"active"`
-}
-
-// SiteAdmin is one of a site's contacts.
-type SiteAdmin struct {
-	UserID int64  `json:"user_id"`
-	Email  string `json:"email"`
-	Phone  string `json:"phone"`
-}
-
-// SiteFlag is one feature flag of a site.
-type SiteFlag struct {
-	Flag    string `json:"flag"`
-	Enabled bool   `json:"enabled"`
-	Value   string `json:"value"`
-}
-
 // Users lists a site's users (identity service).
-func (c *Client) Users(ctx context.Context, siteID string) ([]User, error) {
-	var out []User
+func (c *Client) Users(ctx context.Context, siteID string) ([]platform.User, error) {
+	var out []platform.User
 	if err := need("users", map[string]string{"site_id": siteID}); err != nil {
 		return nil, err
 	}
@@ -45,8 +22,8 @@ func (c *Client) Users(ctx context.Context, siteID string) ([]User, error) {
 }
 
 // Admins lists a site's admins, the contacts (identity service).
-func (c *Client) Admins(ctx context.Context, siteID string) ([]SiteAdmin, error) {
-	var out []SiteAdmin
+func (c *Client) Admins(ctx context.Context, siteID string) ([]platform.SiteAdmin, error) {
+	var out []platform.SiteAdmin
 	if err := need("admins", map[string]string{"site_id": siteID}); err != nil {
 		return nil, err
 	}
@@ -55,8 +32,8 @@ func (c *Client) Admins(ctx context.Context, siteID string) ([]SiteAdmin, error)
 }
 
 // Flags lists a site's feature flags.
-func (c *Client) Flags(ctx context.Context, siteID string) ([]SiteFlag, error) {
-	var out []SiteFlag
+func (c *Client) Flags(ctx context.Context, siteID string) ([]platform.SiteFlag, error) {
+	var out []platform.SiteFlag
 	if err := need("flags", map[string]string{"site_id": siteID}); err != nil {
 		return nil, err
 	}
@@ -146,17 +123,9 @@ func (c *Client) Reindex(ctx context.Context, siteID, product string) (int, erro
 	return out.Count, err
 }
 
-// SearchDoc is one search hit.
-type SearchDoc struct {
-	Product string `json:"product"`
-	DocID   string `json:"doc_id"`
-	Title   string `json:"title"`
-	URL     string `json:"url"`
-}
-
 // SearchSite queries a site's derived store.
-func (c *Client) SearchSite(ctx context.Context, siteID, q string) ([]SearchDoc, error) {
-	var out []SearchDoc
+func (c *Client) SearchSite(ctx context.Context, siteID, q string) ([]platform.SearchDoc, error) {
+	var out []platform.SearchDoc
 	if err := need("search", map[string]string{"site_id": siteID}); err != nil {
 		return nil, err
 	}

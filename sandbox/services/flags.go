@@ -3,14 +3,9 @@ package services
 import (
 	"fmt"
 	"net/http"
-)
 
-// SiteFlag is one feature flag of a site.
-type SiteFlag struct {
-	Flag    string `json:"flag"`
-	Enabled bool   `json:"enabled"`
-	Value   string `json:"value"`
-}
+	"github.com/lazarus-dr/lazarus/platform"
+)
 
 func (s *Server) flagsHandler() http.Handler {
 	mux := http.NewServeMux()
@@ -26,9 +21,9 @@ func (s *Server) flagsHandler() http.Handler {
 			return
 		}
 		defer rows.Close()
-		out := []SiteFlag{}
+		out := []platform.SiteFlag{}
 		for rows.Next() {
-			var f SiteFlag
+			var f platform.SiteFlag
 			if err := rows.Scan(&f.Flag, &f.Enabled, &f.Value); err != nil {
 				fail(w, fmt.Errorf("flags of site %s: %w", id, err))
 				return

@@ -3,23 +3,9 @@ package services
 import (
 	"fmt"
 	"net/http"
+
+	"github.com/lazarus-dr/lazarus/platform"
 )
-
-// User is one of a site's users (identity service).
-type User struct {
-	ID          int64  `json:"id"`
-	AccountID   string `json:"account_id"`
-	Email       string `json:"email"`
-	DisplayName string `json:"display_name"`
-	Active      bool   `json:"active"`
-}
-
-// SiteAdmin is one of a site's contacts.
-type SiteAdmin struct {
-	UserID int64  `json:"user_id"`
-	Email  string `json:"email"`
-	Phone  string `json:"phone"`
-}
 
 func (s *Server) identityHandler() http.Handler {
 	mux := http.NewServeMux()
@@ -35,9 +21,9 @@ func (s *Server) identityHandler() http.Handler {
 			return
 		}
 		defer rows.Close()
-		out := []User{}
+		out := []platform.User{}
 		for rows.Next() {
-			var u User
+			var u platform.User
 			if err := rows.Scan(&u.ID, &u.AccountID, &u.Email, &u.DisplayName, &u.Active); err != nil {
 				fail(w, fmt.Errorf("users of site %s: %w", id, err))
 				return
@@ -62,9 +48,9 @@ func (s *Server) identityHandler() http.Handler {
 			return
 		}
 		defer rows.Close()
-		out := []SiteAdmin{}
+		out := []platform.SiteAdmin{}
 		for rows.Next() {
-			var a SiteAdmin
+			var a platform.SiteAdmin
 			if err := rows.Scan(&a.UserID, &a.Email, &a.Phone); err != nil {
 				fail(w, fmt.Errorf("admins of site %s: %w", id, err))
 				return

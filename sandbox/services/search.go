@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/lazarus-dr/lazarus/platform"
 )
 
 // searchSources are, per product, the query that yields a site's documents
@@ -17,14 +18,6 @@ var searchSources = map[string]string{
 	"jira-service-management": `SELECT 'request:' || id, summary, status, portal_url FROM jsm_requests WHERE site_id = $1`,
 	"opsgenie":                `SELECT 'alert:' || id, message, priority, 'https://ops.example-cloud.test/' || site_id || '/alerts/' || id FROM og_alerts WHERE site_id = $1`,
 	"statuspage":              `SELECT 'component:' || id, name, status, page_url FROM sp_components WHERE site_id = $1`,
-}
-
-// SearchDoc is one document of the derived store.
-type SearchDoc struct {
-	Product string `json:"product"`
-	DocID   string `json:"doc_id"`
-	Title   string `json:"title"`
-	URL     string `json:"url"`
 }
 
 func (s *Server) searchHandler() http.Handler {
@@ -55,9 +48,9 @@ func (s *Server) searchHandler() http.Handler {
 			return
 		}
 		defer rows.Close()
-		out := []SearchDoc{}
+		out := []platform.SearchDoc{}
 		for rows.Next() {
-			var d SearchDoc
+			var d platform.SearchDoc
 			if err := rows.Scan(&d.Product, &d.DocID, &d.Title, &d.URL); err != nil {
 				fail(w, fmt.Errorf("search site %s: %w", id, err))
 				return
