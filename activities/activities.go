@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
 
+	"github.com/lazarus-dr/lazarus/contract"
 	"github.com/lazarus-dr/lazarus/platform/httpapi"
 )
 
@@ -81,7 +82,7 @@ func ErrorType(err error) string {
 // fail wraps err naming the action, site and step. Temporal reads
 // retryability from the top-level error only, so an application error deep
 // in the chain is lifted to the top with the wrapped message.
-func fail(in StepInput, err error) error {
+func fail(in contract.StepInput, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -113,7 +114,7 @@ func orDash(s string) string {
 }
 
 // log returns a logger with the batch, site and step fields.
-func (a *Activities) log(in StepInput) *zap.Logger {
+func (a *Activities) log(in contract.StepInput) *zap.Logger {
 	return a.d.Logger.With(zap.String("batch", in.BatchID), zap.String("site", in.SiteID),
 		zap.String("step", in.StepID), zap.String("action", in.Action))
 }
@@ -165,7 +166,7 @@ func lastHeartbeat(ctx context.Context, v any) bool {
 // target is the site ID the action writes to: Vars["new_site_id"] when set
 // (Restore 1, drills), else the site itself. A drill without a new ID is
 // refused: it must never write to the live site.
-func target(in StepInput) (string, error) {
+func target(in contract.StepInput) (string, error) {
 	if in.SiteID == "" {
 		return "", permanent(ErrInvalidInput, "site_id is empty")
 	}
@@ -182,7 +183,7 @@ func target(in StepInput) (string, error) {
 }
 
 // param returns a required step param.
-func param(in StepInput, name string) (string, error) {
+func param(in contract.StepInput, name string) (string, error) {
 	v := in.Params[name]
 	if v == "" {
 		return "", permanent(ErrInvalidInput, "param %q is missing", name)
@@ -192,7 +193,7 @@ func param(in StepInput, name string) (string, error) {
 
 // checkPoint validates the site's restore point: set, not in the future,
 // inside retention.
-func (a *Activities) checkPoint(in StepInput) (time.Time, error) {
+func (a *Activities) checkPoint(in contract.StepInput) (time.Time, error) {
 	p := in.RestorePoint
 	if p.IsZero() {
 		if s := in.Vars["restore_point"]; s != "" {

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/lazarus-dr/lazarus/contract"
 	"github.com/lazarus-dr/lazarus/platform"
 	"github.com/lazarus-dr/lazarus/runbooks"
 	"github.com/lazarus-dr/lazarus/sandbox/schema"
@@ -56,7 +57,7 @@ func TestPartsOfSandboxStores(t *testing.T) {
 }
 
 func TestFailKeepsNonRetryableAtTop(t *testing.T) {
-	in := StepInput{Action: "db.restore_tenant", SiteID: "s1", StepID: "restore-db-jira"}
+	in := contract.StepInput{Action: "db.restore_tenant", SiteID: "s1", StepID: "restore-db-jira"}
 	err := fail(in, fmt.Errorf("deep: %w", permanent(ErrUnknownSite, "no such site")))
 	var ae *temporal.ApplicationError
 	if !errors.As(err, &ae) || !ae.NonRetryable() || ae.Type() != ErrUnknownSite {
@@ -108,31 +109,31 @@ func TestBadInputIsNonRetryableAndNamed(t *testing.T) {
 	a := New(Deps{Description: testDescription(), PITR: &fakePITR{}, Catalog: &fakeCatalog{}, Vendors: &fakeVendors{},
 		Search: fakeSearch{}, FrontDoor: fakeFrontDoor{}})
 	now := time.Now()
-	good := func(action string) StepInput {
-		return StepInput{BatchID: "b1", SiteID: "s1", StepID: "x", Action: action, RestorePoint: now.Add(-time.Hour),
+	good := func(action string) contract.StepInput {
+		return contract.StepInput{BatchID: "b1", SiteID: "s1", StepID: "x", Action: action, RestorePoint: now.Add(-time.Hour),
 			Params: map[string]string{"product": "jira", "cluster": "platform"}}
 	}
 	cases := []struct {
 		name   string
 		action string
-		mod    func(*StepInput)
+		mod    func(*contract.StepInput)
 		typ    string
 		says   string
 	}{
-		{"missing site", ActionFlagsRestore, func(in *StepInput) { in.SiteID = "" }, ErrInvalidInput, "site_id"},
-		{"missing product", ActionDBRestoreTenant, func(in *StepInput) { delete(in.Params, "product") }, ErrInvalidInput, `"product"`},
-		{"unknown product", ActionDBRestoreTenant, func(in *StepInput) { in.Params["product"] = "jira-software" }, ErrInvalidInput, "jira-software"},
-		{"unknown product (search)", ActionSearchReindex, func(in *StepInput) { in.Params["product"] = "nope" }, ErrInvalidInput, "nope"},
-		{"no restore point", ActionIdentitySync, func(in *StepInput) { in.RestorePoint = time.Time{} }, ErrInvalidInput, "restore point"},
-		{"outside retention", ActionMetadataRestore, func(in *StepInput) { in.RestorePoint = now.Add(-800 * time.Hour) }, ErrOutsideRetention, "retention"},
-		{"future point", ActionMediaUndelete, func(in *StepInput) { in.RestorePoint = now.Add(time.Hour) }, ErrMissingDep, "media"},
-		{"no clone", ActionIdentityContacts, func(in *StepInput) {}, ErrInvalidInput, "clone.platform.dsn"},
-		{"drill without new ID", ActionIdentitySync, func(in *StepInput) { in.Drill = true }, ErrDrillWritesLive, "new ID"},
-		{"undelete in a drill", ActionCatalogUndelete, func(in *StepInput) { in.Drill = true; in.Vars = map[string]string{"new_site_id": "n1"} }, ErrDrillWritesLive, "create_site"},
-		{"unknown cluster", ActionDBClone, func(in *StepInput) { in.Params["cluster"] = "nope" }, ErrInvalidInput, "nope"},
-		{"clone without sites", ActionDBClone, func(in *StepInput) {}, ErrInvalidInput, "sites"},
-		{"bad tolerance", ActionDBClone, func(in *StepInput) { in.Params["tolerance"] = "soon" }, ErrInvalidInput, "tolerance"},
-		{"bad restore_point var", ActionFlagsRestore, func(in *StepInput) {
+		{"missing site", contract.ActionFlagsRestore, func(in *contract.StepInput) { in.SiteID = "" }, ErrInvalidInput, "site_id"},
+		{"missing product", contract.ActionDBRestoreTenant, func(in *contract.StepInput) { delete(in.Params, "product") }, ErrInvalidInput, `"product"`},
+		{"unknown product", contract.ActionDBRestoreTenant, func(in *contract.StepInput) { in.Params["product"] = "jira-software" }, ErrInvalidInput, "jira-software"},
+		{"unknown product (search)", contract.ActionSearchReindex, func(in *contract.StepInput) { in.Params["product"] = "nope" }, ErrInvalidInput, "nope"},
+		{"no restore point", contract.ActionIdentitySync, func(in *contract.StepInput) { in.RestorePoint = time.Time{} }, ErrInvalidInput, "restore point"},
+		{"outside retention", contract.ActionMetadataRestore, func(in *contract.StepInput) { in.RestorePoint = now.Add(-800 * time.Hour) }, ErrOutsideRetention, "retention"},
+		{"future point", contract.ActionMediaUndelete, func(in *contract.StepInput) { in.RestorePoint = now.Add(time.Hour) }, ErrMissingDep, "media"},
+		{"no clone", contract.ActionIdentityContacts, func(in *contract.StepInput) {}, ErrInvalidInput, "clone.platform.dsn"},
+		{"drill without new ID", contract.ActionIdentitySync, func(in *contract.StepInput) { in.Drill = true }, ErrDrillWritesLive, "new ID"},
+		{"undelete in a drill", contract.ActionCatalogUndelete, func(in *contract.StepInput) { in.Drill = true; in.Vars = map[string]string{"new_site_id": "n1"} }, ErrDrillWritesLive, "create_site"},
+		{"unknown cluster", contract.ActionDBClone, func(in *contract.StepInput) { in.Params["cluster"] = "nope" }, ErrInvalidInput, "nope"},
+		{"clone without sites", contract.ActionDBClone, func(in *contract.StepInput) {}, ErrInvalidInput, "sites"},
+		{"bad tolerance", contract.ActionDBClone, func(in *contract.StepInput) { in.Params["tolerance"] = "soon" }, ErrInvalidInput, "tolerance"},
+		{"bad restore_point var", contract.ActionFlagsRestore, func(in *contract.StepInput) {
 			in.RestorePoint = time.Time{}
 			in.Vars = map[string]string{"restore_point": "yesterday"}
 		}, ErrInvalidInput, "restore_point"},
@@ -161,11 +162,11 @@ func TestDBClonePlansWithinToleranceAndDrops(t *testing.T) {
 	// Four sites deleted 07:38, 07:40, 07:58, 08:01 (relative): with a 5m
 	// tolerance two clones suffice; 20 minutes apart never share one.
 	del := []time.Duration{0, 2 * time.Minute, 20 * time.Minute, 23 * time.Minute}
-	var sites []SiteTarget
+	var sites []contract.SiteTarget
 	for i, d := range del {
-		sites = append(sites, SiteTarget{SiteID: fmt.Sprintf("s%d", i), DeletedAt: base.Add(d), RestorePoint: base.Add(d - 5*time.Minute)})
+		sites = append(sites, contract.SiteTarget{SiteID: fmt.Sprintf("s%d", i), DeletedAt: base.Add(d), RestorePoint: base.Add(d - 5*time.Minute)})
 	}
-	in := StepInput{BatchID: "b1", StepID: "clone-platform", Action: ActionDBClone, Params: map[string]string{"cluster": "platform"}, Sites: sites}
+	in := contract.StepInput{BatchID: "b1", StepID: "clone-platform", Action: contract.ActionDBClone, Params: map[string]string{"cluster": "platform"}, Sites: sites}
 	out, err := a.DBClone(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
@@ -194,7 +195,7 @@ func TestDBClonePlansWithinToleranceAndDrops(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(again, out) {
 		t.Fatalf("second run differs: %v\n%+v\n%+v", err, again, out)
 	}
-	drop := StepInput{BatchID: "b1", StepID: "clone-platform", Action: ActionDBDropClone, Vars: out.Values}
+	drop := contract.StepInput{BatchID: "b1", StepID: "clone-platform", Action: contract.ActionDBDropClone, Vars: out.Values}
 	for i := 0; i < 2; i++ {
 		if _, err := a.DBDropClone(context.Background(), drop); err != nil {
 			t.Fatal(err)
@@ -217,7 +218,7 @@ func TestValidateNamesWhatIsWrong(t *testing.T) {
 	truth := &fakeTruth{diffs: []platform.StoreDiff{{Store: "identity", Match: true}, {Store: "shard_1", Match: false, Diff: "jira_issues: 3 rows missing"}}}
 	fd := fakeFrontDoor{missing: []string{"admins"}}
 	a := New(Deps{Description: testDescription(), Catalog: &fakeCatalog{}, FrontDoor: fd, Truth: truth})
-	in := StepInput{BatchID: "b1", SiteID: "s1", StepID: "validate", Action: ActionValidateAutomated, RestorePoint: time.Now().Add(-time.Hour)}
+	in := contract.StepInput{BatchID: "b1", SiteID: "s1", StepID: "validate", Action: contract.ActionValidateAutomated, RestorePoint: time.Now().Add(-time.Hour)}
 	_, err := a.ValidateAutomated(context.Background(), in)
 	if err == nil || IsPermanent(err) || ErrorType(err) != ErrValidation {
 		t.Fatalf("want a retryable validation error, got %v", err)
@@ -249,11 +250,11 @@ func TestRegisteredActivityEnvironment(t *testing.T) {
 	for name, f := range a.Funcs() {
 		env.RegisterActivityWithOptions(f, activity.RegisterOptions{Name: name})
 	}
-	_, err := env.ExecuteActivity(ActionValidateAutomated, StepInput{BatchID: "b1", SiteID: "s1", StepID: "v", Action: ActionValidateAutomated})
+	_, err := env.ExecuteActivity(contract.ActionValidateAutomated, contract.StepInput{BatchID: "b1", SiteID: "s1", StepID: "v", Action: contract.ActionValidateAutomated})
 	if err != nil {
 		t.Fatalf("validate without truth: %v", err)
 	}
-	_, err = env.ExecuteActivity(ActionDBRestoreTenant, StepInput{BatchID: "b1", SiteID: "s1", StepID: "r", Action: ActionDBRestoreTenant})
+	_, err = env.ExecuteActivity(contract.ActionDBRestoreTenant, contract.StepInput{BatchID: "b1", SiteID: "s1", StepID: "r", Action: contract.ActionDBRestoreTenant})
 	var ae *temporal.ApplicationError
 	if !errors.As(err, &ae) || !ae.NonRetryable() || ae.Type() != ErrMissingDep {
 		t.Fatalf("want non-retryable %s through the activity environment, got %v", ErrMissingDep, err)
@@ -294,11 +295,11 @@ func TestCopyResumesFromHeartbeatAndRemaps(t *testing.T) {
 	env := s.NewTestActivityEnvironment()
 	rec := &recordingPITR{}
 	a := New(Deps{Description: testDescription(), PITR: rec})
-	env.RegisterActivityWithOptions(a.IdentitySync, activity.RegisterOptions{Name: ActionIdentitySync})
+	env.RegisterActivityWithOptions(a.IdentitySync, activity.RegisterOptions{Name: contract.ActionIdentitySync})
 	env.SetHeartbeatDetails(copyResume{Done: map[string][]string{"identity": {"users", "groups"}}})
-	in := StepInput{BatchID: "b", SiteID: "old", StepID: "sync", Action: ActionIdentitySync, RestorePoint: time.Now().Add(-time.Hour),
+	in := contract.StepInput{BatchID: "b", SiteID: "old", StepID: "sync", Action: contract.ActionIdentitySync, RestorePoint: time.Now().Add(-time.Hour),
 		Vars: map[string]string{"clone.platform.dsn": "postgres://postgres@127.0.0.1:7/postgres?sslmode=disable", "new_site_id": "new"}}
-	if _, err := env.ExecuteActivity(ActionIdentitySync, in); err != nil {
+	if _, err := env.ExecuteActivity(contract.ActionIdentitySync, in); err != nil {
 		t.Fatal(err)
 	}
 	if len(rec.reqs) != 1 {
@@ -351,7 +352,7 @@ func TestLongCloneKeepsHeartbeating(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
 	a := New(Deps{Description: testDescription(), PITR: &slowPITR{d: 600 * time.Millisecond}, HeartbeatEvery: 50 * time.Millisecond})
-	env.RegisterActivityWithOptions(a.DBClone, activity.RegisterOptions{Name: ActionDBClone})
+	env.RegisterActivityWithOptions(a.DBClone, activity.RegisterOptions{Name: contract.ActionDBClone})
 	var mu sync.Mutex
 	beats := 0
 	a.beat = func(ctx context.Context, details ...any) {
@@ -361,9 +362,9 @@ func TestLongCloneKeepsHeartbeating(t *testing.T) {
 		activity.RecordHeartbeat(ctx, details...)
 	}
 	now := time.Now()
-	in := StepInput{BatchID: "b", StepID: "clone", Action: ActionDBClone, Params: map[string]string{"cluster": "platform"},
-		Sites: []SiteTarget{{SiteID: "s1", RestorePoint: now.Add(-time.Hour)}}}
-	if _, err := env.ExecuteActivity(ActionDBClone, in); err != nil {
+	in := contract.StepInput{BatchID: "b", StepID: "clone", Action: contract.ActionDBClone, Params: map[string]string{"cluster": "platform"},
+		Sites: []contract.SiteTarget{{SiteID: "s1", RestorePoint: now.Add(-time.Hour)}}}
+	if _, err := env.ExecuteActivity(contract.ActionDBClone, in); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()

@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/lazarus-dr/lazarus/contract"
 	"github.com/lazarus-dr/lazarus/platform"
 )
 
@@ -20,33 +21,33 @@ import (
 // so that Temporal retries later instead of holding a worker slot. In a
 // drill nothing is written and the vendors are not told: app IDs are unique
 // platform-wide and stay with the live site.
-func (a *Activities) AppsReattach(ctx context.Context, in StepInput) (StepOutput, error) {
+func (a *Activities) AppsReattach(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 	if err := a.need("description", "pitr", "vendors"); err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	}
 	to, err := target(in)
 	if err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	}
 	if _, err := a.checkPoint(in); err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	}
 	picks, err := a.pickKind("catalog", PartApps)
 	if err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	}
 	apps, err := a.appsAtPoint(ctx, in, picks)
 	if err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	}
 	if in.Drill {
 		// App IDs are unique platform-wide and stay with the live site: a
 		// drill copy gets neither the installations nor the vendors' attention.
-		return StepOutput{Message: fmt.Sprintf("drill: %d app(s) at the point stay with the live site %s; vendors not told", len(apps), in.SiteID)}, nil
+		return contract.StepOutput{Message: fmt.Sprintf("drill: %d app(s) at the point stay with the live site %s; vendors not told", len(apps), in.SiteID)}, nil
 	}
 	res, err := a.copyStores(ctx, in, picks)
 	if err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	}
 	pending := map[string]platform.VendorOperation{} // app -> operation
 	for _, app := range apps {
@@ -57,23 +58,23 @@ func (a *Activities) AppsReattach(ctx context.Context, in StepInput) (StepOutput
 			op, err = a.d.Vendors.Reattach(ctx, app, to)
 		}
 		if err != nil {
-			return StepOutput{}, fail(in, fmt.Errorf("vendor of app %s: %w", app, err))
+			return contract.StepOutput{}, fail(in, fmt.Errorf("vendor of app %s: %w", app, err))
 		}
 		if op.Error != "" {
-			return StepOutput{}, fail(in, fmt.Errorf("vendor of app %s refused: %s", app, op.Error))
+			return contract.StepOutput{}, fail(in, fmt.Errorf("vendor of app %s refused: %s", app, op.Error))
 		}
 		if !op.Done {
 			pending[app] = op
 		}
 	}
 	if err := a.waitVendors(ctx, in, pending, len(apps)); err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	}
 	verb := "reattached"
 	if to != in.SiteID {
 		verb = "migrated to " + to
 	}
-	return StepOutput{Message: fmt.Sprintf("%d app(s) %s (%d app rows, %d new)", len(apps), verb, res.Rows, res.Inserted),
+	return contract.StepOutput{Message: fmt.Sprintf("%d app(s) %s (%d app rows, %d new)", len(apps), verb, res.Rows, res.Inserted),
 		Values: map[string]string{"apps": fmt.Sprint(len(apps))}}, nil
 }
 
@@ -81,7 +82,7 @@ func (a *Activities) AppsReattach(ctx context.Context, in StepInput) (StepOutput
 // heartbeats until all are done, for at most Deps.VendorPoll; then it
 // returns a retryable VendorPending error (Temporal retries the activity,
 // whose rerun asks the vendors again: their requests are idempotent).
-func (a *Activities) waitVendors(ctx context.Context, in StepInput, pending map[string]platform.VendorOperation, total int) error {
+func (a *Activities) waitVendors(ctx context.Context, in contract.StepInput, pending map[string]platform.VendorOperation, total int) error {
 	log := a.log(in)
 	deadline := time.Now().Add(a.d.VendorPoll)
 	for len(pending) > 0 {
@@ -113,7 +114,7 @@ func (a *Activities) waitVendors(ctx context.Context, in StepInput, pending map[
 
 // appsAtPoint lists the app IDs the site had at the restore point (rows of
 // the apps tables in the clone, column app_id).
-func (a *Activities) appsAtPoint(ctx context.Context, in StepInput, picks []storePick) ([]string, error) {
+func (a *Activities) appsAtPoint(ctx context.Context, in contract.StepInput, picks []storePick) ([]string, error) {
 	seen := map[string]bool{}
 	for _, p := range picks {
 		clone, _, err := a.storeDSNs(in, p.store)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lazarus-dr/lazarus/contract"
 	"github.com/lazarus-dr/lazarus/platform"
 )
 
@@ -25,7 +26,7 @@ func (v *slowVendors) Operation(_ context.Context, id string) (platform.VendorOp
 func TestVendorPollingIsBounded(t *testing.T) {
 	v := &slowVendors{after: map[string]int{"op-a": 2, "op-b": -1}, polls: map[string]int{}}
 	a := New(Deps{Description: testDescription(), Vendors: v, VendorPoll: 100 * time.Millisecond, VendorPollInterval: 5 * time.Millisecond})
-	in := StepInput{BatchID: "b", SiteID: "s", StepID: "apps", Action: ActionAppsReattach}
+	in := contract.StepInput{BatchID: "b", SiteID: "s", StepID: "apps", Action: contract.ActionAppsReattach}
 	began := time.Now()
 	err := a.waitVendors(context.Background(), in, map[string]platform.VendorOperation{"app-a": {ID: "op-a"}, "app-b": {ID: "op-b"}}, 2)
 	if err == nil || IsPermanent(err) || ErrorType(err) != ErrVendorPending {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/lazarus-dr/lazarus/contract"
 	"github.com/lazarus-dr/lazarus/platform"
 )
 
@@ -82,7 +83,7 @@ func (a *Activities) lookupSite(ctx context.Context, siteID string) (platform.ID
 
 // oldSite reads the site's root catalog row from the clone (its state at
 // the restore point).
-func (a *Activities) oldSite(ctx context.Context, in StepInput) (map[string]any, error) {
+func (a *Activities) oldSite(ctx context.Context, in contract.StepInput) (map[string]any, error) {
 	s, t, err := a.siteTable()
 	if err != nil {
 		return nil, err
@@ -104,42 +105,42 @@ func (a *Activities) oldSite(ctx context.Context, in StepInput) (map[string]any,
 // CatalogUndelete (catalog.undelete, Restore 2) copies the site's catalog
 // rows (part site) back from the clone under the same ID. A site that is
 // live is refused unless its live rows are exactly what it would write.
-func (a *Activities) CatalogUndelete(ctx context.Context, in StepInput) (StepOutput, error) {
+func (a *Activities) CatalogUndelete(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 	if err := a.need("description", "pitr", "catalog"); err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	}
 	if in.Drill || in.Vars["new_site_id"] != "" {
-		return StepOutput{}, fail(in, permanent(ErrDrillWritesLive, "catalog.undelete restores under the same ID; a drill or a new-ID restore uses catalog.create_site"))
+		return contract.StepOutput{}, fail(in, permanent(ErrDrillWritesLive, "catalog.undelete restores under the same ID; a drill or a new-ID restore uses catalog.create_site"))
 	}
 	if in.SiteID == "" {
-		return StepOutput{}, fail(in, permanent(ErrInvalidInput, "site_id is empty"))
+		return contract.StepOutput{}, fail(in, permanent(ErrInvalidInput, "site_id is empty"))
 	}
 	if _, err := a.checkPoint(in); err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	}
 	info, err := a.lookupSite(ctx, in.SiteID)
 	if err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	}
 	if info.Status == "active" {
 		if err := a.sameAsClone(ctx, in); err != nil {
-			return StepOutput{}, fail(in, err)
+			return contract.StepOutput{}, fail(in, err)
 		}
 	}
 	picks, err := a.pickKind("catalog", PartSite)
 	if err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	}
 	res, err := a.copyStores(ctx, in, picks)
 	if err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	}
-	return StepOutput{Message: copyMessage("catalog undeleted", in, in.SiteID, res)}, nil
+	return contract.StepOutput{Message: copyMessage("catalog undeleted", in, in.SiteID, res)}, nil
 }
 
 // sameAsClone refuses a live site whose root catalog row differs from the
 // clone's (an undelete would not be an undelete there).
-func (a *Activities) sameAsClone(ctx context.Context, in StepInput) error {
+func (a *Activities) sameAsClone(ctx context.Context, in contract.StepInput) error {
 	s, t, err := a.siteTable()
 	if err != nil {
 		return err
@@ -165,19 +166,19 @@ func (a *Activities) sameAsClone(ctx context.Context, in StepInput) error {
 // CatalogCreateSite (catalog.create_site, Restore 1 and drills) makes a new
 // site with a deterministic new ID and the old site's URL (a drill URL in a
 // drill), region and tier, recording the old ID. Values: new_site_id.
-func (a *Activities) CatalogCreateSite(ctx context.Context, in StepInput) (StepOutput, error) {
+func (a *Activities) CatalogCreateSite(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 	if err := a.need("description", "catalog"); err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	}
 	if in.SiteID == "" || in.BatchID == "" {
-		return StepOutput{}, fail(in, permanent(ErrInvalidInput, "site_id and batch_id must be set (site %q, batch %q)", in.SiteID, in.BatchID))
+		return contract.StepOutput{}, fail(in, permanent(ErrInvalidInput, "site_id and batch_id must be set (site %q, batch %q)", in.SiteID, in.BatchID))
 	}
 	if _, err := a.checkPoint(in); err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	}
 	old, err := a.oldSite(ctx, in)
 	if err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	}
 	newID := in.Vars["new_site_id"]
 	if newID == "" {
@@ -185,7 +186,7 @@ func (a *Activities) CatalogCreateSite(ctx context.Context, in StepInput) (StepO
 	}
 	siteURL := str(old, "url")
 	if siteURL == "" {
-		return StepOutput{}, fail(in, permanent(ErrInvalidInput, "site %s has no url at the restore point", in.SiteID))
+		return contract.StepOutput{}, fail(in, permanent(ErrInvalidInput, "site %s has no url at the restore point", in.SiteID))
 	}
 	if in.Drill {
 		siteURL = DrillURL(siteURL, in.BatchID)
@@ -196,10 +197,10 @@ func (a *Activities) CatalogCreateSite(ctx context.Context, in StepInput) (StepO
 		Owner: str(old, "owner"), CustomerID: str(old, "customer_id"),
 	})
 	if err != nil {
-		return StepOutput{}, fail(in, fmt.Errorf("create site %s for %s: %w", newID, in.SiteID, err))
+		return contract.StepOutput{}, fail(in, fmt.Errorf("create site %s for %s: %w", newID, in.SiteID, err))
 	}
 	a.log(in).Info("site created: " + newID)
-	return StepOutput{
+	return contract.StepOutput{
 		Message: fmt.Sprintf("site %s created for %s at %s", newID, in.SiteID, rec.URL),
 		Values:  map[string]string{"new_site_id": newID, "old_site_id": in.SiteID, "site_url": siteURL},
 	}, nil
@@ -207,44 +208,44 @@ func (a *Activities) CatalogCreateSite(ctx context.Context, in StepInput) (StepO
 
 // CatalogLicense (catalog.license) applies the license tier the site had
 // (param tier overrides).
-func (a *Activities) CatalogLicense(ctx context.Context, in StepInput) (StepOutput, error) {
+func (a *Activities) CatalogLicense(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 	return a.catalogSet(ctx, in, "tier", func(to, v string) error { return a.d.Catalog.ApplyLicense(ctx, to, v) })
 }
 
 // CatalogPlaceRegion (catalog.place_region) places the site in the region
 // it had (param region overrides).
-func (a *Activities) CatalogPlaceRegion(ctx context.Context, in StepInput) (StepOutput, error) {
+func (a *Activities) CatalogPlaceRegion(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 	return a.catalogSet(ctx, in, "region", func(to, v string) error { return a.d.Catalog.PlaceRegion(ctx, to, v) })
 }
 
-func (a *Activities) catalogSet(ctx context.Context, in StepInput, field string, set func(to, v string) error) (StepOutput, error) {
+func (a *Activities) catalogSet(ctx context.Context, in contract.StepInput, field string, set func(to, v string) error) (contract.StepOutput, error) {
 	if err := a.need("description", "catalog"); err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	}
 	to, err := target(in)
 	if err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	}
 	v := in.Params[field]
 	if v == "" {
 		old, err := a.oldSite(ctx, in)
 		if err != nil {
-			return StepOutput{}, fail(in, err)
+			return contract.StepOutput{}, fail(in, err)
 		}
 		if v = str(old, field); v == "" {
-			return StepOutput{}, fail(in, permanent(ErrInvalidInput, "site %s has no %s at the restore point and param %s is not set", in.SiteID, field, field))
+			return contract.StepOutput{}, fail(in, permanent(ErrInvalidInput, "site %s has no %s at the restore point and param %s is not set", in.SiteID, field, field))
 		}
 	}
 	if err := set(to, v); err != nil {
-		return StepOutput{}, fail(in, fmt.Errorf("set %s %s on %s: %w", field, v, to, err))
+		return contract.StepOutput{}, fail(in, fmt.Errorf("set %s %s on %s: %w", field, v, to, err))
 	}
-	return StepOutput{Message: fmt.Sprintf("%s %s set on %s", field, v, to)}, nil
+	return contract.StepOutput{Message: fmt.Sprintf("%s %s set on %s", field, v, to)}, nil
 }
 
 // hadProduct says whether the site had the product at the restore point,
 // from the catalog clone's placements; true when no catalog clone is given
 // (nothing to tell by).
-func (a *Activities) hadProduct(ctx context.Context, in StepInput, product string) (bool, error) {
+func (a *Activities) hadProduct(ctx context.Context, in contract.StepInput, product string) (bool, error) {
 	if in.Vars["clone."+a.catalogCluster()+".dsn"] == "" {
 		return true, nil
 	}
@@ -263,27 +264,27 @@ func (a *Activities) catalogCluster() string {
 // CatalogActivateProduct (catalog.activate_product, param product)
 // activates the product on the target site if the site had it at the
 // restore point (per the catalog clone's placements, when a clone is given).
-func (a *Activities) CatalogActivateProduct(ctx context.Context, in StepInput) (StepOutput, error) {
+func (a *Activities) CatalogActivateProduct(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 	to, product, err := a.targetAndProduct(in, true, "description", "catalog")
 	if err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	}
 	// Runbooks activate every product of a list: only those the site had
 	// at the restore point are activated.
 	if had, err := a.hadProduct(ctx, in, product); err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	} else if !had {
-		return StepOutput{Message: fmt.Sprintf("site %s had no %s at the restore point: not activated", in.SiteID, product)}, nil
+		return contract.StepOutput{Message: fmt.Sprintf("site %s had no %s at the restore point: not activated", in.SiteID, product)}, nil
 	}
 	if err := a.d.Catalog.ActivateProduct(ctx, to, product); err != nil {
-		return StepOutput{}, fail(in, fmt.Errorf("activate %s on %s: %w", product, to, err))
+		return contract.StepOutput{}, fail(in, fmt.Errorf("activate %s on %s: %w", product, to, err))
 	}
-	return StepOutput{Message: fmt.Sprintf("%s activated on %s", product, to)}, nil
+	return contract.StepOutput{Message: fmt.Sprintf("%s activated on %s", product, to)}, nil
 }
 
 // MetadataRestore (metadata.restore) copies the core metadata and
 // configuration rows (catalog part metadata).
-func (a *Activities) MetadataRestore(ctx context.Context, in StepInput) (StepOutput, error) {
+func (a *Activities) MetadataRestore(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 	return a.restoreKind(ctx, in, "metadata restored", "catalog", PartMetadata)
 }
 
@@ -311,7 +312,7 @@ func (a *Activities) Products() []string {
 // targetAndProduct checks that the dependencies in needs are present (see
 // need) and returns the site the step writes to (see target) and its param
 // product (see product).
-func (a *Activities) targetAndProduct(in StepInput, required bool, needs ...string) (to, product string, err error) {
+func (a *Activities) targetAndProduct(in contract.StepInput, required bool, needs ...string) (to, product string, err error) {
 	if err := a.need(needs...); err != nil {
 		return "", "", err
 	}
@@ -325,7 +326,7 @@ func (a *Activities) targetAndProduct(in StepInput, required bool, needs ...stri
 }
 
 // product reads and checks param product.
-func (a *Activities) product(in StepInput, required bool) (string, error) {
+func (a *Activities) product(in contract.StepInput, required bool) (string, error) {
 	p := in.Params["product"]
 	if p == "" {
 		if required {

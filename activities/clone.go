@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/lazarus-dr/lazarus/contract"
 )
 
 // DefaultTolerance is how much earlier than its own restore point a site
@@ -32,26 +34,26 @@ type cloneProgress struct {
 // them, heartbeating after each. PerSite[site] gets "restore_point" (the
 // point it actually gets, RFC3339Nano) and "clone.<cluster>.dsn"; Values
 // list the clones for db.drop_clone.
-func (a *Activities) DBClone(ctx context.Context, in StepInput) (StepOutput, error) {
+func (a *Activities) DBClone(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 	if err := a.need("description", "pitr"); err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	}
 	name, err := param(in, "cluster")
 	if err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	}
 	cluster, ok := a.d.Description.Cluster(name)
 	if !ok {
-		return StepOutput{}, fail(in, permanent(ErrInvalidInput, "param cluster %q is not a cluster of the platform description", name))
+		return contract.StepOutput{}, fail(in, permanent(ErrInvalidInput, "param cluster %q is not a cluster of the platform description", name))
 	}
 	tol := DefaultTolerance
 	if s := in.Params["tolerance"]; s != "" {
 		if tol, err = time.ParseDuration(s); err != nil || tol < 0 {
-			return StepOutput{}, fail(in, permanent(ErrInvalidInput, "param tolerance %q is not a duration >= 0", s))
+			return contract.StepOutput{}, fail(in, permanent(ErrInvalidInput, "param tolerance %q is not a duration >= 0", s))
 		}
 	}
 	if len(in.Sites) == 0 {
-		return StepOutput{}, fail(in, permanent(ErrInvalidInput, "sites is empty: db.clone is batch-scoped"))
+		return contract.StepOutput{}, fail(in, permanent(ErrInvalidInput, "sites is empty: db.clone is batch-scoped"))
 	}
 	points := map[string]time.Time{}
 	var bad []string
@@ -82,11 +84,11 @@ func (a *Activities) DBClone(ctx context.Context, in StepInput) (StepOutput, err
 				typ = ErrOutsideRetention
 			}
 		}
-		return StepOutput{}, fail(in, permanent(typ, "%s", strings.Join(bad, "; ")))
+		return contract.StepOutput{}, fail(in, permanent(typ, "%s", strings.Join(bad, "; ")))
 	}
 	plan, err := a.d.PITR.PlanClones(points, tol)
 	if err != nil {
-		return StepOutput{}, fail(in, fmt.Errorf("plan clones of %s: %w", name, err))
+		return contract.StepOutput{}, fail(in, fmt.Errorf("plan clones of %s: %w", name, err))
 	}
 	log := a.log(in)
 	var hb cloneHeartbeat
@@ -103,7 +105,7 @@ func (a *Activities) DBClone(ctx context.Context, in StepInput) (StepOutput, err
 		c, err := a.d.PITR.Clone(ctx, cluster, p)
 		stop()
 		if err != nil {
-			return StepOutput{}, fail(in, fmt.Errorf("clone %s at %s (%d of %d): %w", name, p.Format(time.RFC3339Nano), i+1, len(plan.Points), err))
+			return contract.StepOutput{}, fail(in, fmt.Errorf("clone %s at %s (%d of %d): %w", name, p.Format(time.RFC3339Nano), i+1, len(plan.Points), err))
 		}
 		byPoint[p.UnixNano()] = c
 		ids = append(ids, c.ID)
@@ -112,7 +114,7 @@ func (a *Activities) DBClone(ctx context.Context, in StepInput) (StepOutput, err
 		log.Info("clone ready", zap.String("cluster", name), zap.String("clone", c.ID),
 			zap.Time("point", p), zap.Duration("took", time.Since(began)))
 	}
-	out := StepOutput{PerSite: map[string]map[string]string{}, Values: map[string]string{
+	out := contract.StepOutput{PerSite: map[string]contract.Vars{}, Values: map[string]string{
 		"cluster":   name,
 		"clone_ids": strings.Join(ids, ","),
 		"clones":    fmt.Sprint(len(ids)),
@@ -120,7 +122,7 @@ func (a *Activities) DBClone(ctx context.Context, in StepInput) (StepOutput, err
 	for site, p := range plan.Site {
 		c, ok := byPoint[p.UnixNano()]
 		if !ok {
-			return StepOutput{}, fail(in, fmt.Errorf("clone plan gives site %s the point %s, which is not a planned clone", site, p))
+			return contract.StepOutput{}, fail(in, fmt.Errorf("clone plan gives site %s the point %s, which is not a planned clone", site, p))
 		}
 		out.PerSite[site] = map[string]string{
 			"restore_point":            p.UTC().Format(time.RFC3339Nano),
@@ -135,9 +137,9 @@ func (a *Activities) DBClone(ctx context.Context, in StepInput) (StepOutput, err
 
 // DBDropClone (db.drop_clone, cleanup of db.clone) tears the batch's clones
 // down; Vars are db.clone's Values. Clones already gone are fine.
-func (a *Activities) DBDropClone(ctx context.Context, in StepInput) (StepOutput, error) {
+func (a *Activities) DBDropClone(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 	if err := a.need("description", "pitr"); err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	}
 	name := in.Vars["cluster"]
 	if name == "" {
@@ -145,7 +147,7 @@ func (a *Activities) DBDropClone(ctx context.Context, in StepInput) (StepOutput,
 	}
 	cluster, ok := a.d.Description.Cluster(name)
 	if !ok {
-		return StepOutput{}, fail(in, permanent(ErrInvalidInput, "vars cluster %q is not a cluster of the platform description", name))
+		return contract.StepOutput{}, fail(in, permanent(ErrInvalidInput, "vars cluster %q is not a cluster of the platform description", name))
 	}
 	var ids []string
 	for _, id := range strings.Split(in.Vars["clone_ids"], ",") {
@@ -156,9 +158,9 @@ func (a *Activities) DBDropClone(ctx context.Context, in StepInput) (StepOutput,
 	sort.Strings(ids)
 	for _, id := range ids {
 		if err := a.d.PITR.Teardown(ctx, cluster, id); err != nil {
-			return StepOutput{}, fail(in, fmt.Errorf("tear down clone %s: %w", id, err))
+			return contract.StepOutput{}, fail(in, fmt.Errorf("tear down clone %s: %w", id, err))
 		}
 		heartbeat(ctx, id)
 	}
-	return StepOutput{Message: fmt.Sprintf("%d clone(s) of %s dropped", len(ids), name)}, nil
+	return contract.StepOutput{Message: fmt.Sprintf("%d clone(s) of %s dropped", len(ids), name)}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/lazarus-dr/lazarus/contract"
 	"github.com/lazarus-dr/lazarus/platform"
 )
 
@@ -13,38 +14,38 @@ import (
 // remapped into Vars["new_site_id"] when set. When the target is a new site
 // that the live catalog already placed on another shard (Restore 1's
 // catalog.activate_product / place_region), the rows go to that shard.
-func (a *Activities) DBRestoreTenant(ctx context.Context, in StepInput) (StepOutput, error) {
+func (a *Activities) DBRestoreTenant(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 	to, product, err := a.targetAndProduct(in, true, "description", "pitr")
 	if err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	}
 	if _, err := a.checkPoint(in); err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	}
 	store, ok, err := a.placement(ctx, in, product)
 	if err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	}
 	if !ok {
-		return StepOutput{Message: fmt.Sprintf("site %s had no %s at the restore point: nothing to restore", in.SiteID, product)}, nil
+		return contract.StepOutput{Message: fmt.Sprintf("site %s had no %s at the restore point: nothing to restore", in.SiteID, product)}, nil
 	}
 	tables := tablesOf(store, func(t platform.Table) bool { return t.Product == "" || t.Product == product })
 	if len(tables) == 0 {
-		return StepOutput{}, fail(in, permanent(ErrInvalidInput, "store %s has no table of product %s", store.Name, product))
+		return contract.StepOutput{}, fail(in, permanent(ErrInvalidInput, "store %s has no table of product %s", store.Name, product))
 	}
 	dest := store
 	if to != in.SiteID {
 		if live, ok, err := a.livePlacement(ctx, to, product); err != nil {
-			return StepOutput{}, fail(in, err)
+			return contract.StepOutput{}, fail(in, err)
 		} else if ok {
 			dest = live
 		}
 	}
 	res, err := a.copyStores(ctx, in, []storePick{{store: store, tables: tables, dest: dest}})
 	if err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	}
-	out := StepOutput{Message: copyMessage(product+" restored from "+store.Name+" into "+dest.Name, in, to, res)}
+	out := contract.StepOutput{Message: copyMessage(product+" restored from "+store.Name+" into "+dest.Name, in, to, res)}
 	out.Values = map[string]string{"store." + product: dest.Name}
 	return out, nil
 }
@@ -100,7 +101,7 @@ func (a *Activities) storeOfPlacement(rows []map[string]any, siteID, product str
 // placement finds the product shard that held the site's product at the
 // restore point, from the catalog clone's placements (a table of the
 // catalog store with product and store columns).
-func (a *Activities) placement(ctx context.Context, in StepInput, product string) (platform.Store, bool, error) {
+func (a *Activities) placement(ctx context.Context, in contract.StepInput, product string) (platform.Store, bool, error) {
 	var holding []platform.Store
 	for _, s := range a.d.Description.StoresOfKind("product") {
 		for _, p := range s.Products {

@@ -4,7 +4,7 @@
 // platform description, the platform's services, the point-in-time engine,
 // the media store, a logger) are injected through Deps.
 //
-// Every action takes a StepInput and returns a StepOutput; it validates its
+// Every action takes a contract.StepInput and returns a contract.StepOutput; it validates its
 // input before touching data, is idempotent (safe to run twice, or to die
 // halfway and run again), wraps its errors naming the site and the step, and
 // marks non-retryable what retrying cannot fix.

@@ -1,8 +1,12 @@
 package activities
 
-import "context"
+import (
+	"context"
+
+	"github.com/lazarus-dr/lazarus/contract"
+)
 
 // FlagsRestore (flags.restore) copies the site's feature flags.
-func (a *Activities) FlagsRestore(ctx context.Context, in StepInput) (StepOutput, error) {
+func (a *Activities) FlagsRestore(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 	return a.restoreKind(ctx, in, "flags restored", "flags")
 }

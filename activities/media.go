@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/lazarus-dr/lazarus/contract"
 	"github.com/lazarus-dr/lazarus/platform/s3media"
 )
 
@@ -15,14 +16,14 @@ import (
 // are copied under the new site's prefix instead and the old prefix is left
 // as it is (the attachment rows are remapped by db.restore_tenant). With a
 // product, only the keys under <site prefix><product>/ are restored.
-func (a *Activities) MediaUndelete(ctx context.Context, in StepInput) (StepOutput, error) {
+func (a *Activities) MediaUndelete(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 	to, product, err := a.targetAndProduct(in, false, "description", "media")
 	if err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	}
 	point, err := a.checkPoint(in)
 	if err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	}
 	prefix := a.d.Media.SitePrefix(in.SiteID)
 	opts := s3media.UndeleteOptions{}
@@ -51,12 +52,12 @@ func (a *Activities) MediaUndelete(ctx context.Context, in StepInput) (StepOutpu
 	res, err := a.d.Media.Undelete(ctx, prefix, point, opts)
 	stop()
 	if err != nil {
-		return StepOutput{}, fail(in, fmt.Errorf("undelete media %s at %s: %w", prefix, point.Format("2006-01-02T15:04:05Z07:00"), err))
+		return contract.StepOutput{}, fail(in, fmt.Errorf("undelete media %s at %s: %w", prefix, point.Format("2006-01-02T15:04:05Z07:00"), err))
 	}
 	msg := fmt.Sprintf("media %s: %d keys at the point, %d delete markers removed, %d versions copied, %d already current",
 		prefix, res.Keys, res.MarkersRemoved, res.Copied, res.AlreadyCurrent)
 	if opts.NewPrefix != "" {
 		msg += " (copied to " + opts.NewPrefix + ")"
 	}
-	return StepOutput{Message: msg, Values: map[string]string{"media." + orDash(product) + ".keys": fmt.Sprint(res.Keys)}}, nil
+	return contract.StepOutput{Message: msg, Values: map[string]string{"media." + orDash(product) + ".keys": fmt.Sprint(res.Keys)}}, nil
 }

@@ -6,50 +6,32 @@ import (
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/worker"
-)
 
-// Action names (the closed registry shared with runbooks/ and workflows/).
-const (
-	ActionCatalogUndelete        = "catalog.undelete"
-	ActionCatalogCreateSite      = "catalog.create_site"
-	ActionCatalogLicense         = "catalog.license"
-	ActionCatalogActivateProduct = "catalog.activate_product"
-	ActionCatalogPlaceRegion     = "catalog.place_region"
-	ActionMetadataRestore        = "metadata.restore"
-	ActionIdentityContacts       = "identity.restore_contacts"
-	ActionIdentitySync           = "identity.sync"
-	ActionDBRestoreTenant        = "db.restore_tenant"
-	ActionMediaUndelete          = "media.undelete"
-	ActionFlagsRestore           = "flags.restore"
-	ActionAppsReattach           = "apps.reattach"
-	ActionSearchReindex          = "search.reindex"
-	ActionValidateAutomated      = "validate.automated"
-	ActionDBClone                = "db.clone"
-	ActionDBDropClone            = "db.drop_clone"
+	"github.com/lazarus-dr/lazarus/contract"
 )
 
 // Func is the shape of every action.
-type Func func(ctx context.Context, in StepInput) (StepOutput, error)
+type Func func(ctx context.Context, in contract.StepInput) (contract.StepOutput, error)
 
 // Funcs maps every action name to its method.
 func (a *Activities) Funcs() map[string]Func {
 	return map[string]Func{
-		ActionCatalogUndelete:        a.CatalogUndelete,
-		ActionCatalogCreateSite:      a.CatalogCreateSite,
-		ActionCatalogLicense:         a.CatalogLicense,
-		ActionCatalogActivateProduct: a.CatalogActivateProduct,
-		ActionCatalogPlaceRegion:     a.CatalogPlaceRegion,
-		ActionMetadataRestore:        a.MetadataRestore,
-		ActionIdentityContacts:       a.IdentityRestoreContacts,
-		ActionIdentitySync:           a.IdentitySync,
-		ActionDBRestoreTenant:        a.DBRestoreTenant,
-		ActionMediaUndelete:          a.MediaUndelete,
-		ActionFlagsRestore:           a.FlagsRestore,
-		ActionAppsReattach:           a.AppsReattach,
-		ActionSearchReindex:          a.SearchReindex,
-		ActionValidateAutomated:      a.ValidateAutomated,
-		ActionDBClone:                a.DBClone,
-		ActionDBDropClone:            a.DBDropClone,
+		contract.ActionCatalogUndelete:        a.CatalogUndelete,
+		contract.ActionCatalogCreateSite:      a.CatalogCreateSite,
+		contract.ActionCatalogLicense:         a.CatalogLicense,
+		contract.ActionCatalogActivateProduct: a.CatalogActivateProduct,
+		contract.ActionCatalogPlaceRegion:     a.CatalogPlaceRegion,
+		contract.ActionMetadataRestore:        a.MetadataRestore,
+		contract.ActionIdentityContacts:       a.IdentityRestoreContacts,
+		contract.ActionIdentitySync:           a.IdentitySync,
+		contract.ActionDBRestoreTenant:        a.DBRestoreTenant,
+		contract.ActionMediaUndelete:          a.MediaUndelete,
+		contract.ActionFlagsRestore:           a.FlagsRestore,
+		contract.ActionAppsReattach:           a.AppsReattach,
+		contract.ActionSearchReindex:          a.SearchReindex,
+		contract.ActionValidateAutomated:      a.ValidateAutomated,
+		contract.ActionDBClone:                a.DBClone,
+		contract.ActionDBDropClone:            a.DBDropClone,
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/lazarus-dr/lazarus/activities"
+	"github.com/lazarus-dr/lazarus/contract"
 	"github.com/lazarus-dr/lazarus/platform"
 	"github.com/lazarus-dr/lazarus/platform/httpapi"
 	"github.com/lazarus-dr/lazarus/platform/pitr"
@@ -190,9 +191,9 @@ func diffFP(a, b map[string]string) []string {
 
 // run runs one action for a site twice: the first must succeed, the second
 // must succeed and change nothing anywhere.
-func (w *world) run(site string, vars map[string]string, point time.Time, action string, params map[string]string) activities.StepOutput {
+func (w *world) run(site string, vars map[string]string, point time.Time, action string, params map[string]string) contract.StepOutput {
 	w.t.Helper()
-	in := activities.StepInput{BatchID: w.batch, SiteID: site, StepID: action + "/" + params["product"], Action: action,
+	in := contract.StepInput{BatchID: w.batch, SiteID: site, StepID: action + "/" + params["product"], Action: action,
 		Params: params, RestorePoint: point, Vars: vars, Drill: w.drill}
 	f := w.acts.Funcs()[action]
 	began := time.Now()
@@ -206,7 +207,7 @@ func (w *world) run(site string, vars map[string]string, point time.Time, action
 	if err != nil {
 		w.t.Fatalf("%s for %s (second run): %v", action, site, err)
 	}
-	if d := diffFP(before, w.fingerprint()); len(d) > 0 && action != activities.ActionSearchReindex {
+	if d := diffFP(before, w.fingerprint()); len(d) > 0 && action != contract.ActionSearchReindex {
 		w.t.Errorf("%s for %s: the second run changed %v (%s)", action, site, d, again.Message)
 	}
 	w.t.Logf("%-26s %s %6s  %s", action, site[:8], took.Round(time.Millisecond), out.Message)
@@ -282,21 +283,21 @@ func TestRestoreActionsOnSandbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var targets []activities.SiteTarget
+	var targets []contract.SiteTarget
 	for _, info := range infos {
 		if info.Status != "deleted" || info.DeletedAt.IsZero() {
 			t.Fatalf("site %s after the disaster: %+v", info.ID, info)
 		}
-		targets = append(targets, activities.SiteTarget{SiteID: info.ID, DeletedAt: info.DeletedAt, RestorePoint: point})
+		targets = append(targets, contract.SiteTarget{SiteID: info.ID, DeletedAt: info.DeletedAt, RestorePoint: point})
 	}
 	// The drill's site is live: its restore point is the same past point.
-	targets = append(targets, activities.SiteTarget{SiteID: siteDrill, RestorePoint: point})
+	targets = append(targets, contract.SiteTarget{SiteID: siteDrill, RestorePoint: point})
 
 	// Lead steps: clones of both clusters for both sites.
 	vars := map[string]map[string]string{siteR2: {}, siteR1: {}, siteDrill: {}}
-	var drops []activities.StepInput
+	var drops []contract.StepInput
 	for _, c := range w.desc.Clusters {
-		in := activities.StepInput{BatchID: w.batch, StepID: "clone-" + c.Name, Action: activities.ActionDBClone,
+		in := contract.StepInput{BatchID: w.batch, StepID: "clone-" + c.Name, Action: contract.ActionDBClone,
 			Params: map[string]string{"cluster": c.Name}, Sites: targets}
 		began := time.Now()
 		out, err := w.acts.DBClone(ctx, in)
@@ -316,7 +317,7 @@ func TestRestoreActionsOnSandbox(t *testing.T) {
 				vars[site][k] = x
 			}
 		}
-		drops = append(drops, activities.StepInput{BatchID: w.batch, StepID: "clone-" + c.Name, Action: activities.ActionDBDropClone, Vars: out.Values})
+		drops = append(drops, contract.StepInput{BatchID: w.batch, StepID: "clone-" + c.Name, Action: contract.ActionDBDropClone, Vars: out.Values})
 	}
 	defer func() {
 		for _, d := range drops {
@@ -331,17 +332,17 @@ func TestRestoreActionsOnSandbox(t *testing.T) {
 	// Restore 2 for siteR2: same IDs.
 	v := vars[siteR2]
 	products := w.productsAt(siteR2, v)
-	w.run(siteR2, v, point, activities.ActionCatalogUndelete, nil)
-	w.run(siteR2, v, point, activities.ActionMetadataRestore, nil)
-	w.run(siteR2, v, point, activities.ActionIdentityContacts, nil)
-	w.run(siteR2, v, point, activities.ActionIdentitySync, nil)
+	w.run(siteR2, v, point, contract.ActionCatalogUndelete, nil)
+	w.run(siteR2, v, point, contract.ActionMetadataRestore, nil)
+	w.run(siteR2, v, point, contract.ActionIdentityContacts, nil)
+	w.run(siteR2, v, point, contract.ActionIdentitySync, nil)
 	// Kill the first product's extraction after its first table, then rerun.
 	{
 		cctx, cancel := context.WithCancel(ctx)
 		killer := &cancelAfterFirstTable{PITR: w.deps.PITR, cancel: cancel}
 		d := w.deps
 		d.PITR = killer
-		in := activities.StepInput{BatchID: w.batch, SiteID: siteR2, StepID: "restore-db", Action: activities.ActionDBRestoreTenant,
+		in := contract.StepInput{BatchID: w.batch, SiteID: siteR2, StepID: "restore-db", Action: contract.ActionDBRestoreTenant,
 			Params: map[string]string{"product": products[0]}, RestorePoint: point, Vars: v}
 		_, err := activities.New(d).DBRestoreTenant(cctx, in)
 		cancel()
@@ -359,15 +360,15 @@ func TestRestoreActionsOnSandbox(t *testing.T) {
 		// attempt recorded, it copies only the tables not done yet.
 		var suite testsuite.WorkflowTestSuite
 		env := suite.NewTestActivityEnvironment()
-		env.RegisterActivityWithOptions(w.acts.DBRestoreTenant, activity.RegisterOptions{Name: activities.ActionDBRestoreTenant})
+		env.RegisterActivityWithOptions(w.acts.DBRestoreTenant, activity.RegisterOptions{Name: contract.ActionDBRestoreTenant})
 		env.SetHeartbeatDetails(struct {
 			Done map[string][]string `json:"done"`
 		}{Done: map[string][]string{killer.store: killer.done}})
-		val, err := env.ExecuteActivity(activities.ActionDBRestoreTenant, in)
+		val, err := env.ExecuteActivity(contract.ActionDBRestoreTenant, in)
 		if err != nil {
 			t.Fatalf("retry after the kill: %v", err)
 		}
-		var out activities.StepOutput
+		var out contract.StepOutput
 		if err := val.Get(&out); err != nil {
 			t.Fatal(err)
 		}
@@ -378,15 +379,15 @@ func TestRestoreActionsOnSandbox(t *testing.T) {
 		t.Logf("retry after the kill: %s", out.Message)
 	}
 	for _, p := range products {
-		w.run(siteR2, v, point, activities.ActionDBRestoreTenant, map[string]string{"product": p})
+		w.run(siteR2, v, point, contract.ActionDBRestoreTenant, map[string]string{"product": p})
 	}
-	w.run(siteR2, v, point, activities.ActionMediaUndelete, nil)
-	w.run(siteR2, v, point, activities.ActionFlagsRestore, nil)
-	w.run(siteR2, v, point, activities.ActionAppsReattach, nil)
+	w.run(siteR2, v, point, contract.ActionMediaUndelete, nil)
+	w.run(siteR2, v, point, contract.ActionFlagsRestore, nil)
+	w.run(siteR2, v, point, contract.ActionAppsReattach, nil)
 	for _, p := range products {
-		w.run(siteR2, v, point, activities.ActionSearchReindex, map[string]string{"product": p})
+		w.run(siteR2, v, point, contract.ActionSearchReindex, map[string]string{"product": p})
 	}
-	w.run(siteR2, v, point, activities.ActionValidateAutomated, nil)
+	w.run(siteR2, v, point, contract.ActionValidateAutomated, nil)
 
 	// Restore 1 for siteR1: a new ID, remapped, URL unchanged.
 	v = vars[siteR1]
@@ -397,31 +398,31 @@ func TestRestoreActionsOnSandbox(t *testing.T) {
 	if infos[0].ID == siteR1 {
 		oldURL = infos[0].URL
 	}
-	out := w.run(siteR1, v, point, activities.ActionCatalogCreateSite, nil)
+	out := w.run(siteR1, v, point, contract.ActionCatalogCreateSite, nil)
 	newID := out.Values["new_site_id"]
 	if newID == "" || newID == siteR1 || newID != activities.NewSiteID(w.batch, siteR1) {
 		t.Fatalf("new site ID %q", newID)
 	}
-	w.run(siteR1, v, point, activities.ActionCatalogLicense, nil)
+	w.run(siteR1, v, point, contract.ActionCatalogLicense, nil)
 	for _, p := range products {
-		w.run(siteR1, v, point, activities.ActionCatalogActivateProduct, map[string]string{"product": p})
+		w.run(siteR1, v, point, contract.ActionCatalogActivateProduct, map[string]string{"product": p})
 	}
-	w.run(siteR1, v, point, activities.ActionCatalogPlaceRegion, nil)
-	w.run(siteR1, v, point, activities.ActionMetadataRestore, nil)
-	w.run(siteR1, v, point, activities.ActionIdentityContacts, nil)
-	w.run(siteR1, v, point, activities.ActionIdentitySync, nil)
+	w.run(siteR1, v, point, contract.ActionCatalogPlaceRegion, nil)
+	w.run(siteR1, v, point, contract.ActionMetadataRestore, nil)
+	w.run(siteR1, v, point, contract.ActionIdentityContacts, nil)
+	w.run(siteR1, v, point, contract.ActionIdentitySync, nil)
 	for _, p := range products {
-		w.run(siteR1, v, point, activities.ActionDBRestoreTenant, map[string]string{"product": p})
+		w.run(siteR1, v, point, contract.ActionDBRestoreTenant, map[string]string{"product": p})
 	}
 	for _, p := range products {
-		w.run(siteR1, v, point, activities.ActionMediaUndelete, map[string]string{"product": p})
+		w.run(siteR1, v, point, contract.ActionMediaUndelete, map[string]string{"product": p})
 	}
-	w.run(siteR1, v, point, activities.ActionFlagsRestore, nil)
-	w.run(siteR1, v, point, activities.ActionAppsReattach, nil)
+	w.run(siteR1, v, point, contract.ActionFlagsRestore, nil)
+	w.run(siteR1, v, point, contract.ActionAppsReattach, nil)
 	for _, p := range products {
-		w.run(siteR1, v, point, activities.ActionSearchReindex, map[string]string{"product": p})
+		w.run(siteR1, v, point, contract.ActionSearchReindex, map[string]string{"product": p})
 	}
-	w.run(siteR1, v, point, activities.ActionValidateAutomated, nil)
+	w.run(siteR1, v, point, contract.ActionValidateAutomated, nil)
 	rec, err := w.api.GetSite(ctx, newID)
 	if err != nil {
 		t.Fatal(err)
@@ -469,26 +470,26 @@ func TestRestoreActionsOnSandbox(t *testing.T) {
 	beforeDrill := w.fingerprint(drillID)
 	w.drill = true
 	products = w.productsAt(siteDrill, v)
-	out = w.run(siteDrill, v, point, activities.ActionCatalogCreateSite, nil)
+	out = w.run(siteDrill, v, point, contract.ActionCatalogCreateSite, nil)
 	if out.Values["new_site_id"] != drillID || !strings.Contains(out.Values["site_url"], "drill-") {
 		t.Fatalf("drill site %v", out.Values)
 	}
-	w.run(siteDrill, v, point, activities.ActionCatalogLicense, nil)
+	w.run(siteDrill, v, point, contract.ActionCatalogLicense, nil)
 	for _, p := range products {
-		w.run(siteDrill, v, point, activities.ActionCatalogActivateProduct, map[string]string{"product": p})
+		w.run(siteDrill, v, point, contract.ActionCatalogActivateProduct, map[string]string{"product": p})
 	}
-	w.run(siteDrill, v, point, activities.ActionCatalogPlaceRegion, nil)
-	for _, a := range []string{activities.ActionMetadataRestore, activities.ActionIdentityContacts, activities.ActionIdentitySync} {
+	w.run(siteDrill, v, point, contract.ActionCatalogPlaceRegion, nil)
+	for _, a := range []string{contract.ActionMetadataRestore, contract.ActionIdentityContacts, contract.ActionIdentitySync} {
 		w.run(siteDrill, v, point, a, nil)
 	}
 	for _, p := range products {
-		w.run(siteDrill, v, point, activities.ActionDBRestoreTenant, map[string]string{"product": p})
+		w.run(siteDrill, v, point, contract.ActionDBRestoreTenant, map[string]string{"product": p})
 	}
-	w.run(siteDrill, v, point, activities.ActionMediaUndelete, nil)
-	w.run(siteDrill, v, point, activities.ActionFlagsRestore, nil)
-	w.run(siteDrill, v, point, activities.ActionAppsReattach, nil)
+	w.run(siteDrill, v, point, contract.ActionMediaUndelete, nil)
+	w.run(siteDrill, v, point, contract.ActionFlagsRestore, nil)
+	w.run(siteDrill, v, point, contract.ActionAppsReattach, nil)
 	for _, p := range products {
-		w.run(siteDrill, v, point, activities.ActionSearchReindex, map[string]string{"product": p})
+		w.run(siteDrill, v, point, contract.ActionSearchReindex, map[string]string{"product": p})
 	}
 	// The drill copy's data against the truth of the live site at the
 	// point. Two catalog differences are by design and are the truth's to
@@ -509,8 +510,8 @@ func TestRestoreActionsOnSandbox(t *testing.T) {
 	if d := diffFP(beforeDrill, w.fingerprint(drillID)); len(d) > 0 {
 		t.Errorf("the drill wrote outside its copy: %v", d)
 	}
-	if _, err := w.acts.CatalogUndelete(ctx, activities.StepInput{BatchID: w.batch, SiteID: siteDrill, StepID: "x",
-		Action: activities.ActionCatalogUndelete, RestorePoint: point, Vars: v, Drill: true}); activities.ErrorType(err) != activities.ErrDrillWritesLive {
+	if _, err := w.acts.CatalogUndelete(ctx, contract.StepInput{BatchID: w.batch, SiteID: siteDrill, StepID: "x",
+		Action: contract.ActionCatalogUndelete, RestorePoint: point, Vars: v, Drill: true}); activities.ErrorType(err) != activities.ErrDrillWritesLive {
 		t.Errorf("catalog.undelete in a drill: %v, want %s", err, activities.ErrDrillWritesLive)
 	}
 
@@ -522,8 +523,8 @@ func TestRestoreActionsOnSandbox(t *testing.T) {
 		}
 	}
 	undelete := func(site string) error {
-		_, err := w.acts.CatalogUndelete(ctx, activities.StepInput{BatchID: w.batch, SiteID: site, StepID: "undelete",
-			Action: activities.ActionCatalogUndelete, RestorePoint: point, Vars: cloneVars})
+		_, err := w.acts.CatalogUndelete(ctx, contract.StepInput{BatchID: w.batch, SiteID: site, StepID: "undelete",
+			Action: contract.ActionCatalogUndelete, RestorePoint: point, Vars: cloneVars})
 		return err
 	}
 	if err := undelete("00000000-0000-4000-8000-000000000000"); !activities.IsPermanent(err) || activities.ErrorType(err) != activities.ErrUnknownSite {
@@ -561,12 +562,12 @@ func TestRestoreActionsOnSandbox(t *testing.T) {
 	w.exec("catalog", `INSERT INTO site_flags (site_id, flag, enabled, value) VALUES ($1, 'it.between-points', true, 'x')`, other)
 	time.Sleep(300 * time.Millisecond)
 	p2 := time.Now()
-	two := []activities.SiteTarget{{SiteID: other, RestorePoint: p1}, {SiteID: siteDrill, RestorePoint: p2}}
+	two := []contract.SiteTarget{{SiteID: other, RestorePoint: p1}, {SiteID: siteDrill, RestorePoint: p2}}
 	for _, c := range []struct {
 		tol    string
 		clones string
 	}{{"100ms", "2"}, {"5m", "1"}} {
-		in := activities.StepInput{BatchID: w.batch + "-tol", StepID: "clone", Action: activities.ActionDBClone,
+		in := contract.StepInput{BatchID: w.batch + "-tol", StepID: "clone", Action: contract.ActionDBClone,
 			Params: map[string]string{"cluster": "platform", "tolerance": c.tol}, Sites: two}
 		out, err := w.acts.DBClone(ctx, in)
 		if err != nil {
@@ -599,7 +600,7 @@ func TestRestoreActionsOnSandbox(t *testing.T) {
 				t.Errorf("tolerance %s: the clone serving %s has %d rows written between the points, want %d", c.tol, st.SiteID, n, want)
 			}
 		}
-		if _, err := w.acts.DBDropClone(ctx, activities.StepInput{BatchID: in.BatchID, StepID: "clone", Action: activities.ActionDBDropClone, Vars: out.Values}); err != nil {
+		if _, err := w.acts.DBDropClone(ctx, contract.StepInput{BatchID: in.BatchID, StepID: "clone", Action: contract.ActionDBDropClone, Vars: out.Values}); err != nil {
 			t.Errorf("drop: %v", err)
 		}
 	}

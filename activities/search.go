@@ -3,25 +3,27 @@ package activities
 import (
 	"context"
 	"fmt"
+
+	"github.com/lazarus-dr/lazarus/contract"
 )
 
 // SearchReindex (search.reindex, param product) rebuilds the site's derived
 // search index from the restored product data (never copied from a clone);
 // a product the site did not have at the restore point is skipped.
-func (a *Activities) SearchReindex(ctx context.Context, in StepInput) (StepOutput, error) {
+func (a *Activities) SearchReindex(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 	to, product, err := a.targetAndProduct(in, true, "description", "search")
 	if err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	}
 	if had, err := a.hadProduct(ctx, in, product); err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	} else if !had {
-		return StepOutput{Message: fmt.Sprintf("site %s had no %s at the restore point: nothing to reindex", in.SiteID, product)}, nil
+		return contract.StepOutput{Message: fmt.Sprintf("site %s had no %s at the restore point: nothing to reindex", in.SiteID, product)}, nil
 	}
 	n, err := a.d.Search.Reindex(ctx, to, product)
 	if err != nil {
-		return StepOutput{}, fail(in, fmt.Errorf("reindex %s of %s: %w", product, to, err))
+		return contract.StepOutput{}, fail(in, fmt.Errorf("reindex %s of %s: %w", product, to, err))
 	}
-	return StepOutput{Message: fmt.Sprintf("%s index of %s rebuilt: %d documents", product, to, n),
+	return contract.StepOutput{Message: fmt.Sprintf("%s index of %s rebuilt: %d documents", product, to, n),
 		Values: map[string]string{"search." + product + ".docs": fmt.Sprint(n)}}, nil
 }

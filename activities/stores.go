@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/lazarus-dr/lazarus/contract"
 	"github.com/lazarus-dr/lazarus/platform"
 )
 
@@ -120,7 +121,7 @@ func redact(dsn string) string {
 
 // storeDSNs returns the clone and live DSNs of a store for a site: the
 // clone comes from Vars["clone.<cluster>.dsn"] (set by db.clone).
-func (a *Activities) storeDSNs(in StepInput, s platform.Store) (clone, live string, err error) {
+func (a *Activities) storeDSNs(in contract.StepInput, s platform.Store) (clone, live string, err error) {
 	c, ok := a.d.Description.Cluster(s.Cluster)
 	if !ok {
 		return "", "", permanent(ErrInvalidInput, "store %s: cluster %q is not in the platform description", s.Name, s.Cluster)

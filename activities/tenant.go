@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/lazarus-dr/lazarus/contract"
 	"github.com/lazarus-dr/lazarus/platform"
 )
 
@@ -20,7 +21,7 @@ type copyResume struct {
 // copyStores copies the site's rows of the given tables of each store from
 // the clone into the live store (under the target ID), heartbeating after
 // every table and resuming after the tables an earlier attempt finished.
-func (a *Activities) copyStores(ctx context.Context, in StepInput, picks []storePick) (TenantCopyResult, error) {
+func (a *Activities) copyStores(ctx context.Context, in contract.StepInput, picks []storePick) (TenantCopyResult, error) {
 	var total TenantCopyResult
 	if err := a.need("pitr"); err != nil {
 		return total, err
@@ -124,7 +125,7 @@ func (a *Activities) pickKind(kind string, parts ...string) ([]storePick, error)
 }
 
 // copyMessage is the one-line summary of a copy.
-func copyMessage(what string, in StepInput, to string, r TenantCopyResult) string {
+func copyMessage(what string, in contract.StepInput, to string, r TenantCopyResult) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %d rows in %d tables (%d new)", what, r.Rows, r.Tables, r.Inserted)
 	if to != in.SiteID {
@@ -134,24 +135,24 @@ func copyMessage(what string, in StepInput, to string, r TenantCopyResult) strin
 }
 
 // restoreKind is the body of the simple copy actions.
-func (a *Activities) restoreKind(ctx context.Context, in StepInput, what, kind string, parts ...string) (StepOutput, error) {
+func (a *Activities) restoreKind(ctx context.Context, in contract.StepInput, what, kind string, parts ...string) (contract.StepOutput, error) {
 	if err := a.need("description", "pitr"); err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	}
 	to, err := target(in)
 	if err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	}
 	if _, err := a.checkPoint(in); err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	}
 	picks, err := a.pickKind(kind, parts...)
 	if err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	}
 	res, err := a.copyStores(ctx, in, picks)
 	if err != nil {
-		return StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, fail(in, err)
 	}
-	return StepOutput{Message: copyMessage(what, in, to, res)}, nil
+	return contract.StepOutput{Message: copyMessage(what, in, to, res)}, nil
 }

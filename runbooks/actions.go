@@ -1,6 +1,10 @@
 package runbooks
 
-import "sort"
+import (
+	"sort"
+
+	"github.com/lazarus-dr/lazarus/contract"
+)
 
 // Action describes one entry of the closed registry of runbook actions. The
 // names are a contract between runbooks/, activities/ and workflows/: the
@@ -45,52 +49,52 @@ const (
 // system keeps per-product data; an adapter without per-product data may do
 // the whole site instead, which is correct because every action is idempotent.
 var registry = []Action{
-	{Name: "catalog.undelete", Service: "catalog", Scope: ScopeSite, Stage: "catalog",
+	{Name: contract.ActionCatalogUndelete, Service: "catalog", Scope: ScopeSite, Stage: "catalog",
 		Summary: "Restore 2: the site's catalog rows back from the platform clone, same ID"},
-	{Name: "catalog.create_site", Service: "catalog", Scope: ScopeSite, Stage: "catalog",
+	{Name: contract.ActionCatalogCreateSite, Service: "catalog", Scope: ScopeSite, Stage: "catalog",
 		Summary: "Restore 1: new site, new deterministic ID, same URL; outputs new_site_id"},
-	{Name: "catalog.license", Service: "catalog", Scope: ScopeSite, Stage: "catalog",
+	{Name: contract.ActionCatalogLicense, Service: "catalog", Scope: ScopeSite, Stage: "catalog",
 		Optional: []string{ParamTier},
 		Summary:  "Restore 1: license tier as before (param tier overrides)"},
-	{Name: "catalog.activate_product", Service: "catalog", Scope: ScopeSite, Stage: "catalog",
+	{Name: contract.ActionCatalogActivateProduct, Service: "catalog", Scope: ScopeSite, Stage: "catalog",
 		Required: []string{ParamProduct},
 		Summary:  "activate one product on the site"},
-	{Name: "catalog.place_region", Service: "catalog", Scope: ScopeSite, Stage: "catalog",
+	{Name: contract.ActionCatalogPlaceRegion, Service: "catalog", Scope: ScopeSite, Stage: "catalog",
 		Optional: []string{ParamProduct, ParamRegion},
 		Summary:  "Restore 1: region placement as before (of the site, or of one product; param region overrides)"},
-	{Name: "metadata.restore", Service: "catalog", Scope: ScopeSite, Stage: "metadata",
+	{Name: contract.ActionMetadataRestore, Service: "catalog", Scope: ScopeSite, Stage: "metadata",
 		Optional: []string{ParamProduct},
 		Summary:  "core metadata and configuration rows (of the site, or of one product)"},
-	{Name: "identity.restore_contacts", Service: "identity", Scope: ScopeSite, Stage: "identity",
+	{Name: contract.ActionIdentityContacts, Service: "identity", Scope: ScopeSite, Stage: "identity",
 		Optional: []string{ParamProduct},
 		Summary:  "site admins (the contacts) first"},
-	{Name: "identity.sync", Service: "identity", Scope: ScopeSite, Stage: "identity",
+	{Name: contract.ActionIdentitySync, Service: "identity", Scope: ScopeSite, Stage: "identity",
 		Optional: []string{ParamProduct},
 		Summary:  "users, groups, memberships, permissions (of the site, or one product's access)"},
-	{Name: "db.restore_tenant", Service: "db", Scope: ScopeSite, Stage: "data",
+	{Name: contract.ActionDBRestoreTenant, Service: "db", Scope: ScopeSite, Stage: "data",
 		Required: []string{ParamProduct},
 		Summary:  "tenant rows from the clone into the live shard (remapped if new ID)"},
-	{Name: "media.undelete", Service: "media", Scope: ScopeSite, Stage: "media",
+	{Name: contract.ActionMediaUndelete, Service: "media", Scope: ScopeSite, Stage: "media",
 		Optional: []string{ParamProduct},
 		Summary:  "media versions current at the restore point (Restore 1: under the new prefix)"},
-	{Name: "flags.restore", Service: "flags", Scope: ScopeSite, Stage: "flags",
+	{Name: contract.ActionFlagsRestore, Service: "flags", Scope: ScopeSite, Stage: "flags",
 		Optional: []string{ParamProduct},
 		Summary:  "feature flags as before"},
-	{Name: "apps.reattach", Service: "vendors", Scope: ScopeSite, Stage: "apps",
+	{Name: contract.ActionAppsReattach, Service: "vendors", Scope: ScopeSite, Stage: "apps",
 		Optional: []string{ParamProduct},
 		Summary:  "every app of the site: vendor told to reattach (same ID) or migrate (new ID)"},
-	{Name: "search.reindex", Service: "search", Scope: ScopeSite, Stage: "search",
+	{Name: contract.ActionSearchReindex, Service: "search", Scope: ScopeSite, Stage: "search",
 		Required: []string{ParamProduct},
 		Summary:  "rebuild the derived search store of one product"},
-	{Name: "validate.automated", Service: "validate", Scope: ScopeSite, Stage: "validation",
+	{Name: contract.ActionValidateAutomated, Service: "validate", Scope: ScopeSite, Stage: "validation",
 		Optional: []string{ParamProduct},
 		Summary:  "front door and data checks against the truth"},
-	{Name: "gate.customer_validation", Service: "gate", Scope: ScopeSite, Stage: "validation", Gate: true,
+	{Name: contract.ActionGateCustomerValidation, Service: "gate", Scope: ScopeSite, Stage: "validation", Gate: true,
 		Summary: "a gate: the customer validates the site (no activity; the workflow waits)"},
-	{Name: "db.clone", Service: "db", Scope: ScopeBatch, Stage: "data", Cleanup: "db.drop_clone",
+	{Name: contract.ActionDBClone, Service: "db", Scope: ScopeBatch, Stage: "data", Cleanup: contract.ActionDBDropClone,
 		Required: []string{ParamCluster}, Optional: []string{ParamTolerance},
 		Summary: "plan and make point-in-time clones of one cluster for all the batch's sites"},
-	{Name: "db.drop_clone", Service: "db", Scope: ScopeBatch, Stage: "data", CleanupOf: "db.clone",
+	{Name: contract.ActionDBDropClone, Service: "db", Scope: ScopeBatch, Stage: "data", CleanupOf: contract.ActionDBClone,
 		Summary: "cleanup of db.clone: drop the batch's clones"},
 }
 

@@ -21,7 +21,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	sdkworker "go.temporal.io/sdk/worker"
 
-	"github.com/lazarus-dr/lazarus/activities"
+	"github.com/lazarus-dr/lazarus/contract"
 	"github.com/lazarus-dr/lazarus/internal/clitest"
 	"github.com/lazarus-dr/lazarus/internal/devserver"
 	"github.com/lazarus-dr/lazarus/platform"
@@ -91,8 +91,8 @@ func fakeCatalog(t *testing.T, deletedAt time.Time) *httptest.Server {
 func noop(r sdkworker.ActivityRegistry) error {
 	for _, name := range runbooks.ActivityNames() {
 		name := name
-		r.RegisterActivityWithOptions(func(ctx context.Context, in activities.StepInput) (activities.StepOutput, error) {
-			return activities.StepOutput{Message: "no-op " + name}, nil
+		r.RegisterActivityWithOptions(func(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
+			return contract.StepOutput{Message: "no-op " + name}, nil
 		}, activity.RegisterOptions{Name: name})
 	}
 	return nil

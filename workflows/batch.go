@@ -10,7 +10,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/lazarus-dr/lazarus/activities"
+	"github.com/lazarus-dr/lazarus/contract"
 	"github.com/lazarus-dr/lazarus/runbooks"
 )
 
@@ -67,7 +67,7 @@ type batchRun struct {
 	recorded   map[string]bool // sites with a result
 	known      map[string]bool // every site of the batch
 	leadIndex  map[string]int  // interning of c.LeadTable
-	roundSites map[int][]activities.SiteTarget
+	roundSites map[int][]contract.SiteTarget
 
 	leadRunning  int
 	startedInRun int
@@ -94,7 +94,7 @@ func newBatchRun(ctx workflow.Context, in RestoreBatchInput) (*batchRun, error) 
 	b := &batchRun{
 		in: in, g: g,
 		running: map[string]*child{}, recorded: map[string]bool{}, known: map[string]bool{},
-		leadIndex: map[string]int{}, roundSites: map[int][]activities.SiteTarget{},
+		leadIndex: map[string]int{}, roundSites: map[int][]contract.SiteTarget{},
 		maxPerRun: in.MaxChildrenPerRun,
 	}
 	if b.maxPerRun <= 0 {

@@ -7,7 +7,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/lazarus-dr/lazarus/activities"
+	"github.com/lazarus-dr/lazarus/contract"
 	"github.com/lazarus-dr/lazarus/runbooks"
 )
 
@@ -22,9 +22,9 @@ func (b *batchRun) startRound(ctx workflow.Context, sites []Site) {
 		r.Steps = append(r.Steps, StepState{StepID: ps.ID, Action: ps.Action, Service: ps.Service, Stage: ps.Stage, Status: StepPending})
 	}
 	b.c.Rounds = append(b.c.Rounds, r)
-	targets := make([]activities.SiteTarget, len(sites))
+	targets := make([]contract.SiteTarget, len(sites))
 	for i, s := range sites {
-		targets[i] = activities.SiteTarget{SiteID: s.SiteID, DeletedAt: s.DeletedAt, RestorePoint: s.RestorePoint}
+		targets[i] = contract.SiteTarget{SiteID: s.SiteID, DeletedAt: s.DeletedAt, RestorePoint: s.RestorePoint}
 		if r.Round != 0 { // absent means round 0 (keeps the carry small)
 			b.c.SiteRound[s.SiteID] = r.Round
 		}
@@ -96,11 +96,11 @@ func (b *batchRun) runLeadStep(ctx workflow.Context, round, k, i int) {
 			}
 		}
 	}
-	in := activities.StepInput{
+	in := contract.StepInput{
 		BatchID: b.in.BatchID, StepID: ps.ID, Action: ps.Action, Runbook: b.in.Plan.Runbook,
 		Params: ps.Params, Vars: vars, Sites: b.roundSites[round], Drill: b.in.Drill,
 	}
-	var out activities.StepOutput
+	var out contract.StepOutput
 	err := workflow.ExecuteActivity(b.activityCtx(ctx, ps), ps.Action, in).Get(ctx, &out)
 	st.EndedAt = workflow.Now(ctx)
 	if err != nil {
@@ -125,7 +125,7 @@ func (b *batchRun) runLeadStep(ctx workflow.Context, round, k, i int) {
 // deliver hands a finished batch step's per-site values to the round's
 // sites: merged into the (interned) lead vars of sites not started yet, and
 // by signal to the sites already running.
-func (b *batchRun) deliver(ctx workflow.Context, round, k int, perSite map[string]map[string]string) {
+func (b *batchRun) deliver(ctx workflow.Context, round, k int, perSite map[string]contract.Vars) {
 	st := b.c.Rounds[round].Steps[k]
 	status := LeadDone
 	switch st.Status {
@@ -223,9 +223,9 @@ func (b *batchRun) activityCtx(ctx workflow.Context, ps runbooks.PlanStep) workf
 // reverse plan order. It runs in a disconnected context: also after a
 // cancel or a failure.
 func (b *batchRun) cleanup(ctx workflow.Context) {
-	var targets []activities.SiteTarget
+	var targets []contract.SiteTarget
 	for _, r := range b.c.Results {
-		targets = append(targets, activities.SiteTarget{SiteID: r.SiteID, RestorePoint: r.RestorePoint})
+		targets = append(targets, contract.SiteTarget{SiteID: r.SiteID, RestorePoint: r.RestorePoint})
 	}
 	for ri := range b.c.Rounds {
 		if b.c.Rounds[ri].CleanedUp {
@@ -237,13 +237,13 @@ func (b *batchRun) cleanup(ctx workflow.Context) {
 			if ps.Cleanup == "" || st.Status != StepDone {
 				continue
 			}
-			in := activities.StepInput{
+			in := contract.StepInput{
 				BatchID: b.in.BatchID, StepID: ps.ID, Action: ps.Cleanup, Runbook: b.in.Plan.Runbook,
 				Params: ps.Params, Vars: st.Values, Sites: targets, Drill: b.in.Drill,
 			}
 			cps := ps
 			cps.Action = ps.Cleanup
-			var out activities.StepOutput
+			var out contract.StepOutput
 			if err := workflow.ExecuteActivity(b.activityCtx(ctx, cps), ps.Cleanup, in).Get(ctx, &out); err != nil {
 				msg := fmt.Sprintf("cleanup %s of batch step %s (round %d) failed: %s", ps.Cleanup, ps.ID, ri, errorMessage(err))
 				b.c.Errors = append(b.c.Errors, msg)

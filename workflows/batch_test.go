@@ -13,7 +13,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/lazarus-dr/lazarus/activities"
+	"github.com/lazarus-dr/lazarus/contract"
 	"github.com/lazarus-dr/lazarus/runbooks"
 )
 
@@ -35,8 +35,8 @@ func cloneStep() runbooks.PlanStep {
 }
 
 // cloneActivity returns per-site values for every site it is given.
-func cloneActivity(ctx context.Context, in activities.StepInput) (activities.StepOutput, error) {
-	out := activities.StepOutput{Values: map[string]string{"clone": fmt.Sprintf("clone-%d-sites", len(in.Sites))}, PerSite: map[string]map[string]string{}}
+func cloneActivity(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
+	out := contract.StepOutput{Values: map[string]string{"clone": fmt.Sprintf("clone-%d-sites", len(in.Sites))}, PerSite: map[string]contract.Vars{}}
 	for _, s := range in.Sites {
 		out.PerSite[s.SiteID] = map[string]string{"clone.jira.dsn": "postgres://clone/" + s.SiteID[:2], "restore_point": "2026-04-05T07:30:00Z"}
 	}
@@ -99,11 +99,11 @@ func TestBatch2000SitesContinuesAsNew(t *testing.T) {
 		rec.register(env, "db.clone", cloneActivity)
 		rec.register(env, "db.drop_clone", ok("dropped"))
 		var missingDSN atomic.Int64
-		rec.register(env, "restore", func(ctx context.Context, in activities.StepInput) (activities.StepOutput, error) {
+		rec.register(env, "restore", func(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 			if in.Vars["clone.jira.dsn"] == "" {
 				missingDSN.Add(1)
 			}
-			return activities.StepOutput{}, nil
+			return contract.StepOutput{}, nil
 		})
 		env.ExecuteWorkflow(RestoreBatchWorkflowName, in)
 		if n := missingDSN.Load(); n > 0 {
@@ -154,7 +154,7 @@ func TestBatch2000SitesContinuesAsNew(t *testing.T) {
 func TestBatchSiteStepsDoNotWaitForUnneededLead(t *testing.T) {
 	env := newEnv(t)
 	rec := newRecorder()
-	rec.register(env, "db.clone", func(ctx context.Context, in activities.StepInput) (activities.StepOutput, error) {
+	rec.register(env, "db.clone", func(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 		time.Sleep(300 * time.Millisecond)
 		return cloneActivity(ctx, in)
 	})
@@ -231,8 +231,8 @@ func TestBatchPauseStopsNewSites(t *testing.T) {
 	p := gatedPlan()
 	p.Steps[2].Gate = nil
 	p.Steps[2].Action = "wait"
-	rec.register(env, "wait", func(ctx context.Context, in activities.StepInput) (activities.StepOutput, error) {
-		return activities.StepOutput{}, nil
+	rec.register(env, "wait", func(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
+		return contract.StepOutput{}, nil
 	})
 	var mid, paused BatchProgress
 	var ups []*updateOutcome
@@ -308,11 +308,11 @@ func TestBatchAddSitesAndProgress(t *testing.T) {
 func TestBatchParkedSiteDoesNotHoldWindow(t *testing.T) {
 	env := newEnv(t)
 	rec := newRecorder()
-	rec.register(env, "restore", func(ctx context.Context, in activities.StepInput) (activities.StepOutput, error) {
+	rec.register(env, "restore", func(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 		if in.SiteID == "s00000" {
-			return activities.StepOutput{}, errors.New("tenant rows conflict")
+			return contract.StepOutput{}, errors.New("tenant rows conflict")
 		}
-		return activities.StepOutput{}, nil
+		return contract.StepOutput{}, nil
 	})
 	var prog BatchProgress
 	var abort *updateOutcome

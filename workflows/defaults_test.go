@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lazarus-dr/lazarus/activities"
+	"github.com/lazarus-dr/lazarus/contract"
 	"github.com/lazarus-dr/lazarus/runbooks"
 )
 
@@ -23,11 +23,11 @@ func TestDefaultRunbooksRunEndToEnd(t *testing.T) {
 			env := newEnv(t)
 			rec := newRecorder()
 			for _, a := range runbooks.ActivityNames() {
-				rec.register(env, a, func(ctx context.Context, in activities.StepInput) (activities.StepOutput, error) {
-					out := activities.StepOutput{Message: in.Action}
+				rec.register(env, a, func(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
+					out := contract.StepOutput{Message: in.Action}
 					if len(in.Sites) > 0 {
 						out.Values = map[string]string{"clone": in.StepID}
-						out.PerSite = map[string]map[string]string{}
+						out.PerSite = map[string]contract.Vars{}
 						for _, s := range in.Sites {
 							out.PerSite[s.SiteID] = map[string]string{"clone." + in.Params["cluster"] + ".dsn": "postgres://" + in.StepID}
 						}

@@ -6,11 +6,13 @@ import (
 	"strings"
 
 	"github.com/hashicorp/go-multierror"
+
+	"github.com/lazarus-dr/lazarus/contract"
 	"github.com/lazarus-dr/lazarus/runbooks"
 )
 
 // GateAction is the action of a customer-validation gate: no activity runs.
-const GateAction = "gate.customer_validation"
+const GateAction = contract.ActionGateCustomerValidation
 
 // graph indexes a compiled plan for the workflows. Built from the plan on
 // every run (pure computation, deterministic).

@@ -9,7 +9,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/testsuite"
 
-	"github.com/lazarus-dr/lazarus/activities"
+	"github.com/lazarus-dr/lazarus/contract"
 	"github.com/lazarus-dr/lazarus/runbooks"
 )
 
@@ -37,25 +37,25 @@ func plan(steps ...runbooks.PlanStep) runbooks.Plan {
 // record what they were called with.
 type recorder struct {
 	mu    sync.Mutex
-	calls map[string][]activities.StepInput
+	calls map[string][]contract.StepInput
 	spans map[string][2]time.Time
 }
 
 func newRecorder() *recorder {
-	return &recorder{calls: map[string][]activities.StepInput{}, spans: map[string][2]time.Time{}}
+	return &recorder{calls: map[string][]contract.StepInput{}, spans: map[string][2]time.Time{}}
 }
 
-func (r *recorder) inputs(action string) []activities.StepInput {
+func (r *recorder) inputs(action string) []contract.StepInput {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]activities.StepInput(nil), r.calls[action]...)
+	return append([]contract.StepInput(nil), r.calls[action]...)
 }
 
 // register registers fn under action, recording each call and its real
 // start and end times (per site/step).
 func (r *recorder) register(env *testsuite.TestWorkflowEnvironment, action string,
-	fn func(ctx context.Context, in activities.StepInput) (activities.StepOutput, error)) {
-	env.RegisterActivityWithOptions(func(ctx context.Context, in activities.StepInput) (activities.StepOutput, error) {
+	fn func(ctx context.Context, in contract.StepInput) (contract.StepOutput, error)) {
+	env.RegisterActivityWithOptions(func(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 		start := time.Now()
 		r.mu.Lock()
 		r.calls[action] = append(r.calls[action], in)
@@ -68,9 +68,9 @@ func (r *recorder) register(env *testsuite.TestWorkflowEnvironment, action strin
 	}, activity.RegisterOptions{Name: action})
 }
 
-func ok(msg string) func(context.Context, activities.StepInput) (activities.StepOutput, error) {
-	return func(context.Context, activities.StepInput) (activities.StepOutput, error) {
-		return activities.StepOutput{Message: msg}, nil
+func ok(msg string) func(context.Context, contract.StepInput) (contract.StepOutput, error) {
+	return func(context.Context, contract.StepInput) (contract.StepOutput, error) {
+		return contract.StepOutput{Message: msg}, nil
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 
-	"github.com/lazarus-dr/lazarus/activities"
+	"github.com/lazarus-dr/lazarus/contract"
 	"github.com/lazarus-dr/lazarus/internal/tools"
 )
 
@@ -52,21 +52,21 @@ func (f *fakeActions) worker(c client.Client, service string, actions ...string)
 	w := worker.New(c, ActivityTaskQueue(service), worker.Options{})
 	for _, a := range actions {
 		a := a
-		w.RegisterActivityWithOptions(func(ctx context.Context, in activities.StepInput) (activities.StepOutput, error) {
+		w.RegisterActivityWithOptions(func(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 			f.mu.Lock()
 			f.calls[in.SiteID+"/"+in.StepID]++
 			f.mu.Unlock()
 			if fl := f.fail[a]; fl != nil && fl.Load() {
-				return activities.StepOutput{}, errors.New(a + " failed")
+				return contract.StepOutput{}, errors.New(a + " failed")
 			}
 			if a == "block" {
 				select {
 				case <-f.block:
 				case <-ctx.Done():
-					return activities.StepOutput{}, ctx.Err()
+					return contract.StepOutput{}, ctx.Err()
 				}
 			}
-			return activities.StepOutput{Message: a, Values: map[string]string{a: in.StepID}}, nil
+			return contract.StepOutput{Message: a, Values: map[string]string{a: in.StepID}}, nil
 		}, activity.RegisterOptions{Name: a})
 	}
 	return w

@@ -8,7 +8,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/lazarus-dr/lazarus/activities"
+	"github.com/lazarus-dr/lazarus/contract"
 	"github.com/lazarus-dr/lazarus/runbooks"
 )
 
@@ -131,7 +131,7 @@ func (s *siteRun) finishStep(ctx workflow.Context, i int, status, msg string, va
 // execute runs a step's activity once (with its Temporal retry policy):
 // scheduled in actCtx (cancelled only by an abort), awaited in the step's
 // own coroutine context.
-func (s *siteRun) execute(actCtx, ctx workflow.Context, i int) (activities.StepOutput, error) {
+func (s *siteRun) execute(actCtx, ctx workflow.Context, i int) (contract.StepOutput, error) {
 	ps := s.in.Plan.Steps[i]
 	timeout := ps.Timeout
 	if timeout <= 0 {
@@ -149,15 +149,15 @@ func (s *siteRun) execute(actCtx, ctx workflow.Context, i int) (activities.StepO
 	if v, ok := vars["restore_point"]; ok {
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			return activities.StepOutput{}, fmt.Errorf("vars restore_point %q is not RFC3339: %w", v, err)
+			return contract.StepOutput{}, fmt.Errorf("vars restore_point %q is not RFC3339: %w", v, err)
 		}
 		rp = t
 	}
-	in := activities.StepInput{
+	in := contract.StepInput{
 		BatchID: s.in.BatchID, SiteID: s.in.Site.SiteID, StepID: ps.ID, Action: ps.Action,
 		Runbook: s.in.Plan.Runbook, Params: ps.Params, RestorePoint: rp, Vars: vars, Drill: s.in.Drill,
 	}
-	var out activities.StepOutput
+	var out contract.StepOutput
 	err := workflow.ExecuteActivity(workflow.WithActivityOptions(actCtx, ao), ps.Action, in).Get(ctx, &out)
 	return out, err
 }

@@ -11,7 +11,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
-	"github.com/lazarus-dr/lazarus/activities"
+	"github.com/lazarus-dr/lazarus/contract"
 	"github.com/lazarus-dr/lazarus/runbooks"
 )
 
@@ -85,10 +85,10 @@ func siteResult(t *testing.T, env *testsuite.TestWorkflowEnvironment) SiteResult
 	return res
 }
 
-func sleepy(d time.Duration, values map[string]string) func(context.Context, activities.StepInput) (activities.StepOutput, error) {
-	return func(context.Context, activities.StepInput) (activities.StepOutput, error) {
+func sleepy(d time.Duration, values map[string]string) func(context.Context, contract.StepInput) (contract.StepOutput, error) {
+	return func(context.Context, contract.StepInput) (contract.StepOutput, error) {
 		time.Sleep(d)
-		return activities.StepOutput{Message: "slept", Values: values}, nil
+		return contract.StepOutput{Message: "slept", Values: values}, nil
 	}
 }
 
@@ -128,12 +128,12 @@ func TestSiteIndependentStepsRunConcurrently(t *testing.T) {
 }
 
 // flaky fails until *allow is set.
-func flaky(allow *atomic.Bool) func(context.Context, activities.StepInput) (activities.StepOutput, error) {
-	return func(context.Context, activities.StepInput) (activities.StepOutput, error) {
+func flaky(allow *atomic.Bool) func(context.Context, contract.StepInput) (contract.StepOutput, error) {
+	return func(context.Context, contract.StepInput) (contract.StepOutput, error) {
 		if allow.Load() {
-			return activities.StepOutput{Message: "fixed"}, nil
+			return contract.StepOutput{Message: "fixed"}, nil
 		}
-		return activities.StepOutput{}, temporal.NewApplicationError("shard unreachable", "Unreachable")
+		return contract.StepOutput{}, temporal.NewApplicationError("shard unreachable", "Unreachable")
 	}
 }
 
@@ -248,9 +248,9 @@ func TestSiteAbortCancelsRunningSteps(t *testing.T) {
 	rec := newRecorder()
 	var never atomic.Bool
 	rec.register(env, "bad", flaky(&never))
-	rec.register(env, "slow", func(ctx context.Context, in activities.StepInput) (activities.StepOutput, error) {
+	rec.register(env, "slow", func(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 		<-ctx.Done()
-		return activities.StepOutput{}, ctx.Err()
+		return contract.StepOutput{}, ctx.Err()
 	})
 	p := plan(step("bad", "bad"), step("slow", "slow"))
 	p.Steps[1].Heartbeat = 0

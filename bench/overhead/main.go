@@ -26,7 +26,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/lazarus-dr/lazarus/activities"
+	"github.com/lazarus-dr/lazarus/contract"
 	"github.com/lazarus-dr/lazarus/internal/devserver"
 	"github.com/lazarus-dr/lazarus/logging"
 	"github.com/lazarus-dr/lazarus/runbooks"
@@ -150,8 +150,8 @@ func withoutGates(p *runbooks.Plan) *runbooks.Plan {
 	return &out
 }
 
-func noopActivity(ctx context.Context, in activities.StepInput) (activities.StepOutput, error) {
-	return activities.StepOutput{}, nil
+func noopActivity(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
+	return contract.StepOutput{}, nil
 }
 
 func registerNoop(r sdkworker.ActivityRegistry) error {
@@ -257,7 +257,7 @@ func runDAG(ctx workflow.Context, plan runbooks.Plan, scope runbooks.Scope, site
 					_ = f.Get(gctx, nil)
 				}
 			}
-			err := workflow.ExecuteActivity(activityOptions(gctx, s), s.Action, activities.StepInput{SiteID: site, StepID: s.ID, Action: s.Action, Params: s.Params}).Get(gctx, nil)
+			err := workflow.ExecuteActivity(activityOptions(gctx, s), s.Action, contract.StepInput{SiteID: site, StepID: s.ID, Action: s.Action, Params: s.Params}).Get(gctx, nil)
 			done[s.ID].Set(nil, err)
 		})
 	}
@@ -305,7 +305,7 @@ func PlainBatch(ctx workflow.Context, in plainInput) error {
 		}
 		cs := s
 		cs.Action = s.Cleanup
-		cleanups = append(cleanups, workflow.ExecuteActivity(activityOptions(ctx, cs), cs.Action, activities.StepInput{StepID: s.ID, Action: cs.Action}))
+		cleanups = append(cleanups, workflow.ExecuteActivity(activityOptions(ctx, cs), cs.Action, contract.StepInput{StepID: s.ID, Action: cs.Action}))
 	}
 	for _, f := range cleanups {
 		if err := f.Get(ctx, nil); err != nil {

@@ -25,7 +25,7 @@ import (
 
 	historypb "go.temporal.io/api/history/v1"
 
-	"github.com/lazarus-dr/lazarus/activities"
+	"github.com/lazarus-dr/lazarus/contract"
 	"github.com/lazarus-dr/lazarus/internal/tools"
 	"github.com/lazarus-dr/lazarus/runbooks"
 	"github.com/lazarus-dr/lazarus/workflows"
@@ -106,21 +106,21 @@ func run() error {
 			}
 			seen[a] = true
 			a := a
-			w.RegisterActivityWithOptions(func(ctx context.Context, in activities.StepInput) (activities.StepOutput, error) {
+			w.RegisterActivityWithOptions(func(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 				switch a {
 				case "flaky":
 					flakyCalls++
 					if flakyCalls == 1 {
-						return activities.StepOutput{}, errors.New("shard unreachable")
+						return contract.StepOutput{}, errors.New("shard unreachable")
 					}
 				case "db.clone":
-					out := activities.StepOutput{Values: map[string]string{"clone": "c1"}, PerSite: map[string]map[string]string{}}
+					out := contract.StepOutput{Values: map[string]string{"clone": "c1"}, PerSite: map[string]contract.Vars{}}
 					for _, s := range in.Sites {
 						out.PerSite[s.SiteID] = map[string]string{"clone.jira.dsn": "postgres://clone/jira", "restore_point": s.RestorePoint.Format(time.RFC3339Nano)}
 					}
 					return out, nil
 				}
-				return activities.StepOutput{Message: a + " ok", Values: map[string]string{a + ".done": in.StepID}}, nil
+				return contract.StepOutput{Message: a + " ok", Values: map[string]string{a + ".done": in.StepID}}, nil
 			}, activity.RegisterOptions{Name: a})
 		}
 		ws = append(ws, w)

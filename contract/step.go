@@ -1,4 +1,4 @@
-package activities
+package contract
 
 import "time"
 
@@ -28,9 +28,8 @@ type StepInput struct {
 	// Vars are the values this site has gathered so far: the per-site values
 	// of the batch-scoped steps it needs, then the values of its own
 	// completed steps, later steps overriding earlier ones in plan order
-	// (for example "new_site_id" from catalog.create_site in Restore 1,
-	// or "clone.<store>.dsn" from a point-in-time clone).
-	Vars map[string]string `json:"vars,omitempty"`
+	// (see vars.go for their names).
+	Vars Vars `json:"vars,omitempty"`
 	// Sites is set for batch-scoped steps only: every site of the batch.
 	Sites []SiteTarget `json:"sites,omitempty"`
 	// Drill is true when the restore goes into an isolated copy under a new
@@ -43,8 +42,8 @@ type StepOutput struct {
 	// Message is a one-line human summary ("copied 1,204 rows in 6 tables").
 	Message string `json:"message,omitempty"`
 	// Values are added to the site's Vars for the steps that follow.
-	Values map[string]string `json:"values,omitempty"`
+	Values Vars `json:"values,omitempty"`
 	// PerSite is set by batch-scoped steps: values handed only to the named
 	// site (for example which clone serves it and the restore point it gets).
-	PerSite map[string]map[string]string `json:"per_site,omitempty"`
+	PerSite map[string]Vars `json:"per_site,omitempty"`
 }

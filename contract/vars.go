@@ -1,0 +1,65 @@
+package contract
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Vars are the values steps hand to the steps that follow them, by name.
+// Every name a step writes or reads is one of the constants below (or made
+// by one of the functions below), never a bare string.
+type Vars map[string]string
+
+// Names of the variables.
+const (
+	// VarRestorePoint is the point in time a site actually gets after clone
+	// planning (RFC 3339 with nanoseconds), set per site by db.clone.
+	VarRestorePoint = "restore_point"
+	// VarNewSiteID is the ID a site is restored under when it is not its
+	// own (Restore 1, drills), set by catalog.create_site.
+	VarNewSiteID = "new_site_id"
+	// VarOldSiteID is the deleted site's own ID, beside VarNewSiteID.
+	VarOldSiteID = "old_site_id"
+	// VarSiteURL is the URL of the restored site.
+	VarSiteURL = "site_url"
+	// VarCloneIDs lists, comma-separated, the point-in-time clones a
+	// db.clone step made (for db.drop_clone).
+	VarCloneIDs = "clone_ids"
+)
+
+// CloneDSNVar names the DSN of the point-in-time clone of a cluster that
+// serves a site.
+func CloneDSNVar(cluster string) string { return "clone." + cluster + ".dsn" }
+
+// CloneIDVar names the ID of the point-in-time clone of a cluster that
+// serves a site.
+func CloneIDVar(cluster string) string { return "clone." + cluster + ".id" }
+
+// RestorePoint is VarRestorePoint parsed; ok is false when it is not set.
+func (v Vars) RestorePoint() (t time.Time, ok bool, err error) {
+	s := v[VarRestorePoint]
+	if s == "" {
+		return time.Time{}, false, nil
+	}
+	t, err = time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, true, fmt.Errorf("vars %s %q is not an RFC 3339 time: %w", VarRestorePoint, s, err)
+	}
+	return t, true, nil
+}
+
+// FormatRestorePoint is how VarRestorePoint is written.
+func FormatRestorePoint(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// CloneIDs is VarCloneIDs split; nil when it is not set.
+func (v Vars) CloneIDs() []string {
+	s := v[VarCloneIDs]
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+// JoinCloneIDs is how VarCloneIDs is written.
+func JoinCloneIDs(ids []string) string { return strings.Join(ids, ",") }
