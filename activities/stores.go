@@ -69,14 +69,6 @@ func tablesOf(s platform.Store, keep func(platform.Table) bool) []platform.Table
 	return out
 }
 
-// tenantColumn is a table's tenant column.
-func tenantColumn(s platform.Store, t platform.Table) string {
-	if t.TenantColumn != "" {
-		return t.TenantColumn
-	}
-	return s.TenantColumn
-}
-
 // LiveDSN is a libpq URL of a database on a described cluster.
 func LiveDSN(c platform.Cluster, db string) string {
 	user := c.User
@@ -166,7 +158,7 @@ func tenantRows(ctx context.Context, dsn string, s platform.Store, table, siteID
 	}
 	defer conn.Close(context.Background())
 	q := fmt.Sprintf(`SELECT to_jsonb(t) FROM %s t WHERE %s = $1 ORDER BY t::text`,
-		pgx.Identifier{t.Name}.Sanitize(), pgx.Identifier{tenantColumn(s, t)}.Sanitize())
+		pgx.Identifier{t.Name}.Sanitize(), pgx.Identifier{s.TenantColumnOf(t)}.Sanitize())
 	rows, err := conn.Query(ctx, q, siteID)
 	if err != nil {
 		return nil, fmt.Errorf("read %s.%s of site %s: %w", s.Name, t.Name, siteID, err)

@@ -86,6 +86,15 @@ type Table struct {
 	Part string `yaml:"part,omitempty" json:"part,omitempty"`
 }
 
+// TenantColumnOf is the tenant column of a table of the store: the table's
+// own when it names one, else the store's.
+func (s Store) TenantColumnOf(t Table) string {
+	if t.TenantColumn != "" {
+		return t.TenantColumn
+	}
+	return s.TenantColumn
+}
+
 // Media is the S3-compatible object store with bucket versioning.
 type Media struct {
 	Endpoint  string `yaml:"endpoint" json:"endpoint"`

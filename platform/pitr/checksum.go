@@ -92,7 +92,7 @@ func tenantChecksum(ctx context.Context, conn Querier, store platform.Store, sit
 }
 
 func tableChecksum(ctx context.Context, conn Querier, store platform.Store, t platform.Table, siteID, asSiteID string) (TableChecksum, error) {
-	tenant := tenantColumn(store, t)
+	tenant := store.TenantColumnOf(t)
 	cols, err := tableColumns(ctx, conn, t.Name)
 	if err != nil {
 		return TableChecksum{}, err

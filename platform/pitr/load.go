@@ -174,7 +174,7 @@ func validateLoad(req LoadRequest) error {
 		problems = append(problems, "store has no tables")
 	}
 	for _, t := range req.Store.Tables {
-		if tenantColumn(req.Store, t) == "" {
+		if req.Store.TenantColumnOf(t) == "" {
 			problems = append(problems, fmt.Sprintf("table %s has no tenant column", t.Name))
 		}
 	}
@@ -196,13 +196,6 @@ func tablesFor(s platform.Store, product string) []platform.Table {
 		}
 	}
 	return out
-}
-
-func tenantColumn(s platform.Store, t platform.Table) string {
-	if t.TenantColumn != "" {
-		return t.TenantColumn
-	}
-	return s.TenantColumn
 }
 
 // column is one column of a live table.
@@ -263,7 +256,7 @@ func literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + 
 func loadTable(ctx context.Context, src, dst *pgx.Conn, req LoadRequest, t platform.Table) (TableResult, error) {
 	began := time.Now()
 	tr := TableResult{Table: t.Name}
-	tenant := tenantColumn(req.Store, t)
+	tenant := req.Store.TenantColumnOf(t)
 	cols, err := tableColumns(ctx, dst, t.Name)
 	if err != nil {
 		return tr, err
