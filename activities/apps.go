@@ -3,7 +3,8 @@ package activities
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -88,14 +89,14 @@ func (a *Activities) waitVendors(ctx context.Context, in contract.StepInput, pen
 	for len(pending) > 0 {
 		heartbeat(ctx, map[string]int{"apps": total, "pending": len(pending)})
 		if time.Now().After(deadline) {
-			return retryable(ErrVendorPending, "%d of %d vendor operations not confirmed after %s (%s)", len(pending), total, a.d.VendorPoll, strings.Join(sortedKeys(pending), ", "))
+			return retryable(ErrVendorPending, "%d of %d vendor operations not confirmed after %s (%s)", len(pending), total, a.d.VendorPoll, strings.Join(slices.Sorted(maps.Keys(pending)), ", "))
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(a.d.VendorPollInterval):
 		}
-		for _, app := range sortedKeys(pending) {
+		for _, app := range slices.Sorted(maps.Keys(pending)) {
 			op, err := a.d.Vendors.Operation(ctx, pending[app].ID)
 			if err != nil {
 				return fmt.Errorf("vendor operation %s of app %s: %w", pending[app].ID, app, err)
@@ -133,14 +134,5 @@ func (a *Activities) appsAtPoint(ctx context.Context, in contract.StepInput, pic
 			}
 		}
 	}
-	return sortedKeys(seen), nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(seen)), nil
 }

@@ -3,9 +3,10 @@ package activities
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/url"
 	"reflect"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -301,12 +302,7 @@ func (a *Activities) Products() []string {
 			}
 		}
 	}
-	out := make([]string, 0, len(seen))
-	for p := range seen {
-		out = append(out, p)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // targetAndProduct checks that the dependencies in needs are present (see

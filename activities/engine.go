@@ -3,6 +3,8 @@ package activities
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -25,7 +27,7 @@ func NewEngine(c pitr.Cloner) *Engine { return &Engine{Cloner: c} }
 // PlanClones implements PITR.
 func (e *Engine) PlanClones(points map[string]time.Time, tol time.Duration) (ClonePlan, error) {
 	in := pitr.PlanInput{Tolerance: tol}
-	for _, id := range sortedKeys(points) {
+	for _, id := range slices.Sorted(maps.Keys(points)) {
 		in.Sites = append(in.Sites, pitr.PlanSite{SiteID: id, RestorePoint: points[id]})
 	}
 	if tol == 0 {

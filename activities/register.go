@@ -2,7 +2,8 @@ package activities
 
 import (
 	"context"
-	"sort"
+	"maps"
+	"slices"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/worker"
@@ -37,13 +38,7 @@ func (a *Activities) Funcs() map[string]Func {
 
 // Names returns every action name this package registers, sorted.
 func Names() []string {
-	m := (&Activities{}).Funcs()
-	out := make([]string, 0, len(m))
-	for n := range m {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys((&Activities{}).Funcs()))
 }
 
 // Register registers every action under its name. A worker that serves

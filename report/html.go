@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -186,7 +188,7 @@ func ganttSVG(r Report) string {
 	if span <= 0 {
 		span = time.Millisecond
 	}
-	names := sortedKeys(stages)
+	names := slices.Sorted(maps.Keys(stages))
 	color := map[string]string{}
 	for i, n := range names {
 		color[n] = stageColors[i%len(stageColors)]
