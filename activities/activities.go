@@ -163,21 +163,21 @@ func lastHeartbeat(ctx context.Context, v any) bool {
 	return activity.GetHeartbeatDetails(ctx, v) == nil
 }
 
-// target is the site ID the action writes to: Vars["new_site_id"] when set
+// target is the site ID the action writes to: Vars[contract.VarNewSiteID] when set
 // (Restore 1, drills), else the site itself. A drill without a new ID is
 // refused: it must never write to the live site.
 func target(in contract.StepInput) (string, error) {
 	if in.SiteID == "" {
 		return "", permanent(ErrInvalidInput, "site_id is empty")
 	}
-	if id := in.Vars["new_site_id"]; id != "" {
+	if id := in.Vars[contract.VarNewSiteID]; id != "" {
 		if id == in.SiteID {
-			return "", permanent(ErrInvalidInput, "vars new_site_id %q equals the site ID", id)
+			return "", permanent(ErrInvalidInput, "vars %s %q equals the site ID", contract.VarNewSiteID, id)
 		}
 		return id, nil
 	}
 	if in.Drill {
-		return "", permanent(ErrDrillWritesLive, "a drill must restore under a new ID (vars new_site_id is empty; run catalog.create_site first)")
+		return "", permanent(ErrDrillWritesLive, "a drill must restore under a new ID (vars %s is empty; run %s first)", contract.VarNewSiteID, contract.ActionCatalogCreateSite)
 	}
 	return in.SiteID, nil
 }
@@ -196,11 +196,11 @@ func param(in contract.StepInput, name string) (string, error) {
 func (a *Activities) checkPoint(in contract.StepInput) (time.Time, error) {
 	p := in.RestorePoint
 	if p.IsZero() {
-		if s := in.Vars["restore_point"]; s != "" {
-			t, err := time.Parse(time.RFC3339Nano, s)
-			if err != nil {
-				return time.Time{}, permanent(ErrInvalidInput, "vars restore_point %q: %v", s, err)
-			}
+		t, ok, err := in.Vars.RestorePoint()
+		if err != nil {
+			return time.Time{}, permanent(ErrInvalidInput, "%v", err)
+		}
+		if ok {
 			p = t
 		}
 	}

@@ -127,16 +127,19 @@ func TestBadInputIsNonRetryableAndNamed(t *testing.T) {
 		{"no restore point", contract.ActionIdentitySync, func(in *contract.StepInput) { in.RestorePoint = time.Time{} }, ErrInvalidInput, "restore point"},
 		{"outside retention", contract.ActionMetadataRestore, func(in *contract.StepInput) { in.RestorePoint = now.Add(-800 * time.Hour) }, ErrOutsideRetention, "retention"},
 		{"future point", contract.ActionMediaUndelete, func(in *contract.StepInput) { in.RestorePoint = now.Add(time.Hour) }, ErrMissingDep, "media"},
-		{"no clone", contract.ActionIdentityContacts, func(in *contract.StepInput) {}, ErrInvalidInput, "clone.platform.dsn"},
+		{"no clone", contract.ActionIdentityContacts, func(in *contract.StepInput) {}, ErrInvalidInput, contract.CloneDSNVar("platform")},
 		{"drill without new ID", contract.ActionIdentitySync, func(in *contract.StepInput) { in.Drill = true }, ErrDrillWritesLive, "new ID"},
-		{"undelete in a drill", contract.ActionCatalogUndelete, func(in *contract.StepInput) { in.Drill = true; in.Vars = map[string]string{"new_site_id": "n1"} }, ErrDrillWritesLive, "create_site"},
+		{"undelete in a drill", contract.ActionCatalogUndelete, func(in *contract.StepInput) {
+			in.Drill = true
+			in.Vars = map[string]string{contract.VarNewSiteID: "n1"}
+		}, ErrDrillWritesLive, "create_site"},
 		{"unknown cluster", contract.ActionDBClone, func(in *contract.StepInput) { in.Params["cluster"] = "nope" }, ErrInvalidInput, "nope"},
 		{"clone without sites", contract.ActionDBClone, func(in *contract.StepInput) {}, ErrInvalidInput, "sites"},
 		{"bad tolerance", contract.ActionDBClone, func(in *contract.StepInput) { in.Params["tolerance"] = "soon" }, ErrInvalidInput, "tolerance"},
 		{"bad restore_point var", contract.ActionFlagsRestore, func(in *contract.StepInput) {
 			in.RestorePoint = time.Time{}
-			in.Vars = map[string]string{"restore_point": "yesterday"}
-		}, ErrInvalidInput, "restore_point"},
+			in.Vars = map[string]string{contract.VarRestorePoint: "yesterday"}
+		}, ErrInvalidInput, contract.VarRestorePoint},
 	}
 	for _, c := range cases {
 		in := good(c.action)
@@ -171,23 +174,23 @@ func TestDBClonePlansWithinToleranceAndDrops(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.Values["clones"] != "2" || len(p.made) != 2 {
-		t.Fatalf("clones %q (made %d), want 2: %s", out.Values["clones"], len(p.made), out.Message)
+	if out.Values[contract.VarClones] != "2" || len(p.made) != 2 {
+		t.Fatalf("clones %q (made %d), want 2: %s", out.Values[contract.VarClones], len(p.made), out.Message)
 	}
 	for _, s := range sites {
 		v := out.PerSite[s.SiteID]
-		got, err := time.Parse(time.RFC3339Nano, v["restore_point"])
+		got, err := time.Parse(time.RFC3339Nano, v[contract.VarRestorePoint])
 		if err != nil {
-			t.Fatalf("site %s restore_point %q: %v", s.SiteID, v["restore_point"], err)
+			t.Fatalf("site %s restore_point %q: %v", s.SiteID, v[contract.VarRestorePoint], err)
 		}
 		if got.After(s.RestorePoint) || got.Before(s.RestorePoint.Add(-DefaultTolerance)) {
 			t.Errorf("site %s gets %s, want within [%s, %s]", s.SiteID, got, s.RestorePoint.Add(-DefaultTolerance), s.RestorePoint)
 		}
-		if !strings.HasPrefix(v["clone.platform.dsn"], "postgres://") {
-			t.Errorf("site %s clone DSN %q", s.SiteID, v["clone.platform.dsn"])
+		if !strings.HasPrefix(v[contract.CloneDSNVar("platform")], "postgres://") {
+			t.Errorf("site %s clone DSN %q", s.SiteID, v[contract.CloneDSNVar("platform")])
 		}
 	}
-	if out.PerSite["s0"]["clone.platform.id"] == out.PerSite["s2"]["clone.platform.id"] {
+	if out.PerSite["s0"][contract.CloneIDVar("platform")] == out.PerSite["s2"][contract.CloneIDVar("platform")] {
 		t.Error("sites deleted 20 minutes apart share a clone")
 	}
 	// Run again: same clones (the engine reuses them), same output.
@@ -298,7 +301,7 @@ func TestCopyResumesFromHeartbeatAndRemaps(t *testing.T) {
 	env.RegisterActivityWithOptions(a.IdentitySync, activity.RegisterOptions{Name: contract.ActionIdentitySync})
 	env.SetHeartbeatDetails(copyResume{Done: map[string][]string{"identity": {"users", "groups"}}})
 	in := contract.StepInput{BatchID: "b", SiteID: "old", StepID: "sync", Action: contract.ActionIdentitySync, RestorePoint: time.Now().Add(-time.Hour),
-		Vars: map[string]string{"clone.platform.dsn": "postgres://postgres@127.0.0.1:7/postgres?sslmode=disable", "new_site_id": "new"}}
+		Vars: map[string]string{contract.CloneDSNVar("platform"): "postgres://postgres@127.0.0.1:7/postgres?sslmode=disable", contract.VarNewSiteID: "new"}}
 	if _, err := env.ExecuteActivity(contract.ActionIdentitySync, in); err != nil {
 		t.Fatal(err)
 	}

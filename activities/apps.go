@@ -76,7 +76,7 @@ func (a *Activities) AppsReattach(ctx context.Context, in contract.StepInput) (c
 		verb = "migrated to " + to
 	}
 	return contract.StepOutput{Message: fmt.Sprintf("%d app(s) %s (%d app rows, %d new)", len(apps), verb, res.Rows, res.Inserted),
-		Values: map[string]string{"apps": fmt.Sprint(len(apps))}}, nil
+		Values: contract.Vars{contract.VarApps: fmt.Sprint(len(apps))}}, nil
 }
 
 // waitVendors polls the pending vendor operations (app -> operation) with

@@ -110,8 +110,8 @@ func (a *Activities) CatalogUndelete(ctx context.Context, in contract.StepInput)
 	if err := a.need("description", "pitr", "catalog"); err != nil {
 		return contract.StepOutput{}, fail(in, err)
 	}
-	if in.Drill || in.Vars["new_site_id"] != "" {
-		return contract.StepOutput{}, fail(in, permanent(ErrDrillWritesLive, "catalog.undelete restores under the same ID; a drill or a new-ID restore uses catalog.create_site"))
+	if in.Drill || in.Vars[contract.VarNewSiteID] != "" {
+		return contract.StepOutput{}, fail(in, permanent(ErrDrillWritesLive, "%s restores under the same ID; a drill or a new-ID restore uses %s", contract.ActionCatalogUndelete, contract.ActionCatalogCreateSite))
 	}
 	if in.SiteID == "" {
 		return contract.StepOutput{}, fail(in, permanent(ErrInvalidInput, "site_id is empty"))
@@ -166,7 +166,8 @@ func (a *Activities) sameAsClone(ctx context.Context, in contract.StepInput) err
 
 // CatalogCreateSite (catalog.create_site, Restore 1 and drills) makes a new
 // site with a deterministic new ID and the old site's URL (a drill URL in a
-// drill), region and tier, recording the old ID. Values: new_site_id.
+// drill), region and tier, recording the old ID. Values: contract.VarNewSiteID,
+// VarOldSiteID and VarSiteURL.
 func (a *Activities) CatalogCreateSite(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 	if err := a.need("description", "catalog"); err != nil {
 		return contract.StepOutput{}, fail(in, err)
@@ -181,7 +182,7 @@ func (a *Activities) CatalogCreateSite(ctx context.Context, in contract.StepInpu
 	if err != nil {
 		return contract.StepOutput{}, fail(in, err)
 	}
-	newID := in.Vars["new_site_id"]
+	newID := in.Vars[contract.VarNewSiteID]
 	if newID == "" {
 		newID = NewSiteID(in.BatchID, in.SiteID)
 	}
@@ -203,7 +204,7 @@ func (a *Activities) CatalogCreateSite(ctx context.Context, in contract.StepInpu
 	a.log(in).Info("site created: " + newID)
 	return contract.StepOutput{
 		Message: fmt.Sprintf("site %s created for %s at %s", newID, in.SiteID, rec.URL),
-		Values:  map[string]string{"new_site_id": newID, "old_site_id": in.SiteID, "site_url": siteURL},
+		Values:  contract.Vars{contract.VarNewSiteID: newID, contract.VarOldSiteID: in.SiteID, contract.VarSiteURL: siteURL},
 	}, nil
 }
 
@@ -247,7 +248,7 @@ func (a *Activities) catalogSet(ctx context.Context, in contract.StepInput, fiel
 // from the catalog clone's placements; true when no catalog clone is given
 // (nothing to tell by).
 func (a *Activities) hadProduct(ctx context.Context, in contract.StepInput, product string) (bool, error) {
-	if in.Vars["clone."+a.catalogCluster()+".dsn"] == "" {
+	if in.Vars[contract.CloneDSNVar(a.catalogCluster())] == "" {
 		return true, nil
 	}
 	_, had, err := a.placement(ctx, in, product)

@@ -31,9 +31,9 @@ type cloneProgress struct {
 // DBClone (db.clone, batch-scoped, param cluster, optional tolerance) plans
 // the clones of one cluster for every site of the batch (as few as the
 // tolerance allows, no site later than its own restore point) and makes
-// them, heartbeating after each. PerSite[site] gets "restore_point" (the
-// point it actually gets, RFC3339Nano) and "clone.<cluster>.dsn"; Values
-// list the clones for db.drop_clone.
+// them, heartbeating after each. PerSite[site] gets contract.VarRestorePoint
+// (the point it actually gets) and the clone's contract.CloneDSNVar and
+// CloneIDVar; Values list the clones for db.drop_clone.
 func (a *Activities) DBClone(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 	if err := a.need("description", "pitr"); err != nil {
 		return contract.StepOutput{}, fail(in, err)
@@ -114,21 +114,21 @@ func (a *Activities) DBClone(ctx context.Context, in contract.StepInput) (contra
 		log.Info("clone ready", zap.String("cluster", name), zap.String("clone", c.ID),
 			zap.Time("point", p), zap.Duration("took", time.Since(began)))
 	}
-	out := contract.StepOutput{PerSite: map[string]contract.Vars{}, Values: map[string]string{
-		"cluster":   name,
-		"clone_ids": strings.Join(ids, ","),
-		"clones":    fmt.Sprint(len(ids)),
+	out := contract.StepOutput{PerSite: map[string]contract.Vars{}, Values: contract.Vars{
+		contract.VarCluster:  name,
+		contract.VarCloneIDs: contract.JoinCloneIDs(ids),
+		contract.VarClones:   fmt.Sprint(len(ids)),
 	}}
 	for site, p := range plan.Site {
 		c, ok := byPoint[p.UnixNano()]
 		if !ok {
 			return contract.StepOutput{}, fail(in, fmt.Errorf("clone plan gives site %s the point %s, which is not a planned clone", site, p))
 		}
-		out.PerSite[site] = map[string]string{
-			"restore_point":            p.UTC().Format(time.RFC3339Nano),
-			"clone." + name + ".dsn":   c.DSN,
-			"clone." + name + ".id":    c.ID,
-			"restore_point_extra_loss": points[site].Sub(p).String(),
+		out.PerSite[site] = contract.Vars{
+			contract.VarRestorePoint:          contract.FormatRestorePoint(p),
+			contract.CloneDSNVar(name):        c.DSN,
+			contract.CloneIDVar(name):         c.ID,
+			contract.VarRestorePointExtraLoss: points[site].Sub(p).String(),
 		}
 	}
 	out.Message = fmt.Sprintf("%d clone(s) of %s for %d site(s) (tolerance %s)", len(ids), name, len(in.Sites), tol)
@@ -141,16 +141,16 @@ func (a *Activities) DBDropClone(ctx context.Context, in contract.StepInput) (co
 	if err := a.need("description", "pitr"); err != nil {
 		return contract.StepOutput{}, fail(in, err)
 	}
-	name := in.Vars["cluster"]
+	name := in.Vars[contract.VarCluster]
 	if name == "" {
 		name = in.Params["cluster"]
 	}
 	cluster, ok := a.d.Description.Cluster(name)
 	if !ok {
-		return contract.StepOutput{}, fail(in, permanent(ErrInvalidInput, "vars cluster %q is not a cluster of the platform description", name))
+		return contract.StepOutput{}, fail(in, permanent(ErrInvalidInput, "vars %s %q is not a cluster of the platform description", contract.VarCluster, name))
 	}
 	var ids []string
-	for _, id := range strings.Split(in.Vars["clone_ids"], ",") {
+	for _, id := range in.Vars.CloneIDs() {
 		if id = strings.TrimSpace(id); id != "" {
 			ids = append(ids, id)
 		}

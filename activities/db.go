@@ -11,7 +11,7 @@ import (
 // DBRestoreTenant (db.restore_tenant, param product) copies the site's rows
 // of one product from the clone of the shard that held it at the restore
 // point (the clone's catalog placements say which) into the live shard,
-// remapped into Vars["new_site_id"] when set. When the target is a new site
+// remapped into Vars[contract.VarNewSiteID] when set. When the target is a new site
 // that the live catalog already placed on another shard (Restore 1's
 // catalog.activate_product / place_region), the rows go to that shard.
 func (a *Activities) DBRestoreTenant(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
@@ -46,7 +46,7 @@ func (a *Activities) DBRestoreTenant(ctx context.Context, in contract.StepInput)
 		return contract.StepOutput{}, fail(in, err)
 	}
 	out := contract.StepOutput{Message: copyMessage(product+" restored from "+store.Name+" into "+dest.Name, in, to, res)}
-	out.Values = map[string]string{"store." + product: dest.Name}
+	out.Values = contract.Vars{contract.StoreVar(product): dest.Name}
 	return out, nil
 }
 

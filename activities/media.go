@@ -12,10 +12,10 @@ import (
 // MediaUndelete (media.undelete, optional param product) brings the site's
 // objects back to the versions current at the restore point: delete markers
 // made after it removed, a later version covered by a copy of the version
-// current at it. With Vars["new_site_id"] (Restore 1, drills) the versions
-// are copied under the new site's prefix instead and the old prefix is left
-// as it is (the attachment rows are remapped by db.restore_tenant). With a
-// product, only the keys under <site prefix><product>/ are restored.
+// current at it. With Vars[contract.VarNewSiteID] (Restore 1, drills) the
+// versions are copied under the new site's prefix instead and the old prefix
+// is left as it is (the attachment rows are remapped by db.restore_tenant).
+// With a product, only the keys under <site prefix><product>/ are restored.
 func (a *Activities) MediaUndelete(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 	to, product, err := a.targetAndProduct(in, false, "description", "media")
 	if err != nil {
@@ -59,5 +59,5 @@ func (a *Activities) MediaUndelete(ctx context.Context, in contract.StepInput) (
 	if opts.NewPrefix != "" {
 		msg += " (copied to " + opts.NewPrefix + ")"
 	}
-	return contract.StepOutput{Message: msg, Values: map[string]string{"media." + orDash(product) + ".keys": fmt.Sprint(res.Keys)}}, nil
+	return contract.StepOutput{Message: msg, Values: contract.Vars{contract.MediaKeysVar(orDash(product)): fmt.Sprint(res.Keys)}}, nil
 }

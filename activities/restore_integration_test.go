@@ -220,7 +220,7 @@ func (w *world) run(site string, vars map[string]string, point time.Time, action
 // productsAt lists the products a site had at the restore point (clone's placements).
 func (w *world) productsAt(site string, vars map[string]string) []string {
 	w.t.Helper()
-	dsn := strings.Replace(vars["clone.platform.dsn"], "/postgres?", "/catalog?", 1)
+	dsn := strings.Replace(vars[contract.CloneDSNVar("platform")], "/postgres?", "/catalog?", 1)
 	conn, err := pgx.Connect(context.Background(), dsn)
 	if err != nil {
 		w.t.Fatal(err)
@@ -305,11 +305,11 @@ func TestRestoreActionsOnSandbox(t *testing.T) {
 			t.Fatalf("db.clone %s: %v", c.Name, err)
 		}
 		t.Logf("db.clone %s: %s in %s", c.Name, out.Message, time.Since(began).Round(time.Millisecond))
-		if out.Values["clones"] != "1" {
-			t.Errorf("three sites with the same restore point got %s clones", out.Values["clones"])
+		if out.Values[contract.VarClones] != "1" {
+			t.Errorf("three sites with the same restore point got %s clones", out.Values[contract.VarClones])
 		}
 		again, err := w.acts.DBClone(ctx, in)
-		if err != nil || again.Values["clone_ids"] != out.Values["clone_ids"] {
+		if err != nil || again.Values[contract.VarCloneIDs] != out.Values[contract.VarCloneIDs] {
 			t.Fatalf("db.clone %s again: %v %v", c.Name, again.Values, err)
 		}
 		for site, v := range out.PerSite {
@@ -399,7 +399,7 @@ func TestRestoreActionsOnSandbox(t *testing.T) {
 		oldURL = infos[0].URL
 	}
 	out := w.run(siteR1, v, point, contract.ActionCatalogCreateSite, nil)
-	newID := out.Values["new_site_id"]
+	newID := out.Values[contract.VarNewSiteID]
 	if newID == "" || newID == siteR1 || newID != activities.NewSiteID(w.batch, siteR1) {
 		t.Fatalf("new site ID %q", newID)
 	}
@@ -471,7 +471,7 @@ func TestRestoreActionsOnSandbox(t *testing.T) {
 	w.drill = true
 	products = w.productsAt(siteDrill, v)
 	out = w.run(siteDrill, v, point, contract.ActionCatalogCreateSite, nil)
-	if out.Values["new_site_id"] != drillID || !strings.Contains(out.Values["site_url"], "drill-") {
+	if out.Values[contract.VarNewSiteID] != drillID || !strings.Contains(out.Values[contract.VarSiteURL], "drill-") {
 		t.Fatalf("drill site %v", out.Values)
 	}
 	w.run(siteDrill, v, point, contract.ActionCatalogLicense, nil)
@@ -573,16 +573,16 @@ func TestRestoreActionsOnSandbox(t *testing.T) {
 		if err != nil {
 			t.Fatalf("db.clone tolerance %s: %v", c.tol, err)
 		}
-		if out.Values["clones"] != c.clones {
-			t.Errorf("tolerance %s: %s clones, want %s", c.tol, out.Values["clones"], c.clones)
+		if out.Values[contract.VarClones] != c.clones {
+			t.Errorf("tolerance %s: %s clones, want %s", c.tol, out.Values[contract.VarClones], c.clones)
 		}
 		tol, _ := time.ParseDuration(c.tol)
 		for _, st := range two {
-			got, _ := time.Parse(time.RFC3339Nano, out.PerSite[st.SiteID]["restore_point"])
+			got, _ := time.Parse(time.RFC3339Nano, out.PerSite[st.SiteID][contract.VarRestorePoint])
 			if got.After(st.RestorePoint) || got.Before(st.RestorePoint.Add(-tol)) {
 				t.Errorf("tolerance %s: site %s gets %s, want within %s before %s", c.tol, st.SiteID, got, c.tol, st.RestorePoint)
 			}
-			dsn := strings.Replace(out.PerSite[st.SiteID]["clone.platform.dsn"], "/postgres?", "/catalog?", 1)
+			dsn := strings.Replace(out.PerSite[st.SiteID][contract.CloneDSNVar("platform")], "/postgres?", "/catalog?", 1)
 			conn, err := pgx.Connect(ctx, dsn)
 			if err != nil {
 				t.Fatal(err)

@@ -25,5 +25,5 @@ func (a *Activities) SearchReindex(ctx context.Context, in contract.StepInput) (
 		return contract.StepOutput{}, fail(in, fmt.Errorf("reindex %s of %s: %w", product, to, err))
 	}
 	return contract.StepOutput{Message: fmt.Sprintf("%s index of %s rebuilt: %d documents", product, to, n),
-		Values: map[string]string{"search." + product + ".docs": fmt.Sprint(n)}}, nil
+		Values: contract.Vars{contract.SearchDocsVar(product): fmt.Sprint(n)}}, nil
 }

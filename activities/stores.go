@@ -112,13 +112,13 @@ func redact(dsn string) string {
 }
 
 // storeDSNs returns the clone and live DSNs of a store for a site: the
-// clone comes from Vars["clone.<cluster>.dsn"] (set by db.clone).
+// clone comes from Vars[contract.CloneDSNVar(cluster)] (set by db.clone).
 func (a *Activities) storeDSNs(in contract.StepInput, s platform.Store) (clone, live string, err error) {
 	c, ok := a.d.Description.Cluster(s.Cluster)
 	if !ok {
 		return "", "", permanent(ErrInvalidInput, "store %s: cluster %q is not in the platform description", s.Name, s.Cluster)
 	}
-	key := "clone." + s.Cluster + ".dsn"
+	key := contract.CloneDSNVar(s.Cluster)
 	raw := in.Vars[key]
 	if raw == "" {
 		return "", "", permanent(ErrInvalidInput, "vars %s is missing (the runbook needs a db.clone step with cluster=%s before this one)", key, s.Cluster)

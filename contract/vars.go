@@ -26,6 +26,15 @@ const (
 	// VarCloneIDs lists, comma-separated, the point-in-time clones a
 	// db.clone step made (for db.drop_clone).
 	VarCloneIDs = "clone_ids"
+	// VarCluster is the cluster a db.clone step cloned (for db.drop_clone).
+	VarCluster = "cluster"
+	// VarClones counts the clones a db.clone step made.
+	VarClones = "clones"
+	// VarRestorePointExtraLoss is, per site, how much earlier than its own
+	// restore point the clone db.clone gave it is (a Go duration).
+	VarRestorePointExtraLoss = "restore_point_extra_loss"
+	// VarApps counts the apps apps.reattach reattached or migrated.
+	VarApps = "apps"
 )
 
 // CloneDSNVar names the DSN of the point-in-time clone of a cluster that
@@ -35,6 +44,16 @@ func CloneDSNVar(cluster string) string { return "clone." + cluster + ".dsn" }
 // CloneIDVar names the ID of the point-in-time clone of a cluster that
 // serves a site.
 func CloneIDVar(cluster string) string { return "clone." + cluster + ".id" }
+
+// StoreVar names the store db.restore_tenant restored a product into.
+func StoreVar(product string) string { return "store." + product }
+
+// MediaKeysVar counts the media keys media.undelete found at the restore
+// point under a product's prefix ("-" for the whole site).
+func MediaKeysVar(product string) string { return "media." + product + ".keys" }
+
+// SearchDocsVar counts the documents search.reindex indexed for a product.
+func SearchDocsVar(product string) string { return "search." + product + ".docs" }
 
 // RestorePoint is VarRestorePoint parsed; ok is false when it is not set.
 func (v Vars) RestorePoint() (t time.Time, ok bool, err error) {

@@ -34,4 +34,7 @@ func TestCloneIDs(t *testing.T) {
 	if CloneDSNVar("products") != "clone.products.dsn" || CloneIDVar("products") != "clone.products.id" {
 		t.Fatal("clone var names changed: recorded histories and running batches carry them")
 	}
+	if StoreVar("jira") != "store.jira" || MediaKeysVar("-") != "media.-.keys" || SearchDocsVar("jira") != "search.jira.docs" {
+		t.Fatal("per-product var names changed: recorded histories and running batches carry them")
+	}
 }
