@@ -79,9 +79,11 @@ func ErrorType(err error) string {
 	return ""
 }
 
-// fail wraps err naming the action, site and step. Temporal reads
-// retryability from the top-level error only, so an application error deep
-// in the chain is lifted to the top with the wrapped message.
+// fail wraps err naming the action, site and step; step (register.go)
+// calls it on every error an action returns, so the methods never do.
+// Temporal reads retryability from the top-level error only, so an
+// application error deep in the chain is lifted to the top with the wrapped
+// message.
 func fail(in contract.StepInput, err error) error {
 	if err == nil {
 		return nil

@@ -16,6 +16,7 @@ import (
 
 	"github.com/lazarus-dr/lazarus/contract"
 	"github.com/lazarus-dr/lazarus/platform"
+	"github.com/lazarus-dr/lazarus/platform/httpapi"
 	"github.com/lazarus-dr/lazarus/runbooks"
 	"github.com/lazarus-dr/lazarus/sandbox/schema"
 )
@@ -56,25 +57,81 @@ func TestPartsOfSandboxStores(t *testing.T) {
 	}
 }
 
-func TestFailKeepsNonRetryableAtTop(t *testing.T) {
-	in := contract.StepInput{Action: "db.restore_tenant", SiteID: "s1", StepID: "restore-db-jira"}
-	err := fail(in, fmt.Errorf("deep: %w", permanent(ErrUnknownSite, "no such site")))
-	var ae *temporal.ApplicationError
-	if !errors.As(err, &ae) || !ae.NonRetryable() || ae.Type() != ErrUnknownSite {
-		t.Fatalf("fail lost non-retryability: %#v", err)
+// step (what Funcs returns and Register registers) wraps an action's error
+// exactly once, naming the action, site and step, and keeps its
+// retryability and type at the top of the chain, where Temporal reads them.
+func TestStepWrapsErrorsOnce(t *testing.T) {
+	in := contract.StepInput{Action: contract.ActionDBRestoreTenant, SiteID: "s1", StepID: "restore-db-jira"}
+	named := "db.restore_tenant: site s1, step restore-db-jira"
+	refused := &httpapi.HTTPError{Service: "catalog", Method: "POST", URL: "/v1/sites", Status: 409, Message: "exists"}
+	cases := []struct {
+		name      string
+		err       error
+		permanent bool
+		typ       string
+	}{
+		{"non-retryable deep in the chain", fmt.Errorf("deep: %w", permanent(ErrUnknownSite, "no such site")), true, ErrUnknownSite},
+		{"retryable application error", retryable(ErrValidation, "not yet"), false, ErrValidation},
+		{"plain error", errors.New("connection refused"), false, ""},
+		{"4xx answer", fmt.Errorf("create site: %w", refused), true, ErrPlatformRefused},
+		{"429 answer", &httpapi.HTTPError{Status: 429}, false, ""},
 	}
-	if reflect.TypeOf(err) != reflect.TypeOf(ae) {
-		t.Fatalf("top-level error is %T, Temporal only reads *ApplicationError at the top", err)
-	}
-	for _, want := range []string{"db.restore_tenant", "s1", "restore-db-jira", "no such site"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q does not name %q", err, want)
+	for _, c := range cases {
+		f := step(func(context.Context, contract.StepInput) (contract.StepOutput, error) {
+			return contract.StepOutput{Message: "half done"}, c.err
+		})
+		out, err := f(context.Background(), in)
+		var ae *temporal.ApplicationError
+		if !errors.As(err, &ae) || reflect.TypeOf(err) != reflect.TypeOf(ae) {
+			t.Fatalf("%s: top-level error is %T, Temporal only reads *ApplicationError at the top", c.name, err)
+		}
+		if ae.NonRetryable() != c.permanent || ae.Type() != c.typ || IsPermanent(err) != c.permanent {
+			t.Errorf("%s: non-retryable %v type %q, want %v %q", c.name, ae.NonRetryable(), ae.Type(), c.permanent, c.typ)
+		}
+		if n := strings.Count(err.Error(), named); n != 1 {
+			t.Errorf("%s: error %q names the step %d times, want once", c.name, err, n)
+		}
+		if !errors.Is(err, c.err) || !strings.Contains(err.Error(), c.err.Error()) {
+			t.Errorf("%s: error %q lost its cause %q", c.name, err, c.err)
+		}
+		if out.Message != "" {
+			t.Errorf("%s: output %+v returned with an error", c.name, out)
 		}
 	}
-	if IsPermanent(fail(in, errors.New("connection refused"))) {
-		t.Error("a plain error became non-retryable")
+	// A cancellation stays a cancellation (not an application error).
+	f := step(func(context.Context, contract.StepInput) (contract.StepOutput, error) {
+		return contract.StepOutput{}, context.Canceled
+	})
+	if _, err := f(context.Background(), in); !errors.Is(err, context.Canceled) || IsPermanent(err) || !strings.Contains(err.Error(), named) {
+		t.Errorf("cancelled: %v", err)
+	}
+	// Success passes through untouched.
+	f = step(func(context.Context, contract.StepInput) (contract.StepOutput, error) {
+		return contract.StepOutput{Message: "ok"}, nil
+	})
+	if out, err := f(context.Background(), in); err != nil || out.Message != "ok" {
+		t.Errorf("success: %+v, %v", out, err)
+	}
+	// Through Funcs: a platform service's 4xx to a real action is refused
+	// for good, named once, with the action's own context kept.
+	a := New(Deps{Description: testDescription(), Catalog: refusingCatalog{err: refused}})
+	lic := contract.StepInput{BatchID: "b1", SiteID: "s1", StepID: "license", Action: contract.ActionCatalogLicense, Params: map[string]string{"tier": "premium"}}
+	_, err := a.Funcs()[contract.ActionCatalogLicense](context.Background(), lic)
+	if !IsPermanent(err) || ErrorType(err) != ErrPlatformRefused {
+		t.Fatalf("4xx through Funcs: %v (type %q), want non-retryable %s", err, ErrorType(err), ErrPlatformRefused)
+	}
+	if strings.Count(err.Error(), "catalog.license: site s1, step license") != 1 || !strings.Contains(err.Error(), "set tier premium on s1") {
+		t.Errorf("4xx through Funcs: error %q should name the step once and keep the action's context", err)
 	}
 }
+
+// refusingCatalog answers every license with a refusal.
+type refusingCatalog struct {
+	fakeCatalog
+	err error
+}
+
+func (c refusingCatalog) ApplyLicense(context.Context, string, string) error { return c.err }
 
 func TestNewSiteIDDeterministicAndDrillURL(t *testing.T) {
 	a, b := NewSiteID("b1", "s1"), NewSiteID("b1", "s1")
@@ -170,7 +227,8 @@ func TestDBClonePlansWithinToleranceAndDrops(t *testing.T) {
 		sites = append(sites, contract.SiteTarget{SiteID: fmt.Sprintf("s%d", i), DeletedAt: base.Add(d), RestorePoint: base.Add(d - 5*time.Minute)})
 	}
 	in := contract.StepInput{BatchID: "b1", StepID: "clone-platform", Action: contract.ActionDBClone, Params: map[string]string{"cluster": "platform"}, Sites: sites}
-	out, err := a.DBClone(context.Background(), in)
+	clone, drop := a.Funcs()[contract.ActionDBClone], a.Funcs()[contract.ActionDBDropClone]
+	out, err := clone(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,13 +252,13 @@ func TestDBClonePlansWithinToleranceAndDrops(t *testing.T) {
 		t.Error("sites deleted 20 minutes apart share a clone")
 	}
 	// Run again: same clones (the engine reuses them), same output.
-	again, err := a.DBClone(context.Background(), in)
+	again, err := clone(context.Background(), in)
 	if err != nil || !reflect.DeepEqual(again, out) {
 		t.Fatalf("second run differs: %v\n%+v\n%+v", err, again, out)
 	}
-	drop := contract.StepInput{BatchID: "b1", StepID: "clone-platform", Action: contract.ActionDBDropClone, Vars: out.Values}
+	dropIn := contract.StepInput{BatchID: "b1", StepID: "clone-platform", Action: contract.ActionDBDropClone, Vars: out.Values}
 	for i := 0; i < 2; i++ {
-		if _, err := a.DBDropClone(context.Background(), drop); err != nil {
+		if _, err := drop(context.Background(), dropIn); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -211,7 +269,7 @@ func TestDBClonePlansWithinToleranceAndDrops(t *testing.T) {
 	sites[1].RestorePoint = time.Now().Add(-1000 * time.Hour)
 	sites[1].DeletedAt = sites[1].RestorePoint.Add(5 * time.Minute)
 	in.Sites = sites
-	_, err = a.DBClone(context.Background(), in)
+	_, err = clone(context.Background(), in)
 	if !IsPermanent(err) || ErrorType(err) != ErrOutsideRetention || !strings.Contains(err.Error(), "s1") {
 		t.Fatalf("outside retention: %v", err)
 	}
@@ -222,7 +280,7 @@ func TestValidateNamesWhatIsWrong(t *testing.T) {
 	fd := fakeFrontDoor{missing: []string{"admins"}}
 	a := New(Deps{Description: testDescription(), Catalog: &fakeCatalog{}, FrontDoor: fd, Truth: truth})
 	in := contract.StepInput{BatchID: "b1", SiteID: "s1", StepID: "validate", Action: contract.ActionValidateAutomated, RestorePoint: time.Now().Add(-time.Hour)}
-	_, err := a.ValidateAutomated(context.Background(), in)
+	_, err := a.Funcs()[contract.ActionValidateAutomated](context.Background(), in)
 	if err == nil || IsPermanent(err) || ErrorType(err) != ErrValidation {
 		t.Fatalf("want a retryable validation error, got %v", err)
 	}
@@ -232,7 +290,7 @@ func TestValidateNamesWhatIsWrong(t *testing.T) {
 		}
 	}
 	a = New(Deps{Description: testDescription(), Catalog: &fakeCatalog{}, FrontDoor: fakeFrontDoor{}, Truth: &fakeTruth{diffs: truth.diffs[:1]}})
-	out, err := a.ValidateAutomated(context.Background(), in)
+	out, err := a.Funcs()[contract.ActionValidateAutomated](context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,7 +356,7 @@ func TestCopyResumesFromHeartbeatAndRemaps(t *testing.T) {
 	env := s.NewTestActivityEnvironment()
 	rec := &recordingPITR{}
 	a := New(Deps{Description: testDescription(), PITR: rec})
-	env.RegisterActivityWithOptions(a.IdentitySync, activity.RegisterOptions{Name: contract.ActionIdentitySync})
+	env.RegisterActivityWithOptions(a.Funcs()[contract.ActionIdentitySync], activity.RegisterOptions{Name: contract.ActionIdentitySync})
 	env.SetHeartbeatDetails(copyResume{Done: map[string][]string{"identity": {"users", "groups"}}})
 	in := contract.StepInput{BatchID: "b", SiteID: "old", StepID: "sync", Action: contract.ActionIdentitySync, RestorePoint: time.Now().Add(-time.Hour),
 		Vars: map[string]string{contract.CloneDSNVar("platform"): "postgres://postgres@127.0.0.1:7/postgres?sslmode=disable", contract.VarNewSiteID: "new"}}
@@ -327,7 +385,7 @@ func TestCopyResumesFromHeartbeatAndRemaps(t *testing.T) {
 	}
 	// Contacts only: users and site admins.
 	rec.reqs = nil
-	if _, err := a.IdentityRestoreContacts(context.Background(), in); err != nil {
+	if _, err := a.Funcs()[contract.ActionIdentityContacts](context.Background(), in); err != nil {
 		t.Fatal(err)
 	}
 	names = nil
@@ -355,7 +413,7 @@ func TestLongCloneKeepsHeartbeating(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
 	a := New(Deps{Description: testDescription(), PITR: &slowPITR{d: 600 * time.Millisecond}, HeartbeatEvery: 50 * time.Millisecond})
-	env.RegisterActivityWithOptions(a.DBClone, activity.RegisterOptions{Name: contract.ActionDBClone})
+	env.RegisterActivityWithOptions(a.Funcs()[contract.ActionDBClone], activity.RegisterOptions{Name: contract.ActionDBClone})
 	var mu sync.Mutex
 	beats := 0
 	a.beat = func(ctx context.Context, details ...any) {

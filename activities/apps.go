@@ -24,22 +24,22 @@ import (
 // platform-wide and stay with the live site.
 func (a *Activities) AppsReattach(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 	if err := a.need("description", "pitr", "vendors"); err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	to, err := target(in)
 	if err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	if _, err := a.checkPoint(in); err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	picks, err := a.pickKind("catalog", PartApps)
 	if err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	apps, err := a.appsAtPoint(ctx, in, picks)
 	if err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	if in.Drill {
 		// App IDs are unique platform-wide and stay with the live site: a
@@ -48,7 +48,7 @@ func (a *Activities) AppsReattach(ctx context.Context, in contract.StepInput) (c
 	}
 	res, err := a.copyStores(ctx, in, picks)
 	if err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	pending := map[string]platform.VendorOperation{} // app -> operation
 	for _, app := range apps {
@@ -59,17 +59,17 @@ func (a *Activities) AppsReattach(ctx context.Context, in contract.StepInput) (c
 			op, err = a.d.Vendors.Reattach(ctx, app, to)
 		}
 		if err != nil {
-			return contract.StepOutput{}, fail(in, fmt.Errorf("vendor of app %s: %w", app, err))
+			return contract.StepOutput{}, fmt.Errorf("vendor of app %s: %w", app, err)
 		}
 		if op.Error != "" {
-			return contract.StepOutput{}, fail(in, fmt.Errorf("vendor of app %s refused: %s", app, op.Error))
+			return contract.StepOutput{}, fmt.Errorf("vendor of app %s refused: %s", app, op.Error)
 		}
 		if !op.Done {
 			pending[app] = op
 		}
 	}
 	if err := a.waitVendors(ctx, in, pending, len(apps)); err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	verb := "reattached"
 	if to != in.SiteID {

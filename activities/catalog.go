@@ -108,33 +108,33 @@ func (a *Activities) oldSite(ctx context.Context, in contract.StepInput) (map[st
 // live is refused unless its live rows are exactly what it would write.
 func (a *Activities) CatalogUndelete(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 	if err := a.need("description", "pitr", "catalog"); err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	if in.Drill || in.Vars[contract.VarNewSiteID] != "" {
-		return contract.StepOutput{}, fail(in, permanent(ErrDrillWritesLive, "%s restores under the same ID; a drill or a new-ID restore uses %s", contract.ActionCatalogUndelete, contract.ActionCatalogCreateSite))
+		return contract.StepOutput{}, permanent(ErrDrillWritesLive, "%s restores under the same ID; a drill or a new-ID restore uses %s", contract.ActionCatalogUndelete, contract.ActionCatalogCreateSite)
 	}
 	if in.SiteID == "" {
-		return contract.StepOutput{}, fail(in, permanent(ErrInvalidInput, "site_id is empty"))
+		return contract.StepOutput{}, permanent(ErrInvalidInput, "site_id is empty")
 	}
 	if _, err := a.checkPoint(in); err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	info, err := a.lookupSite(ctx, in.SiteID)
 	if err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	if info.Status == "active" {
 		if err := a.sameAsClone(ctx, in); err != nil {
-			return contract.StepOutput{}, fail(in, err)
+			return contract.StepOutput{}, err
 		}
 	}
 	picks, err := a.pickKind("catalog", PartSite)
 	if err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	res, err := a.copyStores(ctx, in, picks)
 	if err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	return contract.StepOutput{Message: copyMessage("catalog undeleted", in, in.SiteID, res)}, nil
 }
@@ -170,17 +170,17 @@ func (a *Activities) sameAsClone(ctx context.Context, in contract.StepInput) err
 // VarOldSiteID and VarSiteURL.
 func (a *Activities) CatalogCreateSite(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 	if err := a.need("description", "catalog"); err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	if in.SiteID == "" || in.BatchID == "" {
-		return contract.StepOutput{}, fail(in, permanent(ErrInvalidInput, "site_id and batch_id must be set (site %q, batch %q)", in.SiteID, in.BatchID))
+		return contract.StepOutput{}, permanent(ErrInvalidInput, "site_id and batch_id must be set (site %q, batch %q)", in.SiteID, in.BatchID)
 	}
 	if _, err := a.checkPoint(in); err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	old, err := a.oldSite(ctx, in)
 	if err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	newID := in.Vars[contract.VarNewSiteID]
 	if newID == "" {
@@ -188,7 +188,7 @@ func (a *Activities) CatalogCreateSite(ctx context.Context, in contract.StepInpu
 	}
 	siteURL := str(old, "url")
 	if siteURL == "" {
-		return contract.StepOutput{}, fail(in, permanent(ErrInvalidInput, "site %s has no url at the restore point", in.SiteID))
+		return contract.StepOutput{}, permanent(ErrInvalidInput, "site %s has no url at the restore point", in.SiteID)
 	}
 	if in.Drill {
 		siteURL = DrillURL(siteURL, in.BatchID)
@@ -199,7 +199,7 @@ func (a *Activities) CatalogCreateSite(ctx context.Context, in contract.StepInpu
 		Owner: str(old, "owner"), CustomerID: str(old, "customer_id"),
 	})
 	if err != nil {
-		return contract.StepOutput{}, fail(in, fmt.Errorf("create site %s for %s: %w", newID, in.SiteID, err))
+		return contract.StepOutput{}, fmt.Errorf("create site %s for %s: %w", newID, in.SiteID, err)
 	}
 	a.log(in).Info("site created: " + newID)
 	return contract.StepOutput{
@@ -222,24 +222,24 @@ func (a *Activities) CatalogPlaceRegion(ctx context.Context, in contract.StepInp
 
 func (a *Activities) catalogSet(ctx context.Context, in contract.StepInput, field string, set func(to, v string) error) (contract.StepOutput, error) {
 	if err := a.need("description", "catalog"); err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	to, err := target(in)
 	if err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	v := in.Params[field]
 	if v == "" {
 		old, err := a.oldSite(ctx, in)
 		if err != nil {
-			return contract.StepOutput{}, fail(in, err)
+			return contract.StepOutput{}, err
 		}
 		if v = str(old, field); v == "" {
-			return contract.StepOutput{}, fail(in, permanent(ErrInvalidInput, "site %s has no %s at the restore point and param %s is not set", in.SiteID, field, field))
+			return contract.StepOutput{}, permanent(ErrInvalidInput, "site %s has no %s at the restore point and param %s is not set", in.SiteID, field, field)
 		}
 	}
 	if err := set(to, v); err != nil {
-		return contract.StepOutput{}, fail(in, fmt.Errorf("set %s %s on %s: %w", field, v, to, err))
+		return contract.StepOutput{}, fmt.Errorf("set %s %s on %s: %w", field, v, to, err)
 	}
 	return contract.StepOutput{Message: fmt.Sprintf("%s %s set on %s", field, v, to)}, nil
 }
@@ -269,17 +269,17 @@ func (a *Activities) catalogCluster() string {
 func (a *Activities) CatalogActivateProduct(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 	to, product, err := a.targetAndProduct(in, true, "description", "catalog")
 	if err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	// Runbooks activate every product of a list: only those the site had
 	// at the restore point are activated.
 	if had, err := a.hadProduct(ctx, in, product); err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	} else if !had {
 		return contract.StepOutput{Message: fmt.Sprintf("site %s had no %s at the restore point: not activated", in.SiteID, product)}, nil
 	}
 	if err := a.d.Catalog.ActivateProduct(ctx, to, product); err != nil {
-		return contract.StepOutput{}, fail(in, fmt.Errorf("activate %s on %s: %w", product, to, err))
+		return contract.StepOutput{}, fmt.Errorf("activate %s on %s: %w", product, to, err)
 	}
 	return contract.StepOutput{Message: fmt.Sprintf("%s activated on %s", product, to)}, nil
 }

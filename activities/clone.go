@@ -36,24 +36,24 @@ type cloneProgress struct {
 // CloneIDVar; Values list the clones for db.drop_clone.
 func (a *Activities) DBClone(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 	if err := a.need("description", "pitr"); err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	name, err := param(in, "cluster")
 	if err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	cluster, ok := a.d.Description.Cluster(name)
 	if !ok {
-		return contract.StepOutput{}, fail(in, permanent(ErrInvalidInput, "param cluster %q is not a cluster of the platform description", name))
+		return contract.StepOutput{}, permanent(ErrInvalidInput, "param cluster %q is not a cluster of the platform description", name)
 	}
 	tol := DefaultTolerance
 	if s := in.Params["tolerance"]; s != "" {
 		if tol, err = time.ParseDuration(s); err != nil || tol < 0 {
-			return contract.StepOutput{}, fail(in, permanent(ErrInvalidInput, "param tolerance %q is not a duration >= 0", s))
+			return contract.StepOutput{}, permanent(ErrInvalidInput, "param tolerance %q is not a duration >= 0", s)
 		}
 	}
 	if len(in.Sites) == 0 {
-		return contract.StepOutput{}, fail(in, permanent(ErrInvalidInput, "sites is empty: db.clone is batch-scoped"))
+		return contract.StepOutput{}, permanent(ErrInvalidInput, "sites is empty: db.clone is batch-scoped")
 	}
 	points := map[string]time.Time{}
 	var bad []string
@@ -84,11 +84,11 @@ func (a *Activities) DBClone(ctx context.Context, in contract.StepInput) (contra
 				typ = ErrOutsideRetention
 			}
 		}
-		return contract.StepOutput{}, fail(in, permanent(typ, "%s", strings.Join(bad, "; ")))
+		return contract.StepOutput{}, permanent(typ, "%s", strings.Join(bad, "; "))
 	}
 	plan, err := a.d.PITR.PlanClones(points, tol)
 	if err != nil {
-		return contract.StepOutput{}, fail(in, fmt.Errorf("plan clones of %s: %w", name, err))
+		return contract.StepOutput{}, fmt.Errorf("plan clones of %s: %w", name, err)
 	}
 	log := a.log(in)
 	var hb cloneHeartbeat
@@ -105,7 +105,7 @@ func (a *Activities) DBClone(ctx context.Context, in contract.StepInput) (contra
 		c, err := a.d.PITR.Clone(ctx, cluster, p)
 		stop()
 		if err != nil {
-			return contract.StepOutput{}, fail(in, fmt.Errorf("clone %s at %s (%d of %d): %w", name, p.Format(time.RFC3339Nano), i+1, len(plan.Points), err))
+			return contract.StepOutput{}, fmt.Errorf("clone %s at %s (%d of %d): %w", name, p.Format(time.RFC3339Nano), i+1, len(plan.Points), err)
 		}
 		byPoint[p.UnixNano()] = c
 		ids = append(ids, c.ID)
@@ -122,7 +122,7 @@ func (a *Activities) DBClone(ctx context.Context, in contract.StepInput) (contra
 	for site, p := range plan.Site {
 		c, ok := byPoint[p.UnixNano()]
 		if !ok {
-			return contract.StepOutput{}, fail(in, fmt.Errorf("clone plan gives site %s the point %s, which is not a planned clone", site, p))
+			return contract.StepOutput{}, fmt.Errorf("clone plan gives site %s the point %s, which is not a planned clone", site, p)
 		}
 		out.PerSite[site] = contract.Vars{
 			contract.VarRestorePoint:          contract.FormatRestorePoint(p),
@@ -139,7 +139,7 @@ func (a *Activities) DBClone(ctx context.Context, in contract.StepInput) (contra
 // down; Vars are db.clone's Values. Clones already gone are fine.
 func (a *Activities) DBDropClone(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 	if err := a.need("description", "pitr"); err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	name := in.Vars[contract.VarCluster]
 	if name == "" {
@@ -147,7 +147,7 @@ func (a *Activities) DBDropClone(ctx context.Context, in contract.StepInput) (co
 	}
 	cluster, ok := a.d.Description.Cluster(name)
 	if !ok {
-		return contract.StepOutput{}, fail(in, permanent(ErrInvalidInput, "vars %s %q is not a cluster of the platform description", contract.VarCluster, name))
+		return contract.StepOutput{}, permanent(ErrInvalidInput, "vars %s %q is not a cluster of the platform description", contract.VarCluster, name)
 	}
 	var ids []string
 	for _, id := range in.Vars.CloneIDs() {
@@ -158,7 +158,7 @@ func (a *Activities) DBDropClone(ctx context.Context, in contract.StepInput) (co
 	sort.Strings(ids)
 	for _, id := range ids {
 		if err := a.d.PITR.Teardown(ctx, cluster, id); err != nil {
-			return contract.StepOutput{}, fail(in, fmt.Errorf("tear down clone %s: %w", id, err))
+			return contract.StepOutput{}, fmt.Errorf("tear down clone %s: %w", id, err)
 		}
 		heartbeat(ctx, id)
 	}

@@ -17,33 +17,33 @@ import (
 func (a *Activities) DBRestoreTenant(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 	to, product, err := a.targetAndProduct(in, true, "description", "pitr")
 	if err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	if _, err := a.checkPoint(in); err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	store, ok, err := a.placement(ctx, in, product)
 	if err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	if !ok {
 		return contract.StepOutput{Message: fmt.Sprintf("site %s had no %s at the restore point: nothing to restore", in.SiteID, product)}, nil
 	}
 	tables := tablesOf(store, func(t platform.Table) bool { return t.Product == "" || t.Product == product })
 	if len(tables) == 0 {
-		return contract.StepOutput{}, fail(in, permanent(ErrInvalidInput, "store %s has no table of product %s", store.Name, product))
+		return contract.StepOutput{}, permanent(ErrInvalidInput, "store %s has no table of product %s", store.Name, product)
 	}
 	dest := store
 	if to != in.SiteID {
 		if live, ok, err := a.livePlacement(ctx, to, product); err != nil {
-			return contract.StepOutput{}, fail(in, err)
+			return contract.StepOutput{}, err
 		} else if ok {
 			dest = live
 		}
 	}
 	res, err := a.copyStores(ctx, in, []storePick{{store: store, tables: tables, dest: dest}})
 	if err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	out := contract.StepOutput{Message: copyMessage(product+" restored from "+store.Name+" into "+dest.Name, in, to, res)}
 	out.Values = contract.Vars{contract.StoreVar(product): dest.Name}

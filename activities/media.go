@@ -19,11 +19,11 @@ import (
 func (a *Activities) MediaUndelete(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 	to, product, err := a.targetAndProduct(in, false, "description", "media")
 	if err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	point, err := a.checkPoint(in)
 	if err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	prefix := a.d.Media.SitePrefix(in.SiteID)
 	opts := s3media.UndeleteOptions{}
@@ -52,7 +52,7 @@ func (a *Activities) MediaUndelete(ctx context.Context, in contract.StepInput) (
 	res, err := a.d.Media.Undelete(ctx, prefix, point, opts)
 	stop()
 	if err != nil {
-		return contract.StepOutput{}, fail(in, fmt.Errorf("undelete media %s at %s: %w", prefix, point.Format("2006-01-02T15:04:05Z07:00"), err))
+		return contract.StepOutput{}, fmt.Errorf("undelete media %s at %s: %w", prefix, point.Format("2006-01-02T15:04:05Z07:00"), err)
 	}
 	msg := fmt.Sprintf("media %s: %d keys at the point, %d delete markers removed, %d versions copied, %d already current",
 		prefix, res.Keys, res.MarkersRemoved, res.Copied, res.AlreadyCurrent)

@@ -14,9 +14,10 @@ import (
 // Func is the shape of every action.
 type Func func(ctx context.Context, in contract.StepInput) (contract.StepOutput, error)
 
-// Funcs maps every action name to its method.
+// Funcs maps every action name to its method, wrapped by step: what a
+// worker registers and what tests call.
 func (a *Activities) Funcs() map[string]Func {
-	return map[string]Func{
+	m := map[string]Func{
 		contract.ActionCatalogUndelete:        a.CatalogUndelete,
 		contract.ActionCatalogCreateSite:      a.CatalogCreateSite,
 		contract.ActionCatalogLicense:         a.CatalogLicense,
@@ -34,6 +35,24 @@ func (a *Activities) Funcs() map[string]Func {
 		contract.ActionDBClone:                a.DBClone,
 		contract.ActionDBDropClone:            a.DBDropClone,
 	}
+	for name, f := range m {
+		m[name] = step(f)
+	}
+	return m
+}
+
+// step wraps an action so that any error it returns is wrapped exactly
+// once, by fail: named after the action, site and step, with its
+// retryability (and type) at the top of the chain, where Temporal reads
+// it. The methods themselves return their errors as they are.
+func step(f Func) Func {
+	return func(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
+		out, err := f(ctx, in)
+		if err != nil {
+			return contract.StepOutput{}, fail(in, err)
+		}
+		return out, nil
+	}
 }
 
 // Names returns every action name this package registers, sorted.
@@ -46,8 +65,9 @@ func Names() []string {
 // decides what it is given.
 func Register(r worker.ActivityRegistry, deps Deps) *Activities {
 	a := New(deps)
+	funcs := a.Funcs()
 	for _, name := range Names() {
-		r.RegisterActivityWithOptions(a.Funcs()[name], activity.RegisterOptions{Name: name})
+		r.RegisterActivityWithOptions(funcs[name], activity.RegisterOptions{Name: name})
 	}
 	return a
 }

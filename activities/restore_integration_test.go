@@ -344,7 +344,7 @@ func TestRestoreActionsOnSandbox(t *testing.T) {
 		d.PITR = killer
 		in := contract.StepInput{BatchID: w.batch, SiteID: siteR2, StepID: "restore-db", Action: contract.ActionDBRestoreTenant,
 			Params: map[string]string{"product": products[0]}, RestorePoint: point, Vars: v}
-		_, err := activities.New(d).DBRestoreTenant(cctx, in)
+		_, err := activities.New(d).Funcs()[contract.ActionDBRestoreTenant](cctx, in)
 		cancel()
 		if err == nil || !errors.Is(err, context.Canceled) && !strings.Contains(err.Error(), "cancel") {
 			t.Fatalf("killed extraction: want a cancellation, got %v", err)
@@ -360,7 +360,7 @@ func TestRestoreActionsOnSandbox(t *testing.T) {
 		// attempt recorded, it copies only the tables not done yet.
 		var suite testsuite.WorkflowTestSuite
 		env := suite.NewTestActivityEnvironment()
-		env.RegisterActivityWithOptions(w.acts.DBRestoreTenant, activity.RegisterOptions{Name: contract.ActionDBRestoreTenant})
+		env.RegisterActivityWithOptions(w.acts.Funcs()[contract.ActionDBRestoreTenant], activity.RegisterOptions{Name: contract.ActionDBRestoreTenant})
 		env.SetHeartbeatDetails(struct {
 			Done map[string][]string `json:"done"`
 		}{Done: map[string][]string{killer.store: killer.done}})
@@ -510,7 +510,7 @@ func TestRestoreActionsOnSandbox(t *testing.T) {
 	if d := diffFP(beforeDrill, w.fingerprint(drillID)); len(d) > 0 {
 		t.Errorf("the drill wrote outside its copy: %v", d)
 	}
-	if _, err := w.acts.CatalogUndelete(ctx, contract.StepInput{BatchID: w.batch, SiteID: siteDrill, StepID: "x",
+	if _, err := w.acts.Funcs()[contract.ActionCatalogUndelete](ctx, contract.StepInput{BatchID: w.batch, SiteID: siteDrill, StepID: "x",
 		Action: contract.ActionCatalogUndelete, RestorePoint: point, Vars: v, Drill: true}); activities.ErrorType(err) != activities.ErrDrillWritesLive {
 		t.Errorf("catalog.undelete in a drill: %v, want %s", err, activities.ErrDrillWritesLive)
 	}
@@ -523,7 +523,7 @@ func TestRestoreActionsOnSandbox(t *testing.T) {
 		}
 	}
 	undelete := func(site string) error {
-		_, err := w.acts.CatalogUndelete(ctx, contract.StepInput{BatchID: w.batch, SiteID: site, StepID: "undelete",
+		_, err := w.acts.Funcs()[contract.ActionCatalogUndelete](ctx, contract.StepInput{BatchID: w.batch, SiteID: site, StepID: "undelete",
 			Action: contract.ActionCatalogUndelete, RestorePoint: point, Vars: cloneVars})
 		return err
 	}

@@ -13,16 +13,16 @@ import (
 func (a *Activities) SearchReindex(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 	to, product, err := a.targetAndProduct(in, true, "description", "search")
 	if err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	if had, err := a.hadProduct(ctx, in, product); err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	} else if !had {
 		return contract.StepOutput{Message: fmt.Sprintf("site %s had no %s at the restore point: nothing to reindex", in.SiteID, product)}, nil
 	}
 	n, err := a.d.Search.Reindex(ctx, to, product)
 	if err != nil {
-		return contract.StepOutput{}, fail(in, fmt.Errorf("reindex %s of %s: %w", product, to, err))
+		return contract.StepOutput{}, fmt.Errorf("reindex %s of %s: %w", product, to, err)
 	}
 	return contract.StepOutput{Message: fmt.Sprintf("%s index of %s rebuilt: %d documents", product, to, n),
 		Values: contract.Vars{contract.SearchDocsVar(product): fmt.Sprint(n)}}, nil

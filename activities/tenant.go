@@ -137,22 +137,22 @@ func copyMessage(what string, in contract.StepInput, to string, r TenantCopyResu
 // restoreKind is the body of the simple copy actions.
 func (a *Activities) restoreKind(ctx context.Context, in contract.StepInput, what, kind string, parts ...string) (contract.StepOutput, error) {
 	if err := a.need("description", "pitr"); err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	to, err := target(in)
 	if err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	if _, err := a.checkPoint(in); err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	picks, err := a.pickKind(kind, parts...)
 	if err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	res, err := a.copyStores(ctx, in, picks)
 	if err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	return contract.StepOutput{Message: copyMessage(what, in, to, res)}, nil
 }

@@ -18,26 +18,26 @@ import (
 // front-door check: the only write of this action.
 func (a *Activities) ValidateAutomated(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 	if err := a.need("description", "catalog", "frontdoor"); err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	to, err := target(in)
 	if err != nil {
-		return contract.StepOutput{}, fail(in, err)
+		return contract.StepOutput{}, err
 	}
 	rec, err := a.d.Catalog.GetSite(ctx, to)
 	if err != nil {
-		return contract.StepOutput{}, fail(in, fmt.Errorf("read site %s from the catalog: %w", to, err))
+		return contract.StepOutput{}, fmt.Errorf("read site %s from the catalog: %w", to, err)
 	}
 	var problems []string
 	checked := 0
 	if a.d.Truth != nil {
 		point, err := a.checkPoint(in)
 		if err != nil {
-			return contract.StepOutput{}, fail(in, err)
+			return contract.StepOutput{}, err
 		}
 		diffs, err := a.d.Truth.VerifySite(ctx, in.SiteID, to, point)
 		if err != nil {
-			return contract.StepOutput{}, fail(in, fmt.Errorf("verify %s against the truth of %s: %w", to, in.SiteID, err))
+			return contract.StepOutput{}, fmt.Errorf("verify %s against the truth of %s: %w", to, in.SiteID, err)
 		}
 		for _, d := range diffs {
 			checked++
@@ -52,19 +52,19 @@ func (a *Activities) ValidateAutomated(ctx context.Context, in contract.StepInpu
 	activated := false
 	if len(problems) == 0 && rec.Status == "provisioning" && to != in.SiteID && rec.RestoredFrom == in.SiteID {
 		if err := a.d.Catalog.SetStatus(ctx, to, "active"); err != nil {
-			return contract.StepOutput{}, fail(in, fmt.Errorf("activate site %s: %w", to, err))
+			return contract.StepOutput{}, fmt.Errorf("activate site %s: %w", to, err)
 		}
 		activated = true
 	}
 	health, err := a.d.FrontDoor.CheckSite(ctx, rec.URL)
 	if err != nil {
-		return contract.StepOutput{}, fail(in, fmt.Errorf("front door for %s: %w", rec.URL, err))
+		return contract.StepOutput{}, fmt.Errorf("front door for %s: %w", rec.URL, err)
 	}
 	if !health.OK {
 		problems = append(problems, fmt.Sprintf("front door says %s is not functional (missing: %s)", rec.URL, strings.Join(health.Missing, ", ")))
 	}
 	if len(problems) > 0 {
-		return contract.StepOutput{}, fail(in, retryable(ErrValidation, "%s", strings.Join(problems, "; ")))
+		return contract.StepOutput{}, retryable(ErrValidation, "%s", strings.Join(problems, "; "))
 	}
 	msg := fmt.Sprintf("front door OK for %s", rec.URL)
 	if activated {
