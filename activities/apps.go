@@ -23,17 +23,7 @@ import (
 // drill nothing is written and the vendors are not told: app IDs are unique
 // platform-wide and stay with the live site.
 func (a *Activities) AppsReattach(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
-	if err := a.need("description", "pitr", "vendors"); err != nil {
-		return contract.StepOutput{}, err
-	}
-	to, err := target(in)
-	if err != nil {
-		return contract.StepOutput{}, err
-	}
-	if _, err := a.checkPoint(in); err != nil {
-		return contract.StepOutput{}, err
-	}
-	picks, err := a.pickKind("catalog", PartApps)
+	to, picks, err := a.copyInput(in, []string{"description", "pitr", "vendors"}, "catalog", PartApps)
 	if err != nil {
 		return contract.StepOutput{}, err
 	}

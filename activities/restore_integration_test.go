@@ -217,6 +217,22 @@ func (w *world) run(site string, vars map[string]string, point time.Time, action
 	return out
 }
 
+// runData runs the data steps of a Restore 2 or a drill for a site: its
+// products' rows, its media, flags and apps, then its products' search
+// indexes.
+func (w *world) runData(site string, vars map[string]string, point time.Time, products []string) {
+	w.t.Helper()
+	for _, p := range products {
+		w.run(site, vars, point, contract.ActionDBRestoreTenant, map[string]string{"product": p})
+	}
+	w.run(site, vars, point, contract.ActionMediaUndelete, nil)
+	w.run(site, vars, point, contract.ActionFlagsRestore, nil)
+	w.run(site, vars, point, contract.ActionAppsReattach, nil)
+	for _, p := range products {
+		w.run(site, vars, point, contract.ActionSearchReindex, map[string]string{"product": p})
+	}
+}
+
 // productsAt lists the products a site had at the restore point (clone's placements).
 func (w *world) productsAt(site string, vars map[string]string) []string {
 	w.t.Helper()
@@ -378,15 +394,7 @@ func TestRestoreActionsOnSandbox(t *testing.T) {
 		}
 		t.Logf("retry after the kill: %s", out.Message)
 	}
-	for _, p := range products {
-		w.run(siteR2, v, point, contract.ActionDBRestoreTenant, map[string]string{"product": p})
-	}
-	w.run(siteR2, v, point, contract.ActionMediaUndelete, nil)
-	w.run(siteR2, v, point, contract.ActionFlagsRestore, nil)
-	w.run(siteR2, v, point, contract.ActionAppsReattach, nil)
-	for _, p := range products {
-		w.run(siteR2, v, point, contract.ActionSearchReindex, map[string]string{"product": p})
-	}
+	w.runData(siteR2, v, point, products)
 	w.run(siteR2, v, point, contract.ActionValidateAutomated, nil)
 
 	// Restore 1 for siteR1: a new ID, remapped, URL unchanged.
@@ -482,15 +490,7 @@ func TestRestoreActionsOnSandbox(t *testing.T) {
 	for _, a := range []string{contract.ActionMetadataRestore, contract.ActionIdentityContacts, contract.ActionIdentitySync} {
 		w.run(siteDrill, v, point, a, nil)
 	}
-	for _, p := range products {
-		w.run(siteDrill, v, point, contract.ActionDBRestoreTenant, map[string]string{"product": p})
-	}
-	w.run(siteDrill, v, point, contract.ActionMediaUndelete, nil)
-	w.run(siteDrill, v, point, contract.ActionFlagsRestore, nil)
-	w.run(siteDrill, v, point, contract.ActionAppsReattach, nil)
-	for _, p := range products {
-		w.run(siteDrill, v, point, contract.ActionSearchReindex, map[string]string{"product": p})
-	}
+	w.runData(siteDrill, v, point, products)
 	// The drill copy's data against the truth of the live site at the
 	// point. Two catalog differences are by design and are the truth's to
 	// ignore for a drill copy (reported to the sandbox's owner): the drill

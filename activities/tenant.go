@@ -134,19 +134,29 @@ func copyMessage(what string, in contract.StepInput, to string, r TenantCopyResu
 	return b.String()
 }
 
-// restoreKind is the body of the simple copy actions.
-func (a *Activities) restoreKind(ctx context.Context, in contract.StepInput, what, kind string, parts ...string) (contract.StepOutput, error) {
-	if err := a.need("description", "pitr"); err != nil {
-		return contract.StepOutput{}, err
+// copyInput is the common start of the copying actions: it checks the
+// dependencies in needs (see need), the site the step writes to (see
+// target) and the restore point (see checkPoint), and picks the tables of
+// the parts of a kind (see pickKind).
+func (a *Activities) copyInput(in contract.StepInput, needs []string, kind string, parts ...string) (to string, picks []storePick, err error) {
+	if err := a.need(needs...); err != nil {
+		return "", nil, err
 	}
-	to, err := target(in)
-	if err != nil {
-		return contract.StepOutput{}, err
+	if to, err = target(in); err != nil {
+		return "", nil, err
 	}
 	if _, err := a.checkPoint(in); err != nil {
-		return contract.StepOutput{}, err
+		return "", nil, err
 	}
-	picks, err := a.pickKind(kind, parts...)
+	if picks, err = a.pickKind(kind, parts...); err != nil {
+		return "", nil, err
+	}
+	return to, picks, nil
+}
+
+// restoreKind is the body of the simple copy actions.
+func (a *Activities) restoreKind(ctx context.Context, in contract.StepInput, what, kind string, parts ...string) (contract.StepOutput, error) {
+	to, picks, err := a.copyInput(in, []string{"description", "pitr"}, kind, parts...)
 	if err != nil {
 		return contract.StepOutput{}, err
 	}
