@@ -41,7 +41,7 @@ func TestBatchETAUsesMeasuredRate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &batchRun{in: RestoreBatchInput{Plan: p}, g: g, c: BatchCarry{MaxConcurrentSites: 200}}
+	b := &batchRun{in: RestoreBatchInput{Plan: p}, g: g, maxConcurrent: 200, tally: &tally{}}
 	now := time.Date(2026, 4, 5, 8, 0, 0, 0, time.UTC)
 	// No site finished: plan estimates (2 × 1 minute per site), 883 sites
 	// in 5 waves of 200.
@@ -50,10 +50,10 @@ func TestBatchETAUsesMeasuredRate(t *testing.T) {
 	}
 	// 300 sites finished at 2 per second, the rate window keeps the last 100.
 	for i := 0; i < 300; i++ {
-		b.noteEnd(now.Add(time.Duration(i) * 500 * time.Millisecond))
+		b.tally.noteEnd(now.Add(time.Duration(i) * 500 * time.Millisecond))
 	}
-	if len(b.c.RecentEnds) != RateWindow || !b.c.RecentEnds[0].Equal(now.Add(200*500*time.Millisecond)) {
-		t.Fatalf("window %d ends from %v", len(b.c.RecentEnds), b.c.RecentEnds[0])
+	if len(b.tally.recentEnds) != RateWindow || !b.tally.recentEnds[0].Equal(now.Add(200*500*time.Millisecond)) {
+		t.Fatalf("window %d ends from %v", len(b.tally.recentEnds), b.tally.recentEnds[0])
 	}
 	at := now.Add(299 * 500 * time.Millisecond)
 	if d := b.eta(at, 840); d != 7*time.Minute {

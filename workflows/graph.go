@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/hashicorp/go-multierror"
@@ -37,42 +36,21 @@ func newGraph(plan runbooks.Plan) (*graph, error) {
 		errs = multierror.Append(errs, fmt.Errorf("plan %q has no steps", plan.Runbook))
 	}
 	for i, st := range plan.Steps {
-		switch {
-		case st.ID == "":
+		if st.ID == "" {
 			errs = multierror.Append(errs, fmt.Errorf("plan step %d has an empty id", i))
 			continue
-		case st.Action == "":
+		}
+		if st.Action == "" {
 			errs = multierror.Append(errs, fmt.Errorf("plan step %q has no action", st.ID))
 		}
 		if _, dup := g.index[st.ID]; dup {
 			errs = multierror.Append(errs, fmt.Errorf("plan step id %q appears twice", st.ID))
 			continue
 		}
-		for _, n := range st.Needs {
-			j, ok := g.index[n]
-			if !ok {
-				errs = multierror.Append(errs, fmt.Errorf("plan step %q needs %q, which is not an earlier step (plan steps must be in topological order)", st.ID, n))
-				continue
-			}
-			if st.Scope == runbooks.ScopeBatch && plan.Steps[j].Scope != runbooks.ScopeBatch {
-				errs = multierror.Append(errs, fmt.Errorf("batch-scoped plan step %q needs site-scoped step %q", st.ID, n))
-			}
+		for _, err := range g.checkStep(st) {
+			errs = multierror.Append(errs, err)
 		}
-		if st.Action == GateAction && st.Gate == nil {
-			errs = multierror.Append(errs, fmt.Errorf("plan step %q is a gate without gate settings", st.ID))
-		}
-		if st.Gate != nil && st.Scope == runbooks.ScopeBatch {
-			errs = multierror.Append(errs, fmt.Errorf("plan step %q: a gate cannot be batch-scoped", st.ID))
-		}
-		g.index[st.ID] = i
-		if _, ok := g.stageRank[st.Stage]; !ok && st.Stage != "" {
-			g.stageRank[st.Stage] = len(g.stageRank)
-		}
-		if st.Scope == runbooks.ScopeBatch {
-			g.batchSteps = append(g.batchSteps, i)
-		} else {
-			g.siteSteps = append(g.siteSteps, i)
-		}
+		g.add(i, st)
 	}
 	if err := errs.ErrorOrNil(); err != nil {
 		return nil, fmt.Errorf("invalid plan: %w", err)
@@ -80,21 +58,49 @@ func newGraph(plan runbooks.Plan) (*graph, error) {
 	return g, nil
 }
 
+// checkStep lists what is wrong with a step, given the steps before it.
+func (g *graph) checkStep(st runbooks.PlanStep) []error {
+	var errs []error
+	for _, n := range st.Needs {
+		j, ok := g.index[n]
+		if !ok {
+			errs = append(errs, fmt.Errorf("plan step %q needs %q, which is not an earlier step (plan steps must be in topological order)", st.ID, n))
+			continue
+		}
+		if st.Scope == runbooks.ScopeBatch && g.plan.Steps[j].Scope != runbooks.ScopeBatch {
+			errs = append(errs, fmt.Errorf("batch-scoped plan step %q needs site-scoped step %q", st.ID, n))
+		}
+	}
+	if st.Action == GateAction && st.Gate == nil {
+		errs = append(errs, fmt.Errorf("plan step %q is a gate without gate settings", st.ID))
+	}
+	if st.Gate != nil && st.Scope == runbooks.ScopeBatch {
+		errs = append(errs, fmt.Errorf("plan step %q: a gate cannot be batch-scoped", st.ID))
+	}
+	return errs
+}
+
+// add indexes step i.
+func (g *graph) add(i int, st runbooks.PlanStep) {
+	g.index[st.ID] = i
+	if _, ok := g.stageRank[st.Stage]; !ok && st.Stage != "" {
+		g.stageRank[st.Stage] = len(g.stageRank)
+	}
+	if st.Scope == runbooks.ScopeBatch {
+		g.batchSteps = append(g.batchSteps, i)
+	} else {
+		g.siteSteps = append(g.siteSteps, i)
+	}
+}
+
+// isBatchStep says whether the plan has a batch-scoped step of that ID.
+func (g *graph) isBatchStep(id string) bool {
+	i, ok := g.index[id]
+	return ok && g.plan.Steps[i].Scope == runbooks.ScopeBatch
+}
+
 // isGate says whether a step waits for a human instead of running an activity.
 func isGate(st runbooks.PlanStep) bool { return st.Gate != nil }
-
-// sortedKeys returns a map's keys in order (workflow code never ranges over
-// a map directly). Collecting the keys then sorting them is deterministic.
-//
-//workflowcheck:ignore
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
 
 // truncate shortens a message for state kept in histories and carries.
 func truncate(s string, n int) string {

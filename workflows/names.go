@@ -37,15 +37,6 @@ const (
 // DefaultMaxConcurrentSites is the sliding window when the input sets none.
 const DefaultMaxConcurrentSites = 200
 
-// DefaultMaxChildrenPerRun is how many site workflows one batch run starts
-// before it continues as new. Measured on the dev server: 400 children make
-// a run of about 2,270 events (5.7 per site), so 500 stay well under the
-// 4,096 events at which the server suggests continue-as-new.
-const DefaultMaxChildrenPerRun = 500
-
-// MaxPendingChildrenPerRun stays under the server's 2,000 pending children.
-const MaxPendingChildrenPerRun = 1500
-
 // Search attributes registered on the Temporal server (the dev server is
 // started with --search-attribute NAME=TYPE for each of these).
 const (

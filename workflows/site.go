@@ -115,21 +115,7 @@ func (s *siteRun) run(ctx workflow.Context) (SiteResult, error) {
 	actCtx, s.abortCancel = workflow.WithCancel(actCtx)
 	defer cancel()
 
-	leadCh := workflow.GetSignalChannel(ctx, SignalLeadStep)
-	workflow.Go(ctx, func(gctx workflow.Context) {
-		for {
-			var l LeadStatus
-			if !leadCh.Receive(gctx, &l) {
-				return
-			}
-			if i, ok := s.g.index[l.StepID]; ok && s.in.Plan.Steps[i].Scope == runbooks.ScopeBatch {
-				s.applyLead(l)
-				s.changed = true
-			} else {
-				s.logger.Warn("lead signal for a step that is not batch-scoped: ignored", "step", l.StepID)
-			}
-		}
-	})
+	s.receiveLead(ctx)
 
 	loopCtx := ctx
 	for {
@@ -159,6 +145,25 @@ func (s *siteRun) run(ctx workflow.Context) (SiteResult, error) {
 	return res, nil
 }
 
+// receiveLead applies the batch's lead-step signals as they come.
+func (s *siteRun) receiveLead(ctx workflow.Context) {
+	leadCh := workflow.GetSignalChannel(ctx, SignalLeadStep)
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		for {
+			var l LeadStatus
+			if !leadCh.Receive(gctx, &l) {
+				return
+			}
+			if s.g.isBatchStep(l.StepID) {
+				s.applyLead(l)
+				s.changed = true
+			} else {
+				s.logger.Warn("lead signal for a step that is not batch-scoped: ignored", "step", l.StepID)
+			}
+		}
+	})
+}
+
 // applyLead records a batch-scoped step's state as the batch reported it.
 func (s *siteRun) applyLead(l LeadStatus) {
 	i := s.g.index[l.StepID]
@@ -176,29 +181,22 @@ func (s *siteRun) applyLead(l LeadStatus) {
 	}
 }
 
-// satisfied says whether a step's need is met.
-func (s *siteRun) satisfied(need string) bool {
-	st := s.steps[s.g.index[need]].Status
-	return st == StepDone || st == StepSkipped
+// ready says whether every step that step i needs is done or skipped.
+func (s *siteRun) ready(i int) bool {
+	for _, need := range s.in.Plan.Steps[i].Needs {
+		if st := s.steps[s.g.index[need]].Status; st != StepDone && st != StepSkipped {
+			return false
+		}
+	}
+	return true
 }
 
 // startReady starts, in plan order, every pending site step whose needs are met.
 func (s *siteRun) startReady(ctx, actCtx workflow.Context) {
 	for _, i := range s.g.siteSteps {
-		if s.steps[i].Status != StepPending {
+		if s.steps[i].Status != StepPending || !s.ready(i) {
 			continue
 		}
-		ready := true
-		for _, n := range s.in.Plan.Steps[i].Needs {
-			if !s.satisfied(n) {
-				ready = false
-				break
-			}
-		}
-		if !ready {
-			continue
-		}
-		i := i
 		s.steps[i].Status = StepRunning
 		if isGate(s.in.Plan.Steps[i]) {
 			s.steps[i].Status = StepWaiting
@@ -222,16 +220,7 @@ func (s *siteRun) finished() bool {
 		}
 	}
 	for _, i := range s.g.siteSteps {
-		if s.steps[i].Status != StepPending {
-			continue
-		}
-		ready := true
-		for _, n := range s.in.Plan.Steps[i].Needs {
-			if !s.satisfied(n) {
-				ready = false
-			}
-		}
-		if ready {
+		if s.steps[i].Status == StepPending && s.ready(i) {
 			return false
 		}
 	}
@@ -249,111 +238,5 @@ func (s *siteRun) stop(outcome, why string) {
 	s.logger.Warn("site stopping", "outcome", outcome, "reason", why)
 	if outcome == SiteAborted {
 		s.abortCancel()
-	}
-}
-
-// vars are the input's vars, then completed steps' values in plan order.
-func (s *siteRun) vars() map[string]string {
-	v := make(map[string]string, len(s.in.Vars)+4)
-	for _, k := range sortedKeys(s.in.Vars) {
-		v[k] = s.in.Vars[k]
-	}
-	for i := range s.steps {
-		if s.steps[i].Status != StepDone {
-			continue
-		}
-		for _, k := range sortedKeys(s.steps[i].Values) {
-			v[k] = s.steps[i].Values[k]
-		}
-	}
-	return v
-}
-
-// outcome is the site's status now (final once finished).
-func (s *siteRun) status() string {
-	if s.live == 0 && s.finished() {
-		if s.stopping != "" {
-			return s.stopping
-		}
-		for i := range s.steps {
-			if s.steps[i].Status == StepFailed || s.steps[i].Status == StepPending {
-				return SiteFailed
-			}
-		}
-		return SiteRestored
-	}
-	parked, waiting := false, false
-	for i := range s.steps {
-		switch s.steps[i].Status {
-		case StepParked:
-			parked = true
-		case StepWaiting:
-			waiting = true
-		}
-	}
-	switch {
-	case parked:
-		return SiteParked
-	case waiting:
-		return SiteWaiting
-	}
-	return SiteRunning
-}
-
-// stage is the furthest stage a started step belongs to.
-func (s *siteRun) stage() string {
-	best, rank := "", -1
-	for _, i := range s.g.siteSteps {
-		st := s.steps[i]
-		if st.Status == StepPending || st.Stage == "" {
-			continue
-		}
-		if r := s.g.stageRank[st.Stage]; r > rank {
-			best, rank = st.Stage, r
-		}
-	}
-	return best
-}
-
-func (s *siteRun) needsAttention() bool {
-	if len(s.escalated) > 0 {
-		return true
-	}
-	for i := range s.steps {
-		if s.steps[i].Status == StepParked {
-			return true
-		}
-	}
-	return false
-}
-
-func (s *siteRun) restorePoint() time.Time {
-	if rp, ok := s.vars()["restore_point"]; ok {
-		if t, err := time.Parse(time.RFC3339Nano, rp); err == nil {
-			return t
-		}
-	}
-	return s.in.Site.RestorePoint
-}
-
-func (s *siteRun) state() SiteState {
-	steps := make([]StepState, len(s.steps))
-	copy(steps, s.steps)
-	return SiteState{
-		BatchID: s.in.BatchID, SiteID: s.in.Site.SiteID, Runbook: s.in.Plan.Runbook,
-		Status: s.status(), Stage: s.stage(), NeedsAttention: s.needsAttention(),
-		RestorePoint: s.restorePoint(), Steps: steps,
-	}
-}
-
-func (s *siteRun) result(ctx workflow.Context) SiteResult {
-	now := workflow.Now(ctx)
-	steps := make([]StepState, len(s.steps))
-	copy(steps, s.steps)
-	return SiteResult{
-		SiteID: s.in.Site.SiteID, Outcome: s.status(),
-		DeletedAt: s.in.Site.DeletedAt, RestorePoint: s.restorePoint(),
-		StartedAt: s.startedAt, EndedAt: now, Duration: now.Sub(s.startedAt),
-		Users: s.in.Site.Users, Errors: append([]string(nil), s.errors...), Steps: steps,
 	}
 }

@@ -26,8 +26,9 @@ type RestoreBatchInput struct {
 	// Carry is the state handed over by continue-as-new; nil on the first run.
 	Carry *BatchCarry `json:"carry,omitempty"`
 	// MaxChildrenPerRun is how many site workflows one run of the batch
-	// starts before it continues as new (0: DefaultMaxChildrenPerRun). The
-	// batch also continues as new when the server suggests it.
+	// starts before it continues as new (0: DefaultMaxChildrenPerRun); a
+	// run also continues as new at MaxRunHistoryEvents or
+	// MaxRunHistoryBytes of history (batch_carry.go).
 	MaxChildrenPerRun int `json:"max_children_per_run,omitempty"`
 }
 
@@ -208,51 +209,6 @@ type GateDecision struct {
 // AddSitesRequest adds sites to a running batch.
 type AddSitesRequest struct {
 	Sites []Site `json:"sites"`
-}
-
-// BatchCarry is the state a batch carries across continue-as-new.
-// The workflows package owns its fields.
-type BatchCarry struct {
-	Results   []SiteResult                 `json:"results,omitempty"`
-	Pending   []Site                       `json:"pending,omitempty"`
-	Lead      map[string]map[string]string `json:"lead,omitempty"`
-	Paused    bool                         `json:"paused,omitempty"`
-	StartedAt time.Time                    `json:"started_at"`
-	Runs      int                          `json:"runs"`
-	// Blocked are sites started by an earlier run that were parked or
-	// waiting on a gate when it continued as new; their result arrives by
-	// SignalSiteEvent.
-	Blocked []BlockedSite `json:"blocked,omitempty"`
-	// Rounds are the batch-scoped step rounds (one for the first sites, one
-	// per add-sites), kept for progress and for the cleanups at the end.
-	Rounds []LeadRound `json:"rounds,omitempty"`
-	// LeadTable holds each distinct per-site lead value set once; SiteLead
-	// maps a pending site to its row (many sites share a clone).
-	LeadTable []map[string]string `json:"lead_table,omitempty"`
-	SiteLead  map[string]int      `json:"site_lead,omitempty"`
-	// SiteRound maps a pending site to its lead round when not round 0.
-	SiteRound          map[string]int `json:"site_round,omitempty"`
-	MaxConcurrentSites int            `json:"max_concurrent_sites,omitempty"`
-	Cancelled          bool           `json:"cancelled,omitempty"`
-	// StepSeconds sums measured site-step durations per step ID (for the ETA).
-	StepSeconds map[string]float64 `json:"step_seconds,omitempty"`
-	StepCount   map[string]int     `json:"step_count,omitempty"`
-	Errors      []string           `json:"errors,omitempty"`
-	// StepsDone counts finished site steps of finished sites (per stage too).
-	StepsDone        int            `json:"steps_done,omitempty"`
-	StepsDoneByStage map[string]int `json:"steps_done_by_stage,omitempty"`
-	// RecentEnds are the end times of the latest sites that finished
-	// (oldest first, at most RateWindow), for the ETA's completion rate.
-	RecentEnds []time.Time `json:"recent_ends,omitempty"`
-}
-
-// BlockedSite is a running site waiting on a human.
-type BlockedSite struct {
-	SiteID    string    `json:"site_id"`
-	StepID    string    `json:"step_id,omitempty"`
-	Reason    string    `json:"reason,omitempty"`
-	Kind      string    `json:"kind"` // parked | waiting | running
-	StartedAt time.Time `json:"started_at,omitzero"`
 }
 
 // LeadRound is one run of the plan's batch-scoped steps for a set of sites.

@@ -1,0 +1,63 @@
+package workflows
+
+import (
+	"errors"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/lazarus-dr/lazarus/runbooks"
+)
+
+// DefaultStepTimeout is a step's start-to-close timeout when the plan sets none.
+const DefaultStepTimeout = 10 * time.Minute
+
+// activityOptions are the options of a plan step's activity, for site
+// steps, batch steps and their cleanups alike: the service's task queue,
+// the step's timeouts and retry policy, and the step ID as the summary the
+// Web UI shows.
+func activityOptions(ps runbooks.PlanStep) workflow.ActivityOptions {
+	timeout := ps.Timeout
+	if timeout <= 0 {
+		timeout = DefaultStepTimeout
+	}
+	return workflow.ActivityOptions{
+		TaskQueue:           ActivityTaskQueue(ps.Service),
+		StartToCloseTimeout: timeout,
+		HeartbeatTimeout:    ps.Heartbeat,
+		RetryPolicy:         retryPolicy(ps.Retry),
+		Summary:             ps.ID,
+	}
+}
+
+// retryPolicy maps a plan step's retry policy onto Temporal's.
+func retryPolicy(r runbooks.RetryPolicy) *temporal.RetryPolicy {
+	p := &temporal.RetryPolicy{
+		InitialInterval:    r.InitialInterval,
+		BackoffCoefficient: r.BackoffCoefficient,
+		MaximumInterval:    r.MaximumInterval,
+		MaximumAttempts:    r.MaximumAttempts,
+	}
+	if p.BackoffCoefficient != 0 && p.BackoffCoefficient < 1 {
+		p.BackoffCoefficient = 1
+	}
+	return p
+}
+
+// errorMessage is the innermost useful message of an activity error.
+func errorMessage(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return truncate(appErr.Error(), 500)
+	}
+	var toErr *temporal.TimeoutError
+	if errors.As(err, &toErr) {
+		return truncate("timeout: "+toErr.Error(), 500)
+	}
+	var canErr *temporal.CanceledError
+	if errors.As(err, &canErr) {
+		return "cancelled"
+	}
+	return truncate(err.Error(), 500)
+}

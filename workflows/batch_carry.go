@@ -1,0 +1,141 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+)
+
+// Limits of one batch run: it continues as new once it has started
+// MaxChildrenPerRun sites, or its history has MaxRunHistoryEvents events or
+// MaxRunHistoryBytes bytes.
+const (
+	// DefaultMaxChildrenPerRun is how many site workflows one batch run
+	// starts before it continues as new. Measured on the dev server: 400
+	// children make a run of about 2,270 events (5.7 per site).
+	DefaultMaxChildrenPerRun = 500
+	// MaxRunHistoryEvents stays far below the server's 51,200-event limit
+	// (and below the point where a run's replay on a new worker is slow).
+	MaxRunHistoryEvents = 8000
+	// MaxRunHistoryBytes: each site adds about 19 KB (the plan in the
+	// child's input, the site's steps in its result), so the server's own
+	// suggestion (at 4 MB) would come every 200 sites or so, and each
+	// continue-as-new drains the window; 8 MB stays under the server's 10 MB
+	// warning and far from its 50 MB limit.
+	MaxRunHistoryBytes = 8 << 20
+	// MaxPendingChildrenPerRun stays under the server's 2,000 pending
+	// children per execution.
+	MaxPendingChildrenPerRun = 1500
+)
+
+// BatchCarry is the state a batch carries across continue-as-new: the
+// window's queue and adopted sites, the lead rounds with the per-site values
+// of queued sites, the tally, and the operator's settings. Its JSON shape is
+// what running batches carry: add fields, never rename them.
+type BatchCarry struct {
+	Results   []SiteResult `json:"results,omitempty"`
+	Pending   []Site       `json:"pending,omitempty"`
+	Paused    bool         `json:"paused,omitempty"`
+	StartedAt time.Time    `json:"started_at"`
+	Runs      int          `json:"runs"`
+	// Blocked are sites started by an earlier run that were still running,
+	// parked or waiting on a gate when it continued as new; the next run
+	// adopts them, and their result arrives by SignalSiteEvent.
+	Blocked []BlockedSite `json:"blocked,omitempty"`
+	// Rounds are the batch-scoped step rounds (one for the first sites, one
+	// per add-sites), kept for progress and for the cleanups at the end.
+	Rounds []LeadRound `json:"rounds,omitempty"`
+	// LeadTable holds each distinct per-site lead value set once; SiteLead
+	// maps a pending site to its row (many sites share a clone).
+	LeadTable []map[string]string `json:"lead_table,omitempty"`
+	SiteLead  map[string]int      `json:"site_lead,omitempty"`
+	// SiteRound maps a pending site to its lead round when not round 0.
+	SiteRound          map[string]int `json:"site_round,omitempty"`
+	MaxConcurrentSites int            `json:"max_concurrent_sites,omitempty"`
+	Cancelled          bool           `json:"cancelled,omitempty"`
+	// StepSeconds sums measured site-step durations per step ID (for the ETA).
+	StepSeconds map[string]float64 `json:"step_seconds,omitempty"`
+	StepCount   map[string]int     `json:"step_count,omitempty"`
+	Errors      []string           `json:"errors,omitempty"`
+	// StepsDone counts finished site steps of finished sites (per stage too).
+	StepsDone        int            `json:"steps_done,omitempty"`
+	StepsDoneByStage map[string]int `json:"steps_done_by_stage,omitempty"`
+	// RecentEnds are the end times of the latest sites that finished
+	// (oldest first, at most RateWindow), for the ETA's completion rate.
+	RecentEnds []time.Time `json:"recent_ends,omitempty"`
+}
+
+// BlockedSite is a running site carried to the next run: moving
+// (SiteRunning), parked or waiting on a human.
+type BlockedSite struct {
+	SiteID    string    `json:"site_id"`
+	StepID    string    `json:"step_id,omitempty"`
+	Reason    string    `json:"reason,omitempty"`
+	Kind      string    `json:"kind"` // parked | waiting | running
+	StartedAt time.Time `json:"started_at,omitzero"`
+}
+
+// carry is the state the next run starts from.
+func (b *batchRun) carry() BatchCarry {
+	return BatchCarry{
+		Results: b.tally.results, Pending: b.win.queue, Blocked: b.win.adopted(),
+		Paused: b.paused, Cancelled: b.cancelled, MaxConcurrentSites: b.maxConcurrent,
+		StartedAt: b.startedAt, Runs: b.runs,
+		Rounds: b.lead.rounds, LeadTable: b.lead.table, SiteLead: b.lead.siteRow, SiteRound: b.lead.siteRound,
+		StepSeconds: b.tally.stepSeconds, StepCount: b.tally.stepCount, Errors: b.tally.errors,
+		StepsDone: b.tally.stepsDone, StepsDoneByStage: b.tally.stageDone, RecentEnds: b.tally.recentEnds,
+	}
+}
+
+// resume sets a new run's state from the carry of the run before it.
+func (b *batchRun) resume(c BatchCarry) {
+	b.paused, b.cancelled, b.maxConcurrent = c.Paused, c.Cancelled, c.MaxConcurrentSites
+	b.startedAt, b.runs = c.StartedAt, c.Runs
+	b.tally = &tally{results: c.Results, errors: c.Errors, stepsDone: c.StepsDone,
+		stageDone: orEmpty(c.StepsDoneByStage), stepSeconds: orEmpty(c.StepSeconds),
+		stepCount: orEmpty(c.StepCount), recentEnds: c.RecentEnds}
+	b.lead.rounds, b.lead.table = c.Rounds, c.LeadTable
+	b.lead.siteRow, b.lead.siteRound = orEmpty(c.SiteLead), orEmpty(c.SiteRound)
+	for i, row := range c.LeadTable {
+		b.lead.index[leadKey(row)] = i
+	}
+	for _, r := range c.Results {
+		b.win.hasResult(r.SiteID)
+	}
+	b.win.enqueue(c.Pending...)
+	for _, bs := range c.Blocked {
+		b.win.adopt(bs)
+	}
+}
+
+func orEmpty[V any](m map[string]V) map[string]V {
+	if m == nil {
+		return map[string]V{}
+	}
+	return m
+}
+
+// canDue says whether this run should continue as new: it started its
+// share of sites, or its history is long (events) or large (bytes).
+func (b *batchRun) canDue(ctx workflow.Context) bool {
+	info := workflow.GetInfo(ctx)
+	return b.startedInRun >= b.maxPerRun || info.GetCurrentHistoryLength() > MaxRunHistoryEvents ||
+		info.GetCurrentHistorySize() > MaxRunHistoryBytes
+}
+
+// drained: continue-as-new is due and nothing of this run is still moving
+// (sites blocked on a human are carried over).
+func (b *batchRun) drained() bool {
+	return b.draining && b.lead.running == 0 && !b.win.moving()
+}
+
+func (b *batchRun) continueAsNew(ctx workflow.Context) error {
+	carry := b.carry()
+	next := b.in
+	next.Sites = nil
+	next.Carry = &carry
+	b.logger.Info("batch continues as new", "run", b.runs, "results", len(carry.Results),
+		"pending", len(carry.Pending), "carried_sites", len(carry.Blocked),
+		"history_length", workflow.GetInfo(ctx).GetCurrentHistoryLength())
+	return workflow.NewContinueAsNewError(ctx, RestoreBatchWorkflowName, next)
+}

@@ -1,0 +1,174 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/go-multierror"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Batch statuses (BatchProgress.Status and the LazarusStatus search attribute).
+const (
+	BatchRunning    = "running"
+	BatchPaused     = "paused"
+	BatchCancelling = "cancelling"
+	BatchDone       = "done"
+)
+
+// MaxBatchErrors is how many errors a batch result lists, then "and N more".
+const MaxBatchErrors = 2000
+
+func (b *batchRun) status() string {
+	switch {
+	case b.done():
+		return BatchDone
+	case b.cancelled:
+		return BatchCancelling
+	case b.paused:
+		return BatchPaused
+	}
+	return BatchRunning
+}
+
+// publish upserts the status search attribute on change and sets the
+// one-line details.
+func (b *batchRun) publish(ctx workflow.Context) {
+	st := b.status()
+	if st != b.pubStatus {
+		if err := workflow.UpsertTypedSearchAttributes(ctx, SearchKeyStatus.ValueSet(st)); err != nil {
+			b.logger.Warn("upsert search attributes", "error", err)
+		}
+		b.pubStatus = st
+	}
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("%s batch %s: %s, %d/%d sites done, %d running, %d parked, %d queued (run %d)",
+		b.in.Plan.Runbook, b.in.BatchID, st, len(b.tally.results), len(b.win.known), len(b.win.running),
+		b.win.count(SiteEventParked), len(b.win.queue), b.runs))
+}
+
+func (b *batchRun) progress(ctx workflow.Context) BatchProgress {
+	known := len(b.win.known)
+	p := BatchProgress{
+		BatchID: b.in.BatchID, Runbook: b.in.Plan.Runbook, Status: b.status(), Paused: b.paused,
+		MaxConcurrentSites: b.maxConcurrent, SitesTotal: known,
+		SitesByStatus: map[string]int{}, StepsDone: b.tally.stepsDone,
+		StepsTotal:       len(b.g.siteSteps) * known,
+		StepsDoneByStage: map[string]int{}, StepsTotalByStage: map[string]int{},
+		StartedAt: b.startedAt, Runs: b.runs, Lead: b.lead.rounds,
+	}
+	for _, k := range workflow.DeterministicKeys(b.tally.stageDone) {
+		p.StepsDoneByStage[k] = b.tally.stageDone[k]
+	}
+	for _, i := range b.g.siteSteps {
+		if stage := b.in.Plan.Steps[i].Stage; stage != "" {
+			p.StepsTotalByStage[stage] += known
+		}
+	}
+	for _, r := range b.tally.results {
+		p.SitesByStatus[r.Outcome]++
+	}
+	if len(b.win.queue) > 0 {
+		p.SitesByStatus[SiteQueued] = len(b.win.queue)
+	}
+	for _, id := range b.win.order {
+		c := b.win.running[id]
+		switch c.blocked {
+		case SiteEventParked:
+			p.SitesByStatus[SiteParked]++
+			p.Parked = append(p.Parked, ParkedSite{SiteID: id, StepID: c.stepID, Reason: c.reason})
+		case SiteEventWaiting:
+			p.SitesByStatus[SiteWaiting]++
+		default:
+			p.SitesByStatus[SiteRunning]++
+		}
+	}
+	p.ETA = b.eta(workflow.Now(ctx), len(b.win.queue)+len(b.win.running))
+	return p
+}
+
+// eta: the remaining sites divided by the measured rate at which sites
+// finish (over the latest RateWindow ends, up to now); before any site has
+// finished, the plan's estimate (planETA).
+func (b *batchRun) eta(now time.Time, remaining int) time.Duration {
+	if remaining == 0 {
+		return 0
+	}
+	if d, ok := rateETA(now, remaining, b.tally.recentEnds); ok {
+		return d
+	}
+	return b.planETA(remaining)
+}
+
+// rateETA is remaining / rate, the rate being the ends in the window
+// (oldest first) over the time from the oldest of them to now. It needs two
+// ends at least (one end alone says nothing about the pace).
+func rateETA(now time.Time, remaining int, ends []time.Time) (time.Duration, bool) {
+	if len(ends) < 2 {
+		return 0, false
+	}
+	span := now.Sub(ends[0])
+	if span <= 0 {
+		return 0, false
+	}
+	// len(ends)-1 intervals were measured between the oldest and newest
+	// end; the time since the newest end counts too (a stall slows the rate).
+	rate := float64(len(ends)-1) / span.Seconds() // sites per second
+	if rate <= 0 {
+		return 0, false
+	}
+	return time.Duration(float64(remaining) / rate * float64(time.Second)).Round(time.Second), true
+}
+
+// planETA: the remaining sites, in waves of the window, times a site's
+// duration, which is the plan's longest path with each step's measured
+// mean duration (its estimate until one was measured).
+func (b *batchRun) planETA(remaining int) time.Duration {
+	finish := make([]time.Duration, len(b.in.Plan.Steps))
+	var site time.Duration
+	for _, i := range b.g.siteSteps {
+		ps := b.in.Plan.Steps[i]
+		d := ps.Estimate
+		if n := b.tally.stepCount[ps.ID]; n > 0 {
+			d = time.Duration(b.tally.stepSeconds[ps.ID] / float64(n) * float64(time.Second))
+		}
+		var start time.Duration
+		for _, need := range ps.Needs {
+			if f := finish[b.g.index[need]]; f > start {
+				start = f
+			}
+		}
+		finish[i] = start + d
+		site = max(site, finish[i])
+	}
+	conc := b.maxConcurrent
+	waves := (remaining + conc - 1) / conc
+	return time.Duration(waves) * site
+}
+
+// result is the batch's result: every site's, and every error collected.
+func (b *batchRun) result(ctx workflow.Context) BatchResult {
+	var errs *multierror.Error
+	for _, e := range b.tally.errors {
+		errs = multierror.Append(errs, errors.New(e))
+	}
+	for _, r := range b.tally.results {
+		for _, e := range r.Errors {
+			errs = multierror.Append(errs, fmt.Errorf("site %s: %s", r.SiteID, e))
+		}
+	}
+	res := BatchResult{
+		BatchID: b.in.BatchID, Runbook: b.in.Plan.Runbook,
+		StartedAt: b.startedAt, EndedAt: workflow.Now(ctx),
+		Sites: b.tally.results,
+	}
+	if errs != nil {
+		for _, e := range errs.Errors {
+			res.Errors = append(res.Errors, e.Error())
+		}
+		if len(res.Errors) > MaxBatchErrors {
+			res.Errors = append(res.Errors[:MaxBatchErrors:MaxBatchErrors], fmt.Sprintf("and %d more errors", len(errs.Errors)-MaxBatchErrors))
+		}
+	}
+	return res
+}

@@ -1,0 +1,110 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+)
+
+// MaxSitesWithTimes: a batch's result keeps each site's deletion time and
+// end time (to the second) up to this many sites; beyond, only restore
+// points and durations, so that 10,000 sites (even with 36-character IDs)
+// fit in Temporal's 2 MB payload limit.
+const MaxSitesWithTimes = 5000
+
+// MaxErrorsPerSite is how many of a site's errors the batch keeps (each
+// cut to MaxErrorLength), then "and N more".
+const (
+	MaxErrorsPerSite = 5
+	MaxErrorLength   = 300
+)
+
+// RateWindow is how many of the latest site ends the ETA's completion rate
+// is measured over.
+const RateWindow = 100
+
+// tally is what a batch has counted of its finished sites: their trimmed
+// results, the batch's errors, completed site steps (per stage too), the
+// measured step durations and the latest end times (for the ETA).
+type tally struct {
+	results     []SiteResult
+	errors      []string
+	stepsDone   int
+	stageDone   map[string]int
+	stepSeconds map[string]float64
+	stepCount   map[string]int
+	recentEnds  []time.Time
+}
+
+// record keeps a site's result once, trimmed to what the batch result
+// needs (no step list, no start time: EndedAt - Duration), and feeds the
+// progress counters and the ETA's step durations.
+func (b *batchRun) record(r SiteResult) {
+	c, first := b.win.finish(r.SiteID)
+	if !first {
+		return
+	}
+	if c != nil {
+		if r.Users == 0 {
+			r.Users = c.site.Users
+		}
+		if r.DeletedAt.IsZero() {
+			r.DeletedAt = c.site.DeletedAt
+		}
+		if b.root != nil {
+			b.tally.noteEnd(workflow.Now(b.root))
+		}
+	}
+	b.tally.countSteps(r.Steps, b.g)
+	b.tally.results = append(b.tally.results, trimResult(r, len(b.win.known) <= MaxSitesWithTimes))
+	b.changed = true
+}
+
+// countSteps counts a finished site's completed site steps and their durations.
+func (t *tally) countSteps(steps []StepState, g *graph) {
+	for _, st := range steps {
+		if st.Status != StepDone && st.Status != StepSkipped {
+			continue
+		}
+		if _, ok := g.index[st.StepID]; !ok || g.isBatchStep(st.StepID) {
+			continue
+		}
+		t.stepsDone++
+		if st.Stage != "" {
+			t.stageDone[st.Stage]++
+		}
+		if st.Status == StepDone && !st.StartedAt.IsZero() && !st.EndedAt.IsZero() {
+			t.stepSeconds[st.StepID] += st.EndedAt.Sub(st.StartedAt).Seconds()
+			t.stepCount[st.StepID]++
+		}
+	}
+}
+
+// trimResult is what the batch keeps of a site's result.
+func trimResult(r SiteResult, withTimes bool) SiteResult {
+	errs := r.Errors
+	if len(errs) > MaxErrorsPerSite {
+		errs = append(errs[:MaxErrorsPerSite:MaxErrorsPerSite], fmt.Sprintf("and %d more", len(r.Errors)-MaxErrorsPerSite))
+	}
+	for i := range errs {
+		errs[i] = truncate(errs[i], MaxErrorLength)
+	}
+	kept := SiteResult{
+		SiteID: r.SiteID, Outcome: r.Outcome, RestorePoint: r.RestorePoint,
+		Duration: r.Duration, Users: r.Users, Errors: errs,
+	}
+	if withTimes {
+		kept.DeletedAt = r.DeletedAt
+		kept.EndedAt = r.EndedAt.Truncate(time.Second)
+	}
+	return kept
+}
+
+// noteEnd keeps a site's end time for the rate (the latest RateWindow).
+func (t *tally) noteEnd(at time.Time) {
+	t.recentEnds = append(t.recentEnds, at)
+	if n := len(t.recentEnds); n > RateWindow {
+		t.recentEnds = append([]time.Time(nil), t.recentEnds[n-RateWindow:]...)
+	}
+}

@@ -1,0 +1,106 @@
+package workflows
+
+import (
+	"fmt"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// startChildren fills the sliding window from the queue.
+func (b *batchRun) startChildren(ctx workflow.Context) {
+	if b.paused || b.cancelled || b.draining {
+		return
+	}
+	active, inRun := b.win.load()
+	for len(b.win.queue) > 0 && active < b.maxConcurrent && inRun < MaxPendingChildrenPerRun &&
+		b.startedInRun < b.maxPerRun {
+		if !b.lead.hasWork(b.lead.roundOf(b.win.queue[0].SiteID)) {
+			// Every first step of the site waits for a batch step still
+			// running: the site starts when one ends, with its values in
+			// its input (no signal needed). Later sites wait in line.
+			return
+		}
+		b.startChild(ctx)
+		active++
+		inRun++
+	}
+}
+
+// startChild starts the site at the head of the queue as a RestoreSite
+// child, and records its result when it ends.
+func (b *batchRun) startChild(ctx workflow.Context) {
+	site := b.win.queue[0]
+	vars, round := b.lead.take(site.SiteID)
+	in := RestoreSiteInput{BatchID: b.in.BatchID, Site: site, Plan: b.in.Plan, Drill: b.in.Drill,
+		Vars: vars, Lead: b.lead.pending(round)}
+	c := b.win.begin(round, workflow.Now(ctx))
+	b.startedInRun++
+	b.changed = true
+
+	opts := b.childOptions(site)
+	cctx := workflow.WithChildOptions(ctx, opts)
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		f := workflow.ExecuteChildWorkflow(cctx, RestoreSiteWorkflowName, in)
+		if err := f.GetChildWorkflowExecution().Get(gctx, nil); err != nil {
+			b.record(failedSite(site, fmt.Sprintf("start site workflow %s: %v (is it being restored by another batch?)", opts.WorkflowID, err)))
+			return
+		}
+		c.started = true
+		for _, ls := range c.late {
+			f.SignalChildWorkflow(gctx, SignalLeadStep, ls)
+		}
+		c.late = nil
+		var res SiteResult
+		if err := f.Get(gctx, &res); err != nil {
+			b.record(failedSite(site, fmt.Sprintf("site workflow %s: %v", opts.WorkflowID, err)))
+			return
+		}
+		b.record(res)
+	})
+}
+
+func (b *batchRun) childOptions(site Site) workflow.ChildWorkflowOptions {
+	return workflow.ChildWorkflowOptions{
+		WorkflowID:            SiteWorkflowID(site.SiteID),
+		TaskQueue:             WorkflowTaskQueue,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		// Sites outlive the run that started them (continue-as-new); a
+		// cancelled batch cancels them itself.
+		ParentClosePolicy:   enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		WaitForCancellation: true,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			SearchKeyBatchID.ValueSet(b.in.BatchID),
+			SearchKeySiteID.ValueSet(site.SiteID),
+			SearchKeyRunbook.ValueSet(b.in.Plan.Runbook),
+			// Saves the site its first upsert.
+			SearchKeyStatus.ValueSet(SiteRunning),
+		),
+		StaticSummary: fmt.Sprintf("%s of site %s (batch %s)", b.in.Plan.Runbook, site.SiteID, b.in.BatchID),
+	}
+}
+
+func failedSite(site Site, msg string) SiteResult {
+	return SiteResult{SiteID: site.SiteID, Outcome: SiteFailed, RestorePoint: site.RestorePoint, Users: site.Users,
+		Errors: []string{msg}}
+}
+
+// onSiteEvent applies what a running site signals: blocked on a human,
+// moving again, or (a site that was blocked) its result.
+func (b *batchRun) onSiteEvent(ev SiteEvent) {
+	if _, ok := b.win.running[ev.SiteID]; !ok {
+		return
+	}
+	switch ev.Kind {
+	case SiteEventParked, SiteEventWaiting:
+		b.win.block(ev.SiteID, ev.Kind, ev.StepID, ev.Reason)
+	case SiteEventResumed:
+		b.win.block(ev.SiteID, "", "", "")
+	case SiteEventFinished:
+		if ev.Result != nil {
+			b.record(*ev.Result)
+		}
+	}
+	b.changed = true
+}

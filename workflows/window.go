@@ -1,0 +1,159 @@
+package workflows
+
+import "time"
+
+// window is a batch's sliding window as plain data: the queue of sites not
+// started yet, the sites running (started by this run, or adopted from an
+// earlier run of the batch), every site the batch knows, and which of them
+// have a result. It makes no workflow calls: the batch starts the children
+// that it takes from the queue (batch_window.go).
+type window struct {
+	queue    []Site
+	running  map[string]*child
+	order    []string // running site IDs in start order (deterministic iteration)
+	recorded map[string]bool
+	known    map[string]bool
+}
+
+// child is a running site.
+type child struct {
+	site      Site
+	round     int
+	inRun     bool // started by this run (else adopted from an earlier one)
+	startedAt time.Time
+	blocked   string // "", SiteEventParked or SiteEventWaiting
+	// started is true once the server confirmed the child's start; lead
+	// statuses that end before that wait in late (a signal to a child not
+	// started yet would be lost).
+	started bool
+	late    []LeadStatus
+	stepID  string
+	reason  string
+}
+
+func newWindow() *window {
+	return &window{running: map[string]*child{}, recorded: map[string]bool{}, known: map[string]bool{}}
+}
+
+// enqueue puts sites at the end of the queue.
+func (w *window) enqueue(sites ...Site) {
+	for _, s := range sites {
+		w.known[s.SiteID] = true
+	}
+	w.queue = append(w.queue, sites...)
+}
+
+// hasResult marks a site as finished (a result carried from an earlier run).
+func (w *window) hasResult(siteID string) {
+	w.known[siteID] = true
+	w.recorded[siteID] = true
+}
+
+// adopt takes over a site that an earlier run started and that was still
+// running (or blocked on a human) when that run continued as new.
+func (w *window) adopt(bs BlockedSite) {
+	w.known[bs.SiteID] = true
+	c := &child{site: Site{SiteID: bs.SiteID}, startedAt: bs.StartedAt, blocked: bs.Kind, stepID: bs.StepID, reason: bs.Reason}
+	if bs.Kind == SiteRunning {
+		c.blocked = ""
+	}
+	w.running[bs.SiteID] = c
+	w.order = append(w.order, bs.SiteID)
+}
+
+// adopted lists the running sites as the next run adopts them.
+func (w *window) adopted() []BlockedSite {
+	var out []BlockedSite
+	for _, id := range w.order {
+		c := w.running[id]
+		kind := c.blocked
+		if kind == "" {
+			kind = SiteRunning
+		}
+		out = append(out, BlockedSite{SiteID: id, StepID: c.stepID, Reason: c.reason, Kind: kind, StartedAt: c.startedAt})
+	}
+	return out
+}
+
+// load counts the running sites that hold a place in the window (not
+// blocked on a human), and the running sites this run started.
+func (w *window) load() (active, inRun int) {
+	for _, id := range w.order {
+		c := w.running[id]
+		if c.blocked == "" {
+			active++
+		}
+		if c.inRun {
+			inRun++
+		}
+	}
+	return active, inRun
+}
+
+// begin takes the head of the queue and marks it running, started by this run.
+func (w *window) begin(round int, now time.Time) *child {
+	site := w.queue[0]
+	w.queue = w.queue[1:]
+	c := &child{site: site, round: round, inRun: true, startedAt: now}
+	w.running[site.SiteID] = c
+	w.order = append(w.order, site.SiteID)
+	return c
+}
+
+// finish records that a site has its result. It returns the site's child
+// if it was running, and first=false if the site already had a result.
+func (w *window) finish(siteID string) (c *child, first bool) {
+	if w.recorded[siteID] {
+		return nil, false
+	}
+	w.recorded[siteID] = true
+	c, ok := w.running[siteID]
+	if !ok {
+		return nil, true
+	}
+	delete(w.running, siteID)
+	for i, id := range w.order {
+		if id == siteID {
+			w.order = append(w.order[:i:i], w.order[i+1:]...)
+			break
+		}
+	}
+	return c, true
+}
+
+// block records what a running site told its batch: parked, waiting at a
+// gate (kind), or moving again (kind "").
+func (w *window) block(siteID, kind, stepID, reason string) bool {
+	c, ok := w.running[siteID]
+	if !ok {
+		return false
+	}
+	c.blocked, c.stepID, c.reason = kind, stepID, reason
+	return true
+}
+
+// moving says whether a site this run started is still running and not
+// blocked on a human.
+func (w *window) moving() bool {
+	for _, id := range w.order {
+		if c := w.running[id]; c.inRun && c.blocked == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// count counts the running sites blocked in a way (SiteEventParked,
+// SiteEventWaiting, or "" for moving).
+func (w *window) count(blocked string) int {
+	n := 0
+	for _, id := range w.order {
+		if w.running[id].blocked == blocked {
+			n++
+		}
+	}
+	return n
+}
+
+// empty: nothing queued and nothing running.
+func (w *window) empty() bool { return len(w.queue) == 0 && len(w.running) == 0 }
