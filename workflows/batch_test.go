@@ -93,45 +93,69 @@ func TestBatch2000SitesContinuesAsNew(t *testing.T) {
 		if runs > 10 {
 			t.Fatal("more than 10 runs")
 		}
-		env := newEnv(t)
-		env.SetTestTimeout(3 * time.Minute)
-		rec := newRecorder()
-		rec.register(env, "db.clone", cloneActivity)
-		rec.register(env, "db.drop_clone", ok("dropped"))
-		var missingDSN atomic.Int64
-		rec.register(env, "restore", func(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
-			if in.Vars["clone.jira.dsn"] == "" {
-				missingDSN.Add(1)
-			}
-			return contract.StepOutput{}, nil
-		})
-		env.ExecuteWorkflow(RestoreBatchWorkflowName, in)
-		if n := missingDSN.Load(); n > 0 {
-			t.Fatalf("run %d: %d sites ran without their clone's values", runs, n)
-		}
-		cleanups += len(rec.inputs("db.drop_clone"))
-		err := env.GetWorkflowError()
-		var can *workflow.ContinueAsNewError
-		if errors.As(err, &can) {
-			var next RestoreBatchInput
-			if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
-				t.Fatal(err)
-			}
-			if next.Carry == nil || next.Carry.Runs != runs || len(next.Sites) != 0 {
-				t.Fatalf("carry after run %d: %+v", runs, next.Carry)
-			}
-			if n := len(rec.inputs("restore")); n > 500 {
-				t.Fatalf("run %d started %d sites, more than MaxChildrenPerRun", runs, n)
-			}
-			in = next
+		next, last, n := runBigBatchOnce(t, in, runs)
+		cleanups += n
+		if next != nil {
+			in = *next
 			continue
 		}
-		res = batchResult(t, env)
+		res = last
 		break
 	}
 	if runs < 4 {
 		t.Fatalf("%d runs: the batch did not continue as new", runs)
 	}
+	assertEachSiteRestoredOnce(t, res, sites(2000, "s"))
+	if len(res.Sites) != 2000 || cleanups != 1 {
+		t.Fatalf("%d results, %d cleanups", len(res.Sites), cleanups)
+	}
+	t.Logf("2,000 sites in %d runs", runs)
+}
+
+// runBigBatchOnce runs one run of the batch in a fresh test environment.
+// It returns the carried input when the run continued as new, else the
+// batch's result, and the number of cleanups the run ran.
+func runBigBatchOnce(t *testing.T, in RestoreBatchInput, runs int) (*RestoreBatchInput, BatchResult, int) {
+	t.Helper()
+	env := newEnv(t)
+	env.SetTestTimeout(3 * time.Minute)
+	rec := newRecorder()
+	rec.register(env, "db.clone", cloneActivity)
+	rec.register(env, "db.drop_clone", ok("dropped"))
+	var missingDSN atomic.Int64
+	rec.register(env, "restore", func(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
+		if in.Vars["clone.jira.dsn"] == "" {
+			missingDSN.Add(1)
+		}
+		return contract.StepOutput{}, nil
+	})
+	env.ExecuteWorkflow(RestoreBatchWorkflowName, in)
+	if n := missingDSN.Load(); n > 0 {
+		t.Fatalf("run %d: %d sites ran without their clone's values", runs, n)
+	}
+	cleanups := len(rec.inputs("db.drop_clone"))
+	err := env.GetWorkflowError()
+	var can *workflow.ContinueAsNewError
+	if !errors.As(err, &can) {
+		return nil, batchResult(t, env), cleanups
+	}
+	var next RestoreBatchInput
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+		t.Fatal(err)
+	}
+	if next.Carry == nil || next.Carry.Runs != runs || len(next.Sites) != 0 {
+		t.Fatalf("carry after run %d: %+v", runs, next.Carry)
+	}
+	if n := len(rec.inputs("restore")); n > 500 {
+		t.Fatalf("run %d started %d sites, more than MaxChildrenPerRun", runs, n)
+	}
+	return &next, BatchResult{}, cleanups
+}
+
+// assertEachSiteRestoredOnce checks every result is a restored site and
+// every one of want is accounted for exactly once.
+func assertEachSiteRestoredOnce(t *testing.T, res BatchResult, want []Site) {
+	t.Helper()
 	seen := map[string]int{}
 	for _, s := range res.Sites {
 		seen[s.SiteID]++
@@ -139,15 +163,11 @@ func TestBatch2000SitesContinuesAsNew(t *testing.T) {
 			t.Fatalf("site %+v", s)
 		}
 	}
-	for _, s := range sites(2000, "s") {
+	for _, s := range want {
 		if seen[s.SiteID] != 1 {
 			t.Fatalf("site %s accounted %d times", s.SiteID, seen[s.SiteID])
 		}
 	}
-	if len(res.Sites) != 2000 || cleanups != 1 {
-		t.Fatalf("%d results, %d cleanups", len(res.Sites), cleanups)
-	}
-	t.Logf("2,000 sites in %d runs", runs)
 }
 
 // A site step that does not need the batch step runs before it ends.

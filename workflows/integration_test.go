@@ -171,34 +171,12 @@ func TestIntegrationParkedSiteAcrossContinueAsNew(t *testing.T) {
 	}
 	// Every site parks at "check"; the batch keeps continuing as new,
 	// carrying parked sites. Wait until all five are parked.
-	waitProgress := func(cond func(BatchProgress) bool) BatchProgress {
-		t.Helper()
-		var p BatchProgress
-		for i := 0; i < 300; i++ {
-			v, err := c.QueryWorkflow(ctx, BatchWorkflowID("cp"), "", QueryBatchProgress)
-			if err == nil && v.Get(&p) == nil && cond(p) {
-				return p
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		t.Fatalf("progress never matched; last %+v", p)
-		return p
-	}
-	prog := waitProgress(func(p BatchProgress) bool { return len(p.Parked) == 5 })
+	prog := waitBatchProgress(t, c, "cp", func(p BatchProgress) bool { return len(p.Parked) == 5 })
 	if prog.Runs < 3 {
 		t.Fatalf("runs %d: the batch did not continue as new with parked sites", prog.Runs)
 	}
 	f.fail["bad"].Store(false)
-	for _, s := range sites {
-		h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: SiteWorkflowID(s.SiteID), UpdateName: UpdateStepDecision,
-			Args: []any{StepDecision{StepID: "check", Decision: "retry", Operator: "it"}}, WaitForStage: client.WorkflowUpdateStageCompleted})
-		if err != nil {
-			t.Fatalf("retry %s: %v", s.SiteID, err)
-		}
-		if err := h.Get(ctx, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	retryStep(t, c, sites, "check")
 	var res BatchResult
 	tctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
@@ -214,5 +192,38 @@ func TestIntegrationParkedSiteAcrossContinueAsNew(t *testing.T) {
 	}
 	if len(seen) != 5 {
 		t.Fatalf("%d sites in the result", len(seen))
+	}
+}
+
+// waitBatchProgress polls batch batchID's progress for up to 30 seconds
+// until cond holds, and returns that progress.
+func waitBatchProgress(t *testing.T, c client.Client, batchID string, cond func(BatchProgress) bool) BatchProgress {
+	t.Helper()
+	var p BatchProgress
+	for i := 0; i < 300; i++ {
+		v, err := c.QueryWorkflow(context.Background(), BatchWorkflowID(batchID), "", QueryBatchProgress)
+		if err == nil && v.Get(&p) == nil && cond(p) {
+			return p
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("progress never matched; last %+v", p)
+	return p
+}
+
+// retryStep has the operator retry step stepID of every parked site and
+// waits for each decision to complete.
+func retryStep(t *testing.T, c client.Client, parked []Site, stepID string) {
+	t.Helper()
+	ctx := context.Background()
+	for _, s := range parked {
+		h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: SiteWorkflowID(s.SiteID), UpdateName: UpdateStepDecision,
+			Args: []any{StepDecision{StepID: stepID, Decision: "retry", Operator: "it"}}, WaitForStage: client.WorkflowUpdateStageCompleted})
+		if err != nil {
+			t.Fatalf("retry %s: %v", s.SiteID, err)
+		}
+		if err := h.Get(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
