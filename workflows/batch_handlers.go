@@ -22,23 +22,12 @@ func (b *batchRun) registerHandlers(ctx workflow.Context) error {
 	}); err != nil {
 		return fmt.Errorf("register query %s: %w", QueryBatchResults, err)
 	}
-	updates := []struct {
-		name               string
-		handler, validator any
-	}{
-		{UpdatePause, b.onPause, b.notCancelled},
-		{UpdateResume, b.onResume, b.notCancelled},
-		{UpdateCancel, b.onCancel, b.notCancelled},
-		{UpdateSetConcurrency, b.onSetConcurrency, validConcurrency},
-		{UpdateAddSites, b.onAddSites, b.validAddSites},
-	}
-	for _, u := range updates {
-		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler,
-			workflow.UpdateHandlerOptions{Validator: u.validator}); err != nil {
-			return fmt.Errorf("register update %s: %w", u.name, err)
-		}
-	}
-	return nil
+	return registerUpdates(ctx,
+		updateHandler{UpdatePause, b.onPause, b.notCancelled},
+		updateHandler{UpdateResume, b.onResume, b.notCancelled},
+		updateHandler{UpdateCancel, b.onCancel, b.notCancelled},
+		updateHandler{UpdateSetConcurrency, b.onSetConcurrency, validConcurrency},
+		updateHandler{UpdateAddSites, b.onAddSites, b.validAddSites})
 }
 
 func (b *batchRun) notCancelled() error {

@@ -7,32 +7,28 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
+// registerHandlers registers the site-state query and the operator's
+// decisions, each with its validator.
 func (s *siteRun) registerHandlers(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QuerySiteState, func() (SiteState, error) {
 		return s.state(), nil
 	}); err != nil {
 		return fmt.Errorf("register query %s: %w", QuerySiteState, err)
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateStepDecision,
-		func(ctx workflow.Context, d StepDecision) error {
-			s.stepDecisions[d.StepID] = d
-			s.changed = true
-			return nil
-		},
-		workflow.UpdateHandlerOptions{Validator: s.validateStepDecision},
-	); err != nil {
-		return fmt.Errorf("register update %s: %w", UpdateStepDecision, err)
-	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateGateDecision,
-		func(ctx workflow.Context, d GateDecision) error {
-			s.gateDecisions[d.StepID] = d
-			s.changed = true
-			return nil
-		},
-		workflow.UpdateHandlerOptions{Validator: s.validateGateDecision},
-	); err != nil {
-		return fmt.Errorf("register update %s: %w", UpdateGateDecision, err)
-	}
+	return registerUpdates(ctx,
+		updateHandler{UpdateStepDecision, s.onStepDecision, s.validateStepDecision},
+		updateHandler{UpdateGateDecision, s.onGateDecision, s.validateGateDecision})
+}
+
+func (s *siteRun) onStepDecision(ctx workflow.Context, d StepDecision) error {
+	s.stepDecisions[d.StepID] = d
+	s.changed = true
+	return nil
+}
+
+func (s *siteRun) onGateDecision(ctx workflow.Context, d GateDecision) error {
+	s.gateDecisions[d.StepID] = d
+	s.changed = true
 	return nil
 }
 
