@@ -6,6 +6,8 @@
 //
 // Everything here is workflow code: it must never do I/O, read the wall clock
 // (use workflow.Now), start native goroutines (use workflow.Go) or range over
-// a map without sorting its keys. The activities it calls live in package
-// activities and are addressed only by their action names.
+// a map without sorting its keys (workflow.DeterministicKeys). It imports the
+// SDK and plain data only (package contract for the step's input and output,
+// package runbooks for the compiled plan), never an adapter: the activities
+// it calls are addressed by their action names alone.
 package workflows
