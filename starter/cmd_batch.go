@@ -490,7 +490,7 @@ func newBatchAddSitesCmd(tf *temporalFlags) *cobra.Command {
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			ids, err := readIDs(idsFile, sites)
+			ids, err := collectIDs(idsFile, sites, cmd.InOrStdin())
 			if err != nil {
 				return withExitCode(2, err)
 			}
@@ -522,7 +522,7 @@ func newBatchAddSitesCmd(tf *temporalFlags) *cobra.Command {
 			return nil
 		},
 	}
-	c.Flags().StringVar(&idsFile, "ids-file", "", "file of site IDs, one per line")
+	c.Flags().StringVar(&idsFile, "ids-file", "", "file of site IDs"+idFileHelp)
 	c.Flags().StringArrayVar(&sites, "site", nil, "a site ID (repeatable)")
 	c.Flags().DurationVar(&offset, "restore-offset", 5*time.Minute, "restore each site to this long before its deletion")
 	addPlatformFlag(c, &platformFile)

@@ -65,12 +65,12 @@ the Temporal Web UI link.`,
   lazarus restore start --runbook ./my-runbook.yaml --ids-file ids.txt --batch-id incident-42 --concurrency 100`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return o.run(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return o.run(cmd.Context(), cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f := c.Flags()
 	f.StringVar(&o.runbook, "runbook", "restore2", "runbook: restore2, restore1 or a YAML file")
-	f.StringVar(&o.idsFile, "ids-file", "", "file of site IDs, one per line (# comments); - for stdin")
+	f.StringVar(&o.idsFile, "ids-file", "", "file of site IDs"+idFileHelp)
 	f.StringArrayVar(&o.sites, "site", nil, "a site ID (repeatable)")
 	f.DurationVar(&o.offset, "restore-offset", 5*time.Minute, "restore each site to this long before its deletion (the policy)")
 	f.DurationVar(&o.tolerance, "tolerance", 0, "clone planning: a site may get a point up to this much earlier than its restore point (default: the runbook's, else 5m)")
@@ -87,7 +87,7 @@ the Temporal Web UI link.`,
 	return c
 }
 
-func (o *restoreStartOpts) run(ctx context.Context, out, errw io.Writer) error {
+func (o *restoreStartOpts) run(ctx context.Context, in io.Reader, out, errw io.Writer) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -128,7 +128,7 @@ func (o *restoreStartOpts) run(ctx context.Context, out, errw io.Writer) error {
 			}
 		}
 	}
-	ids, err := readIDs(o.idsFile, o.sites)
+	ids, err := collectIDs(o.idsFile, o.sites, in)
 	if err != nil {
 		return withExitCode(2, err)
 	}
@@ -165,7 +165,7 @@ func (o *restoreStartOpts) run(ctx context.Context, out, errw io.Writer) error {
 		return withExitCode(1, err)
 	}
 	defer c.Close()
-	in := workflows.RestoreBatchInput{BatchID: batchID, Plan: *plan, Sites: res.Sites, MaxConcurrentSites: o.concurrency, MaxChildrenPerRun: o.childrenRun}
+	input := workflows.RestoreBatchInput{BatchID: batchID, Plan: *plan, Sites: res.Sites, MaxConcurrentSites: o.concurrency, MaxChildrenPerRun: o.childrenRun}
 	wid := workflows.BatchWorkflowID(batchID)
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       wid,
@@ -180,7 +180,7 @@ func (o *restoreStartOpts) run(ctx context.Context, out, errw io.Writer) error {
 			workflows.SearchKeyStatus.ValueSet(workflows.SiteRunning),
 		),
 		StaticSummary: fmt.Sprintf("Restore of %d sites with %s", len(res.Sites), plan.Runbook),
-	}, workflows.RestoreBatchWorkflowName, in)
+	}, workflows.RestoreBatchWorkflowName, input)
 	if err != nil {
 		var already *serviceerror.WorkflowExecutionAlreadyStarted
 		if errors.As(err, &already) {

@@ -227,7 +227,7 @@ whole list (exit 2), every one listed, before anything is deleted.`,
 						return fmt.Errorf("disaster: write IDs: %w", err)
 					}
 				}
-			} else if ids, err = readIDsFile(idsFile); err != nil {
+			} else if ids, err = requireIDFile("--ids-file", idsFile, cmd.InOrStdin()); err != nil {
 				return withExitCode(2, err)
 			}
 			res, err := p.PermanentDeleteOver(cmd.Context(), ids, over)
@@ -254,7 +254,7 @@ whole list (exit 2), every one listed, before anything is deleted.`,
 			return nil
 		},
 	}
-	c.Flags().StringVar(&idsFile, "ids-file", "", "file of IDs to delete, one per line (# comments)")
+	c.Flags().StringVar(&idsFile, "ids-file", "", "file of IDs to delete"+idFileHelp)
 	c.Flags().BoolVar(&like, "like-2022", false, "build the list like the 2022 incident")
 	c.Flags().IntVar(&sites, "sites", 883, "with --like-2022: site IDs given where app IDs were meant (fewer if the fleet is smaller)")
 	c.Flags().IntVar(&apps, "apps", 30, "with --like-2022: correct app IDs first")
@@ -281,13 +281,13 @@ its earlier state plus the traffic it received. Exit status 0 only when all matc
 			var ids []string
 			var err error
 			if idsFile != "" {
-				if ids, err = readIDsFile(idsFile); err != nil {
+				if ids, err = requireIDFile("--ids-file", idsFile, cmd.InOrStdin()); err != nil {
 					return withExitCode(2, err)
 				}
 			}
 			var intended []string
 			if intendedFile != "" {
-				if intended, err = readIDsFile(intendedFile); err != nil {
+				if intended, err = requireIDFile("--intended-file", intendedFile, cmd.InOrStdin()); err != nil {
 					return withExitCode(2, err)
 				}
 			}
@@ -313,8 +313,8 @@ its earlier state plus the traffic it received. Exit status 0 only when all matc
 			return nil
 		},
 	}
-	c.Flags().StringVar(&idsFile, "ids-file", "", "the disaster's list of IDs, one per line")
-	c.Flags().StringVar(&intendedFile, "intended-file", "", "app IDs whose deletion was meant: they must stay deleted")
+	c.Flags().StringVar(&idsFile, "ids-file", "", "the disaster's list of IDs"+idFileHelp)
+	c.Flags().StringVar(&intendedFile, "intended-file", "", "file of app IDs whose deletion was meant (they must stay deleted)"+idFileHelp)
 	c.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return c
 }
@@ -373,43 +373,6 @@ func sandboxTruthCmd(f *sandboxFlags) *cobra.Command {
 			return nil
 		},
 	}
-}
-
-// readIDsFile reads IDs, one per line; blank lines and # comments skipped.
-// A file without IDs is an error.
-func readIDsFile(path string) ([]string, error) {
-	ids, err := readIDLines(path)
-	if err != nil {
-		return nil, err
-	}
-	if len(ids) == 0 {
-		return nil, fmt.Errorf("ids file %s: no IDs", path)
-	}
-	return ids, nil
-}
-
-// readIDLines reads IDs, one per line; blank lines and # comments skipped.
-func readIDLines(path string) ([]string, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("ids file: %w", err)
-	}
-	defer fh.Close()
-	var ids []string
-	sc := bufio.NewScanner(fh)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if i := strings.IndexByte(line, '#'); i >= 0 {
-			line = strings.TrimSpace(line[:i])
-		}
-		if line != "" {
-			ids = append(ids, line)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("ids file %s: %w", path, err)
-	}
-	return ids, nil
 }
 
 // addSandboxSubcommand hangs sc under `lazarus sandbox` (cmd_sandbox.go

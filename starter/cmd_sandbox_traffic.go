@@ -55,7 +55,7 @@ holds the site's catalog row, which a deletion locks first.`,
 				return withExitCode(2, err)
 			}
 			if excludeFile != "" {
-				ids, err := readIDLines(excludeFile)
+				ids, err := readIDFile("--exclude-file", excludeFile, cmd.InOrStdin())
 				if err != nil {
 					return withExitCode(2, err)
 				}
@@ -93,7 +93,7 @@ holds the site's catalog row, which a deletion locks first.`,
 	f.DurationVar(&duration, "duration", time.Minute, "how long to write")
 	f.IntVar(&maxWrites, "max", 0, "at most this many rows (0: rate x duration)")
 	f.StringSliceVar(&exclude, "exclude", nil, "site IDs never to write to (besides every non-active site)")
-	f.StringVar(&excludeFile, "exclude-file", "", "file of site IDs never to write to, one per line (# comments)")
+	f.StringVar(&excludeFile, "exclude-file", "", "file of site IDs never to write to"+idFileHelp)
 	f.Int64Var(&seed, "seed", 1, "seed of the choice of sites and rows")
 	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	f.StringVar(&logLevel, "log-level", "warn", "log level: debug, info, warn, error")

@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
@@ -83,45 +81,4 @@ func directory(path string) (platform.Directory, *platform.Description, error) {
 		return nil, nil, fmt.Errorf("platform description %s: services.catalog is empty: the preflight needs the catalog's ID lookup", path)
 	}
 	return httpapi.New(desc.Services), desc, nil
-}
-
-// readIDs reads IDs from a file (one per line; blank lines and # comments
-// ignored; commas and spaces also separate IDs), then appends extra.
-func readIDs(file string, extra []string) ([]string, error) {
-	var ids []string
-	if file != "" {
-		var r io.Reader
-		if file == "-" {
-			r = os.Stdin
-		} else {
-			fh, err := os.Open(file)
-			if err != nil {
-				return nil, fmt.Errorf("--ids-file: %w", err)
-			}
-			defer fh.Close()
-			r = fh
-		}
-		raw, err := io.ReadAll(r)
-		if err != nil {
-			return nil, fmt.Errorf("--ids-file %s: %w", file, err)
-		}
-		ids = parseIDs(string(raw))
-	}
-	for _, s := range extra {
-		ids = append(ids, parseIDs(s)...)
-	}
-	return ids, nil
-}
-
-func parseIDs(s string) []string {
-	var ids []string
-	for _, line := range strings.Split(s, "\n") {
-		if i := strings.IndexByte(line, '#'); i >= 0 {
-			line = line[:i]
-		}
-		for _, f := range strings.FieldsFunc(line, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\r' }) {
-			ids = append(ids, f)
-		}
-	}
-	return ids
 }
