@@ -23,8 +23,6 @@ import (
 	"github.com/lazarus-dr/lazarus/workflows"
 )
 
-func init() { addCommand(newBatchCmd()) }
-
 func newBatchCmd() *cobra.Command {
 	tf := &temporalFlags{}
 	c := &cobra.Command{Use: "batch", Short: "List, watch and steer restore batches"}

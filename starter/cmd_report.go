@@ -14,8 +14,6 @@ import (
 	"github.com/lazarus-dr/lazarus/workflows"
 )
 
-func init() { addCommand(newReportCmd()) }
-
 func newReportCmd() *cobra.Command {
 	tf := &temporalFlags{}
 	var format, out string

@@ -23,8 +23,6 @@ import (
 	"github.com/lazarus-dr/lazarus/workflows"
 )
 
-func init() { addCommand(newRestoreCmd()) }
-
 func newRestoreCmd() *cobra.Command {
 	c := &cobra.Command{Use: "restore", Short: "Start a batch restore of deleted sites (after the preflight guard)"}
 	c.AddCommand(newRestoreStartCmd())

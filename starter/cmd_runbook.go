@@ -14,8 +14,6 @@ import (
 	"github.com/lazarus-dr/lazarus/runbooks"
 )
 
-func init() { addCommand(newRunbookCmd()) }
-
 func newRunbookCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "runbook",

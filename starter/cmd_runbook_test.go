@@ -1,38 +1,20 @@
 package main
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
-	"errors"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// TestRunbookCLI builds the lazarus binary into a temp dir and runs the
-// runbook commands as a user would, from the repo root.
+// TestRunbookCLI runs the runbook commands in-process as a user would,
+// from the repo root.
 func TestRunbookCLI(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "lazarus")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	h := lazarus(t)
 	run := func(t *testing.T, args ...string) (stdout, stderr string, code int) {
 		t.Helper()
-		cmd := exec.Command(bin, args...)
-		cmd.Dir = ".."
-		var o, e bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &o, &e
-		err := cmd.Run()
-		var ee *exec.ExitError
-		switch {
-		case err == nil:
-		case errors.As(err, &ee):
-			code = ee.ExitCode()
-		default:
-			t.Fatalf("run lazarus %v: %v", args, err)
-		}
-		return o.String(), e.String(), code
+		r := h.Run(t, context.Background(), args...)
+		return r.Stdout, r.Stderr, r.Code
 	}
 	t.Run("validate", func(t *testing.T) { testRunbookValidate(t, run) })
 	t.Run("plan", func(t *testing.T) { testRunbookPlan(t, run) })

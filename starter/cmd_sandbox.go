@@ -22,8 +22,6 @@ import (
 	"github.com/lazarus-dr/lazarus/sandbox"
 )
 
-func init() { addCommand(newSandboxCmd()) }
-
 type sandboxFlags struct {
 	state    string
 	logLevel string
@@ -50,6 +48,15 @@ func (f *sandboxFlags) logger() *zap.Logger {
 	return l
 }
 
+// descPath is the platform description file: flag when given, else the one
+// in the state folder.
+func (f *sandboxFlags) descPath(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	return filepath.Join(f.dir(), sandbox.DescriptionFile)
+}
+
 func (f *sandboxFlags) open(ctx context.Context) (*sandbox.Platform, error) {
 	p, err := sandbox.Open(ctx, f.dir(), f.logger())
 	if err != nil {
@@ -69,7 +76,8 @@ fleet, replays the 2022 bad script and verifies restored sites against the truth
 	}
 	f.add(c)
 	c.AddCommand(sandboxUpCmd(f), sandboxDownCmd(f), sandboxSeedCmd(f), sandboxBackupCmd(f),
-		sandboxDisasterCmd(f), sandboxVerifyCmd(f), sandboxIDsCmd(f), sandboxTruthCmd(f))
+		sandboxDisasterCmd(f), sandboxVerifyCmd(f), sandboxIDsCmd(f), sandboxTruthCmd(f),
+		newSandboxFaultsCmd(f), newSandboxTrafficCmd(f))
 	return c
 }
 
@@ -373,28 +381,4 @@ func sandboxTruthCmd(f *sandboxFlags) *cobra.Command {
 			return nil
 		},
 	}
-}
-
-// addSandboxSubcommand hangs sc under `lazarus sandbox` (cmd_sandbox.go
-// sorts, and so initialises, before the files that call it); without it,
-// it makes the parent itself.
-func addSandboxSubcommand(sc *cobra.Command) {
-	for _, c := range commands {
-		if c.Name() == "sandbox" {
-			c.AddCommand(sc)
-			return
-		}
-	}
-	parent := &cobra.Command{Use: "sandbox", Short: "The sandbox platform: a multi-tenant SaaS in miniature to restore"}
-	parent.AddCommand(sc)
-	addCommand(parent)
-}
-
-// sandboxDescPath is the platform description file: descPath when given,
-// else the one in the state folder stateDir (default: the repo's).
-func sandboxDescPath(stateDir, descPath string) string {
-	if descPath != "" {
-		return descPath
-	}
-	return filepath.Join((&sandboxFlags{state: stateDir}).dir(), sandbox.DescriptionFile)
 }

@@ -13,16 +13,13 @@ import (
 	"github.com/lazarus-dr/lazarus/platform/httpapi"
 )
 
-// The faults command hangs under `lazarus sandbox`, like traffic.
-func init() { addSandboxSubcommand(newSandboxFaultsCmd()) }
-
-func newSandboxFaultsCmd() *cobra.Command {
-	var stateDir, descPath string
+func newSandboxFaultsCmd(sf *sandboxFlags) *cobra.Command {
+	var descPath string
 	var errorRate float64
 	var latency time.Duration
 	var outage bool
 	client := func() (*httpapi.Client, error) {
-		descPath = sandboxDescPath(stateDir, descPath)
+		descPath = sf.descPath(descPath)
 		d, err := platform.Load(descPath)
 		if err != nil {
 			return nil, fmt.Errorf("%w (is the sandbox up? `lazarus sandbox up`)", err)
@@ -74,7 +71,6 @@ flags, sets that service's fault (flags not given are 0/off). 'faults clear' lif
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&stateDir, "state", "", "sandbox state folder (default $LAZARUS_STATE/sandbox or .state/sandbox)")
 	f.StringVar(&descPath, "platform", "", "platform description file (default <state>/platform.yaml)")
 	f.Float64Var(&errorRate, "error-rate", 0, "share of requests answered 500, 0..1")
 	f.DurationVar(&latency, "latency", 0, "latency added to every request")

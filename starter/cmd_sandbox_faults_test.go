@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -10,6 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/lazarus-dr/lazarus/internal/clitest"
 	"github.com/lazarus-dr/lazarus/platform"
 	"github.com/lazarus-dr/lazarus/sandbox/services"
 )
@@ -31,28 +31,23 @@ func TestSandboxFaultsCommand(t *testing.T) {
 	if err := os.WriteFile(path, raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	run := func(args ...string) (string, error) {
-		c := newSandboxFaultsCmd()
-		var out bytes.Buffer
-		c.SetOut(&out)
-		c.SetErr(&out)
-		c.SetArgs(append(args, "--platform", path))
-		err := c.Execute()
-		return out.String(), err
+	h := lazarus(t)
+	run := func(args ...string) clitest.Result {
+		return h.Run(t, context.Background(), append([]string{"sandbox", "faults"}, append(args, "--platform", path)...)...)
 	}
-	out, err := run("vendors", "--error-rate", "0.5", "--latency", "250ms")
-	if err != nil || !strings.Contains(out, "vendors    0.50       250ms      false") {
-		t.Fatalf("set: %v\n%s", err, out)
+	r := run("vendors", "--error-rate", "0.5", "--latency", "250ms")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "vendors    0.50       250ms      false") {
+		t.Fatalf("set: exit %d\n%s", r.Code, r.Output)
 	}
-	out, err = run("catalog", "--outage")
-	if err != nil || !strings.Contains(out, "catalog    0.00       0s         true") {
-		t.Fatalf("outage: %v\n%s", err, out)
+	r = run("catalog", "--outage")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "catalog    0.00       0s         true") {
+		t.Fatalf("outage: exit %d\n%s", r.Code, r.Output)
 	}
-	if _, err = run("nosuch", "--outage"); err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "no such service") {
-		t.Fatalf("unknown service: %v (exit %d)", err, exitCode(err))
+	if r = run("nosuch", "--outage"); r.Code != 2 || !strings.Contains(r.Stderr, "no such service") {
+		t.Fatalf("unknown service: exit %d\n%s", r.Code, r.Output)
 	}
-	out, err = run("clear")
-	if err != nil || strings.Contains(out, "true") || strings.Contains(out, "0.50") {
-		t.Fatalf("clear: %v\n%s", err, out)
+	r = run("clear")
+	if r.Code != 0 || strings.Contains(r.Stdout, "true") || strings.Contains(r.Stdout, "0.50") {
+		t.Fatalf("clear: exit %d\n%s", r.Code, r.Output)
 	}
 }

@@ -18,18 +18,15 @@ import (
 	"github.com/lazarus-dr/lazarus/sandbox/traffic"
 )
 
-// The traffic command hangs under `lazarus sandbox`.
-func init() { addSandboxSubcommand(newSandboxTrafficCmd()) }
-
-func newSandboxTrafficCmd() *cobra.Command {
+func newSandboxTrafficCmd(sf *sandboxFlags) *cobra.Command {
 	var (
-		stateDir, descPath, excludeFile, logLevel string
-		exclude                                   []string
-		rate                                      float64
-		duration                                  time.Duration
-		maxWrites                                 int
-		seed                                      int64
-		asJSON                                    bool
+		descPath, excludeFile string
+		exclude               []string
+		rate                  float64
+		duration              time.Duration
+		maxWrites             int
+		seed                  int64
+		asJSON                bool
 	)
 	c := &cobra.Command{
 		Use:   "traffic",
@@ -45,7 +42,7 @@ holds the site's catalog row, which a deletion locks first.`,
   lazarus sandbox traffic --rate 50 --duration 1h --max 10000 --exclude-file ids.txt
   lazarus sandbox traffic --platform /tmp/sb/platform.yaml --rate 5 --duration 30s --json`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			descPath = sandboxDescPath(stateDir, descPath)
+			descPath = sf.descPath(descPath)
 			d, err := platform.Load(descPath)
 			if err != nil {
 				return withExitCode(2, fmt.Errorf("%w (is the sandbox up? `lazarus sandbox up`)", err))
@@ -61,7 +58,7 @@ holds the site's catalog row, which a deletion locks first.`,
 				}
 				exclude = append(exclude, ids...)
 			}
-			log, err := logging.New(logLevel, false)
+			log, err := logging.New(sf.logLevel, false)
 			if err != nil {
 				return withExitCode(2, err)
 			}
@@ -87,7 +84,6 @@ holds the site's catalog row, which a deletion locks first.`,
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&stateDir, "state", "", "sandbox state folder (default $LAZARUS_STATE/sandbox or .state/sandbox)")
 	f.StringVar(&descPath, "platform", "", "platform description file (default <state>/platform.yaml)")
 	f.Float64Var(&rate, "rate", 10, "writes per second")
 	f.DurationVar(&duration, "duration", time.Minute, "how long to write")
@@ -96,7 +92,6 @@ holds the site's catalog row, which a deletion locks first.`,
 	f.StringVar(&excludeFile, "exclude-file", "", "file of site IDs never to write to"+idFileHelp)
 	f.Int64Var(&seed, "seed", 1, "seed of the choice of sites and rows")
 	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
-	f.StringVar(&logLevel, "log-level", "warn", "log level: debug, info, warn, error")
 	return c
 }
 

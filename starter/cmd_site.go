@@ -15,8 +15,6 @@ import (
 	"github.com/lazarus-dr/lazarus/workflows"
 )
 
-func init() { addCommand(newSiteCmd()) }
-
 func newSiteCmd() *cobra.Command {
 	tf := &temporalFlags{}
 	c := &cobra.Command{Use: "site", Short: "A site's restore: status, and operator decisions on parked steps and gates"}

@@ -6,8 +6,6 @@ import (
 	"github.com/lazarus-dr/lazarus/worker"
 )
 
-func init() { addCommand(newWorkerCmd()) }
-
 func newWorkerCmd() *cobra.Command {
 	var f worker.Flags
 	c := &cobra.Command{

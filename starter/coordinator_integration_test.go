@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,7 +21,6 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/lazarus-dr/lazarus/contract"
-	"github.com/lazarus-dr/lazarus/internal/clitest"
 	"github.com/lazarus-dr/lazarus/internal/devserver"
 	"github.com/lazarus-dr/lazarus/platform"
 	"github.com/lazarus-dr/lazarus/runbooks"
@@ -102,10 +100,6 @@ func TestCoordinatorCLI(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "lazarus")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build lazarus: %v\n%s", err, out)
-	}
 	srv, err := devserver.Start(ctx, devserver.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -135,9 +129,11 @@ func TestCoordinatorCLI(t *testing.T) {
 		t.Fatalf("worker: %v", err)
 	}
 
+	h := lazarus(t, "TEMPORAL_ADDRESS="+addr, "LAZARUS_PLATFORM="+platformFile, "LAZARUS_UI_ADDRESS=http://ui.test:8233")
 	run := func(args ...string) (string, int) {
 		t.Helper()
-		return clitest.Run(t, ctx, bin, []string{"TEMPORAL_ADDRESS=" + addr, "LAZARUS_PLATFORM=" + platformFile, "LAZARUS_UI_ADDRESS=http://ui.test:8233"}, args...)
+		r := h.Run(t, ctx, args...)
+		return r.Output, r.Code
 	}
 
 	// The guard: a mixed list is refused, naming every problem, and

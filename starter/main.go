@@ -3,29 +3,50 @@
 package main
 
 import (
+	"context"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
 )
 
-// commands are added by each area's file (cmd_runbook.go, cmd_sandbox.go,
-// cmd_restore.go, ...) from its init function, so that areas do not edit one
-// shared list.
-var commands []*cobra.Command
-
-func addCommand(c *cobra.Command) { commands = append(commands, c) }
-
 func main() {
+	os.Exit(execute(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// execute runs the CLI with args (without the program name) on the given
+// streams and returns the process exit status. Tests call it in-process
+// (internal/clitest).
+func execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := newRootCmd()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	if err := root.ExecuteContext(ctx); err != nil {
+		return exitCode(err)
+	}
+	return 0
+}
+
+// newRootCmd builds the whole command tree.
+func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "lazarus",
 		Short:         "Lazarus restores deleted sites across every system, on Temporal",
 		SilenceUsage:  true,
 		SilenceErrors: false,
 	}
-	root.AddCommand(commands...)
-	if err := root.Execute(); err != nil {
-		os.Exit(exitCode(err))
-	}
+	root.AddCommand(
+		newRunbookCmd(),
+		newRestoreCmd(),
+		newBatchCmd(),
+		newSiteCmd(),
+		newReportCmd(),
+		newSandboxCmd(),
+		newWorkerCmd(),
+	)
+	return root
 }
 
 // exitCodeError carries a process exit status through cobra.

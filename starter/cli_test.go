@@ -1,0 +1,48 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lazarus-dr/lazarus/internal/clitest"
+)
+
+// lazarus is the CLI in-process, run from the repository root (where
+// runbooks/ is), with env set for every run.
+func lazarus(t *testing.T, env ...string) clitest.Harness {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return clitest.Harness{Main: execute, Dir: root, Env: env}
+}
+
+func TestCommandTree(t *testing.T) {
+	names := map[string]bool{}
+	var walk func(prefix string, c *cobra.Command)
+	walk = func(prefix string, c *cobra.Command) {
+		for _, sc := range c.Commands() {
+			name := strings.TrimSpace(prefix + " " + sc.Name())
+			if names[name] {
+				t.Errorf("%s twice", name)
+			}
+			names[name] = true
+			walk(name, sc)
+		}
+	}
+	walk("", newRootCmd())
+	for _, want := range []string{"runbook plan", "restore start", "batch list", "batch add-sites", "site status", "site approve",
+		"report", "sandbox up", "sandbox verify", "sandbox faults", "sandbox traffic", "worker"} {
+		if !names[want] {
+			t.Errorf("no command %q", want)
+		}
+	}
+	// Every tree is new: two builds share no command.
+	if a, b := newRootCmd(), newRootCmd(); a.Commands()[0] == b.Commands()[0] {
+		t.Error("newRootCmd shares commands between trees")
+	}
+}
