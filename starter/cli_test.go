@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -44,5 +46,27 @@ func TestCommandTree(t *testing.T) {
 	// Every tree is new: two builds share no command.
 	if a, b := newRootCmd(), newRootCmd(); a.Commands()[0] == b.Commands()[0] {
 		t.Error("newRootCmd shares commands between trees")
+	}
+}
+
+func TestOutputFlag(t *testing.T) {
+	h := lazarus(t)
+	ctx := context.Background()
+	r := h.Run(t, ctx, "runbook", "actions", "-o", "yaml")
+	if r.Code != 2 || r.Stdout != "" || strings.Count(r.Stderr, "\n") != 1 || !strings.Contains(r.Stderr, `--output "yaml": want text or json`) {
+		t.Errorf("-o yaml: exit %d %q %q", r.Code, r.Stdout, r.Stderr)
+	}
+	// --json and -o json print the same document.
+	a := h.Run(t, ctx, "runbook", "plan", "restore2", "--json")
+	b := h.Run(t, ctx, "runbook", "plan", "restore2", "-o", "json")
+	if a.Code != 0 || a.Stdout != b.Stdout || !json.Valid([]byte(a.Stdout)) {
+		t.Errorf("--json and -o json differ (exit %d, %d)", a.Code, b.Code)
+	}
+	r = h.Run(t, ctx, "runbook", "actions", "--output", "json")
+	var actions []struct {
+		Name, Service, Scope string
+	}
+	if err := json.Unmarshal([]byte(r.Stdout), &actions); err != nil || len(actions) != 17 || r.Code != 0 {
+		t.Errorf("actions -o json: %v, %d actions, exit %d", err, len(actions), r.Code)
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/lazarus-dr/lazarus/internal/printer"
 	"github.com/lazarus-dr/lazarus/preflight"
 	"github.com/lazarus-dr/lazarus/workflows"
 )
@@ -35,58 +35,82 @@ func newBatchCmd() *cobra.Command {
 	return c
 }
 
+// batchRow is a line of `batch list`.
+type batchRow struct {
+	Batch   string    `json:"batch"`
+	Runbook string    `json:"runbook"`
+	Status  string    `json:"status"`
+	Started time.Time `json:"started" text:"STARTED (UTC)"`
+	WebUI   string    `json:"web_ui" text:"WEB UI"`
+}
+
 func newBatchListCmd(tf *temporalFlags) *cobra.Command {
 	var query string
 	var limit int
+	var of *outputFlags
 	c := &cobra.Command{
 		Use:     "list",
 		Short:   "List batches (visibility query on the Lazarus search attributes)",
-		Example: "  lazarus batch list\n  lazarus batch list --query \"LazarusRunbook='restore1'\"",
+		Example: "  lazarus batch list\n  lazarus batch list --query \"LazarusRunbook='restore1'\"\n  lazarus batch list -o json",
 		Args:    cobra.NoArgs,
 		RunE: tf.withClient(func(cmd *cobra.Command, _ []string, c client.Client, ns string) error {
-			ctx := cmd.Context()
+			p, err := of.printer(cmd)
+			if err != nil {
+				return err
+			}
 			q := fmt.Sprintf("WorkflowType = '%s'", workflows.RestoreBatchWorkflowName)
 			if query != "" {
 				q += " AND (" + query + ")"
 			}
-			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "%-36s %-10s %-11s %-20s %s\n", "BATCH", "RUNBOOK", "STATUS", "STARTED (UTC)", "WEB UI")
-			n := 0
-			var token []byte
-			for {
-				resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: ns, Query: q, NextPageToken: token, PageSize: 100})
-				if err != nil {
-					return fmt.Errorf("list batches (%s): %w", q, err)
-				}
-				for _, e := range resp.GetExecutions() {
-					batch := strings.TrimPrefix(e.GetExecution().GetWorkflowId(), "lazarus-batch-")
-					fields := e.GetSearchAttributes().GetIndexedFields()
-					runbook := decodeKeyword(fields[workflows.SearchAttrRunbook])
-					if b := decodeKeyword(fields[workflows.SearchAttrBatchID]); b != "" {
-						batch = b
-					}
-					fmt.Fprintf(out, "%-36s %-10s %-11s %-20s %s\n", batch, runbook, statusName(e.GetStatus()),
-						e.GetStartTime().AsTime().UTC().Format("2006-01-02 15:04:05"), tf.workflowURL(ns, e.GetExecution().GetWorkflowId()))
-					n++
-					if limit > 0 && n >= limit {
-						return nil
-					}
-				}
-				token = resp.GetNextPageToken()
-				if len(token) == 0 {
-					break
-				}
+			rows, more, err := listBatches(cmd.Context(), c, ns, q, limit, tf)
+			if err != nil {
+				return err
 			}
-			if n == 0 {
-				fmt.Fprintf(out, "(no batches)\n")
+			if err := p.Table(rows, printer.TableOptions{TimeLayout: time.DateTime}); err != nil {
+				return err
 			}
-			fmt.Fprintf(out, "Web UI: %s\n", tf.listURL(ns, q))
-			return nil
+			if more {
+				return p.Err()
+			}
+			if len(rows) == 0 {
+				p.Printf("(no batches)\n")
+			}
+			p.Printf("Web UI: %s\n", tf.listURL(ns, q))
+			return p.Err()
 		}),
 	}
 	c.Flags().StringVar(&query, "query", "", "extra visibility query, ANDed")
 	c.Flags().IntVar(&limit, "limit", 50, "at most this many batches (0: all)")
+	of = addOutputFlags(c, "")
 	return c
+}
+
+// listBatches lists the batch workflows that match the visibility query q,
+// at most limit of them (0: all); more says the limit cut the list.
+func listBatches(ctx context.Context, c client.Client, ns, q string, limit int, tf *temporalFlags) (rows []batchRow, more bool, err error) {
+	var token []byte
+	for {
+		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: ns, Query: q, NextPageToken: token, PageSize: 100})
+		if err != nil {
+			return nil, false, fmt.Errorf("list batches (%s): %w", q, err)
+		}
+		for _, e := range resp.GetExecutions() {
+			batch := strings.TrimPrefix(e.GetExecution().GetWorkflowId(), "lazarus-batch-")
+			fields := e.GetSearchAttributes().GetIndexedFields()
+			if b := decodeKeyword(fields[workflows.SearchAttrBatchID]); b != "" {
+				batch = b
+			}
+			rows = append(rows, batchRow{Batch: batch, Runbook: decodeKeyword(fields[workflows.SearchAttrRunbook]),
+				Status: statusName(e.GetStatus()), Started: e.GetStartTime().AsTime(), WebUI: tf.workflowURL(ns, e.GetExecution().GetWorkflowId())})
+			if limit > 0 && len(rows) >= limit {
+				return rows, true, nil
+			}
+		}
+		token = resp.GetNextPageToken()
+		if len(token) == 0 {
+			return rows, false, nil
+		}
+	}
 }
 
 func statusName(s enumspb.WorkflowExecutionStatus) string {
@@ -94,35 +118,35 @@ func statusName(s enumspb.WorkflowExecutionStatus) string {
 }
 
 func newBatchStatusCmd(tf *temporalFlags) *cobra.Command {
-	var asJSON bool
+	var of *outputFlags
 	c := &cobra.Command{
 		Use:     "status BATCH",
 		Short:   "Show a batch's progress: sites by status, steps per stage, parked sites, ETA",
 		Example: "  lazarus batch status 20221105-073800-a1b2c3\n  lazarus batch status incident-42 --json",
 		Args:    cobra.ExactArgs(1),
 		RunE: tf.withClient(func(cmd *cobra.Command, args []string, c client.Client, ns string) error {
-			ctx := cmd.Context()
-			wid := workflows.BatchWorkflowID(args[0])
-			p, closed, err := batchProgress(ctx, c, wid)
+			pr, err := of.printer(cmd)
 			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(struct {
-					workflows.BatchProgress
-					WorkflowStatus string `json:"workflow_status"`
-					WebUI          string `json:"web_ui"`
-				}{p, closed, tf.workflowURL(ns, wid)})
+			wid := workflows.BatchWorkflowID(args[0])
+			p, closed, err := batchProgress(cmd.Context(), c, wid)
+			if err != nil {
+				return err
 			}
-			renderProgress(out, p, closed, false)
-			fmt.Fprintf(out, "Web UI: %s\n", tf.workflowURL(ns, wid))
-			return nil
+			v := struct {
+				workflows.BatchProgress
+				WorkflowStatus string `json:"workflow_status"`
+				WebUI          string `json:"web_ui"`
+			}{p, closed, tf.workflowURL(ns, wid)}
+			return pr.Print(v, func(w io.Writer) error {
+				renderProgress(w, p, closed)
+				_, err := fmt.Fprintf(w, "Web UI: %s\n", v.WebUI)
+				return err
+			})
 		}),
 	}
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	of = addOutputFlags(c, "print JSON (-o json)")
 	return c
 }
 
@@ -187,9 +211,16 @@ func pctOf(done, total int) float64 {
 	return 100 * float64(done) / float64(total)
 }
 
+// stageRow is a stage's bar in the progress.
+type stageRow struct {
+	Stage, Bar string
+	Pct        string `text:",right"`
+	Steps      string
+}
+
 // renderProgress draws the progress: overall bars, per-stage bars, parked
 // sites with their reason, the ETA.
-func renderProgress(out io.Writer, p workflows.BatchProgress, wfStatus string, compact bool) {
+func renderProgress(out io.Writer, p workflows.BatchProgress, wfStatus string) {
 	finished := 0
 	for k, v := range p.SitesByStatus {
 		if k != workflows.SiteRunning && k != workflows.SiteQueued && k != workflows.SiteWaiting && k != workflows.SiteParked {
@@ -204,27 +235,14 @@ func renderProgress(out io.Writer, p workflows.BatchProgress, wfStatus string, c
 	fmt.Fprintf(out, "batch %s  runbook %s  %s  workflow %s  window %d  elapsed %s\n", p.BatchID, p.Runbook, state, wfStatus, p.MaxConcurrentSites, since(p.StartedAt))
 	fmt.Fprintf(out, "  restored %s %5.1f%%  %d/%d sites\n", bar(restored, p.SitesTotal), pctOf(restored, p.SitesTotal), restored, p.SitesTotal)
 	fmt.Fprintf(out, "  steps    %s %5.1f%%  %d/%d\n", bar(p.StepsDone, p.StepsTotal), pctOf(p.StepsDone, p.StepsTotal), p.StepsDone, p.StepsTotal)
-	keys := make([]string, 0, len(p.SitesByStatus))
-	for k := range p.SitesByStatus {
-		keys = append(keys, k)
+	fmt.Fprintf(out, "  sites    %s (finished %d)\n", strings.Join(countList(p.SitesByStatus, " "), ", "), finished)
+	stages := make([]stageRow, 0, len(p.StepsTotalByStage))
+	for s, t := range p.StepsTotalByStage {
+		d := p.StepsDoneByStage[s]
+		stages = append(stages, stageRow{s, bar(d, t), fmt.Sprintf("%.1f%%", pctOf(d, t)), fmt.Sprintf("%d/%d", d, t)})
 	}
-	sort.Strings(keys)
-	var parts []string
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s %d", k, p.SitesByStatus[k]))
-	}
-	fmt.Fprintf(out, "  sites    %s (finished %d)\n", strings.Join(parts, ", "), finished)
-	if !compact && len(p.StepsTotalByStage) > 0 {
-		stages := make([]string, 0, len(p.StepsTotalByStage))
-		for k := range p.StepsTotalByStage {
-			stages = append(stages, k)
-		}
-		sort.Strings(stages)
-		for _, s := range stages {
-			d, t := p.StepsDoneByStage[s], p.StepsTotalByStage[s]
-			fmt.Fprintf(out, "    %-12s %s %5.1f%%  %d/%d\n", s, bar(d, t), pctOf(d, t), d, t)
-		}
-	}
+	sort.Slice(stages, func(i, j int) bool { return stages[i].Stage < stages[j].Stage })
+	_ = printer.New(out, printer.Text).Table(stages, printer.TableOptions{Indent: "    ", NoHeader: true})
 	if len(p.Parked) > 0 {
 		fmt.Fprintf(out, "  needs an operator (%d):\n", len(p.Parked))
 		for i, s := range p.Parked {
@@ -333,7 +351,7 @@ func (w *watcher) run(ctx context.Context) error {
 				w.approveGates(ctx, p)
 			}
 			var b strings.Builder
-			renderProgress(&b, p, status, false)
+			renderProgress(&b, p, status)
 			b.WriteString(w.rateETA(p))
 			if tty {
 				if lines > 0 {
@@ -443,9 +461,8 @@ func newBatchSimpleUpdateCmd(tf *temporalFlags, use, update, short string) *cobr
 			if err := updateWorkflow(ctx, c, wid, update, nil); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "batch %s: %s accepted (operator %s)\nWeb UI: %s\n", args[0], use, orUnknown(operator), tf.workflowURL(ns, wid))
 			_ = reason
-			return nil
+			return printAccepted(cmd, "batch "+args[0], use, orDefault(operator, "unknown"), tf.workflowURL(ns, wid))
 		}),
 	}
 	c.Flags().StringVar(&operator, "operator", os.Getenv("USER"), "who decides (recorded in the log)")
@@ -453,9 +470,17 @@ func newBatchSimpleUpdateCmd(tf *temporalFlags, use, update, short string) *cobr
 	return c
 }
 
-func orUnknown(s string) string {
+// printAccepted says that the workflow of subject accepted an operator's
+// decision, and where to see it.
+func printAccepted(cmd *cobra.Command, subject, decision, operator, webUI string) error {
+	_, err := fmt.Fprintf(cmd.OutOrStdout(), "%s: %s accepted (operator %s)\nWeb UI: %s\n", subject, decision, operator, webUI)
+	return err
+}
+
+// orDefault is s, or def when s is empty.
+func orDefault(s, def string) string {
 	if s == "" {
-		return "unknown"
+		return def
 	}
 	return s
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/lazarus-dr/lazarus/internal/printer"
 	"github.com/lazarus-dr/lazarus/platform/pitr"
 	"github.com/lazarus-dr/lazarus/preflight"
 	"github.com/lazarus-dr/lazarus/runbooks"
@@ -187,15 +189,25 @@ func (o *restoreStartOpts) run(ctx context.Context, in io.Reader, out, errw io.W
 		return withExitCode(1, fmt.Errorf("start batch %s: %w", batchID, err))
 	}
 	fmt.Fprintf(out, "started batch %s: %d sites, runbook %s (%d steps per site), up to %d at once\n", batchID, len(res.Sites), plan.Runbook, len(plan.SiteSteps()), o.concurrency)
-	fmt.Fprintf(out, "  workflow  %s (run %s)\n", wid, run.GetRunID())
-	fmt.Fprintf(out, "  Web UI    %s\n", o.tf.workflowURL(ns, wid))
-	fmt.Fprintf(out, "  sites     %s\n", o.tf.listURL(ns, fmt.Sprintf("%s=%q", workflows.SearchAttrBatchID, batchID)))
-	fmt.Fprintf(out, "  watch     lazarus batch watch %s\n", batchID)
+	_ = printer.New(out, printer.Text).Card(startedCard{
+		Workflow: fmt.Sprintf("%s (run %s)", wid, run.GetRunID()),
+		WebUI:    o.tf.workflowURL(ns, wid),
+		Sites:    o.tf.listURL(ns, fmt.Sprintf("%s=%q", workflows.SearchAttrBatchID, batchID)),
+		Watch:    "lazarus batch watch " + batchID,
+	}, printer.CardOptions{Indent: "  "})
 	if !o.wait {
 		return nil
 	}
 	w := &watcher{c: c, ns: ns, tf: &o.tf, batchID: batchID, out: out, autoApprove: o.autoApprove, interval: time.Second}
 	return w.run(ctx)
+}
+
+// startedCard is where to follow a batch that started.
+type startedCard struct {
+	Workflow string `text:"workflow"`
+	WebUI    string `text:"Web UI"`
+	Sites    string `text:"sites"`
+	Watch    string `text:"watch"`
 }
 
 func validBatchID(s string) bool {
@@ -220,16 +232,21 @@ func printDryRun(out io.Writer, plan *runbooks.Plan, res preflight.Result, o *re
 	sites := append([]workflows.Site(nil), res.Sites...)
 	sort.Slice(sites, func(i, j int) bool { return sites[i].DeletedAt.Before(sites[j].DeletedAt) })
 	fmt.Fprintf(out, "\nSites (%d, %d users), by deletion time:\n", len(sites), res.Users)
+	var siteRows []dryRunSiteRow
 	for i, s := range sites {
 		if i == 10 && len(sites) > 12 {
-			fmt.Fprintf(out, "  ... %d more ...\n", len(sites)-11)
-			i = len(sites) - 1
-			s = sites[i]
-			fmt.Fprintf(out, "  %-40s deleted %s  restore point %s  users %d\n", s.SiteID, s.DeletedAt.UTC().Format(time.RFC3339), s.RestorePoint.UTC().Format(time.RFC3339), s.Users)
+			// The first ten, then the last.
+			siteRows = append(siteRows, dryRunSiteRow{Site: fmt.Sprintf("... %d more ...", len(sites)-11)})
+			s = sites[len(sites)-1]
+		}
+		siteRows = append(siteRows, dryRunSiteRow{s.SiteID, s.DeletedAt.UTC().Format(time.RFC3339),
+			s.RestorePoint.UTC().Format(time.RFC3339), strconv.Itoa(s.Users)})
+		if len(siteRows) == 12 {
 			break
 		}
-		fmt.Fprintf(out, "  %-40s deleted %s  restore point %s  users %d\n", s.SiteID, s.DeletedAt.UTC().Format(time.RFC3339), s.RestorePoint.UTC().Format(time.RFC3339), s.Users)
 	}
+	tp := printer.New(out, printer.Text)
+	_ = tp.Table(siteRows, printer.TableOptions{Indent: "  "})
 	fmt.Fprintf(out, "\nClones (batch-scoped lead steps):\n")
 	haveClone := false
 	for _, st := range plan.BatchSteps() {
@@ -268,17 +285,18 @@ func printDryRun(out io.Writer, plan *runbooks.Plan, res preflight.Result, o *re
 		fmt.Fprintf(out, "  none\n")
 	}
 	fmt.Fprintf(out, "\nSteps (%d; %d per site, %d per batch):\n", len(plan.Steps), len(plan.SiteSteps()), len(plan.BatchSteps()))
-	for _, st := range plan.Steps {
+	stepRows := make([]dryRunStepRow, len(plan.Steps))
+	for i, st := range plan.Steps {
 		needs := "-"
 		if len(st.Needs) > 0 {
 			needs = strings.Join(st.Needs, ", ")
 		}
-		gate := ""
 		if st.Gate != nil {
-			gate = fmt.Sprintf(" gate(deadline %s)", st.Gate.Deadline)
+			needs += fmt.Sprintf(" gate(deadline %s)", st.Gate.Deadline)
 		}
-		fmt.Fprintf(out, "  %-28s %-26s %-5s svc %-9s est %-6s needs %s%s\n", st.ID, st.Action, st.Scope, st.Service, st.Estimate, needs, gate)
+		stepRows[i] = dryRunStepRow{st.ID, st.Action, string(st.Scope), st.Service, st.Estimate, needs}
 	}
+	_ = tp.Table(stepRows, printer.TableOptions{Indent: "  "})
 	sched := plan.Schedule()
 	fmt.Fprintf(out, "\nCritical path (%s by estimates): %s\n", sched.Total, strings.Join(sched.CriticalPath, " -> "))
 	siteCP := siteCritical(plan)
@@ -288,6 +306,24 @@ func printDryRun(out io.Writer, plan *runbooks.Plan, res preflight.Result, o *re
 	}
 	eta := sched.Total + time.Duration(waves-1)*siteCP
 	fmt.Fprintf(out, "ETA: %s for %d sites, %d at once (%d wave(s) of about %s after the lead steps; estimates, gates included)\n", eta.Round(time.Second), len(res.Sites), o.concurrency, waves, siteCP)
+}
+
+// dryRunSiteRow is a site in the dry run.
+type dryRunSiteRow struct {
+	Site         string
+	Deleted      string
+	RestorePoint string `text:"RESTORE POINT"`
+	Users        string `text:",right"`
+}
+
+// dryRunStepRow is a step in the dry run.
+type dryRunStepRow struct {
+	Step     string
+	Action   string
+	Scope    string
+	Service  string
+	Estimate time.Duration
+	Needs    string
 }
 
 // siteCritical is the longest chain of site steps by estimates.

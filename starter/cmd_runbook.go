@@ -1,16 +1,14 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/lazarus-dr/lazarus/internal/printer"
 	"github.com/lazarus-dr/lazarus/runbooks"
 )
 
@@ -113,7 +111,7 @@ type stepJSON struct {
 }
 
 func newRunbookPlanCmd() *cobra.Command {
-	var asJSON bool
+	var of *outputFlags
 	cmd := &cobra.Command{
 		Use:   "plan FILE",
 		Short: "Compile a runbook and show its steps, critical path, width and steps per service",
@@ -121,26 +119,24 @@ func newRunbookPlanCmd() *cobra.Command {
   lazarus runbook plan runbooks/restore1.yaml --json | jq .estimated_seconds`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := of.printer(cmd)
+			if err != nil {
+				return err
+			}
 			plan, err := loadPlan(args[0])
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return writePlanJSON(cmd.OutOrStdout(), plan)
-			}
-			return writePlanText(cmd.OutOrStdout(), plan)
+			return p.Print(newPlanJSON(plan), func(io.Writer) error { return writePlanText(p, plan) })
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the plan as one JSON object")
+	of = addOutputFlags(cmd, "print the plan as one JSON object (-o json)")
 	return cmd
 }
 
-func writePlanJSON(w io.Writer, plan *runbooks.Plan) error {
+func newPlanJSON(plan *runbooks.Plan) planJSON {
 	sched := plan.Schedule()
-	crit := map[string]bool{}
-	for _, id := range plan.CriticalPath {
-		crit[id] = true
-	}
+	crit := criticalSet(plan)
 	out := planJSON{
 		Runbook: plan.Runbook, Description: plan.Description, Digest: plan.Digest,
 		StepCount: len(plan.Steps), Steps: make([]stepJSON, 0, len(plan.Steps)),
@@ -160,25 +156,49 @@ func writePlanJSON(w io.Writer, plan *runbooks.Plan) error {
 		}
 		out.Steps = append(out.Steps, sj)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return out
 }
 
-func writePlanText(w io.Writer, plan *runbooks.Plan) error {
-	sched := plan.Schedule()
+// criticalSet is the set of the plan's steps on its critical path.
+func criticalSet(plan *runbooks.Plan) map[string]bool {
 	crit := map[string]bool{}
 	for _, id := range plan.CriticalPath {
 		crit[id] = true
 	}
-	fmt.Fprintf(w, "runbook %s: %d steps, width %d, estimated %s (sha256 %s)\n",
+	return crit
+}
+
+// planStepRow is a line of the plan's step table.
+type planStepRow struct {
+	N        int `text:"#"`
+	Step     string
+	Action   string
+	Scope    string
+	Service  string
+	Stage    string
+	Estimate string
+	Start    string
+	Needs    string
+}
+
+// criticalRow is a line of the plan's critical path.
+type criticalRow struct {
+	N        string `text:",right"`
+	Step     string
+	Estimate string `text:",right"`
+	Ends     string
+}
+
+func writePlanText(p *printer.Printer, plan *runbooks.Plan) error {
+	sched := plan.Schedule()
+	crit := criticalSet(plan)
+	p.Printf("runbook %s: %d steps, width %d, estimated %s (sha256 %s)\n",
 		plan.Runbook, len(plan.Steps), plan.Width, fmtDur(plan.EstimatedDuration), shortDigest(plan.Digest))
 	if plan.Description != "" {
-		fmt.Fprintf(w, "%s\n", plan.Description)
+		p.Printf("%s\n", plan.Description)
 	}
-	fmt.Fprintln(w)
-	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
-	fmt.Fprintln(tw, "#\tSTEP\tACTION\tSCOPE\tSERVICE\tSTAGE\tESTIMATE\tSTART\tNEEDS")
+	p.Printf("\n")
+	rows := make([]planStepRow, len(plan.Steps))
 	for i, s := range plan.Steps {
 		mark := ""
 		if crit[s.ID] {
@@ -191,29 +211,24 @@ func writePlanText(w io.Writer, plan *runbooks.Plan) error {
 		if needs == "" {
 			needs = "-"
 		}
-		fmt.Fprintf(tw, "%d\t%s%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", i+1, s.ID, mark, s.Action, s.Scope,
-			s.Service, s.Stage, fmtDur(s.Estimate), fmtDur(sched.Start[s.ID]), needs)
+		rows[i] = planStepRow{N: i + 1, Step: s.ID + mark, Action: s.Action, Scope: string(s.Scope), Service: s.Service,
+			Stage: s.Stage, Estimate: fmtDur(s.Estimate), Start: fmtDur(sched.Start[s.ID]), Needs: needs}
 	}
-	if err := tw.Flush(); err != nil {
+	if err := p.Table(rows, printer.TableOptions{}); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\ncritical path (*), estimated %s (%.0f s):\n", fmtDur(plan.EstimatedDuration), plan.EstimatedDuration.Seconds())
+	p.Printf("\ncritical path (*), estimated %s (%.0f s):\n", fmtDur(plan.EstimatedDuration), plan.EstimatedDuration.Seconds())
+	path := make([]criticalRow, len(plan.CriticalPath))
 	for i, id := range plan.CriticalPath {
 		s, _ := plan.Step(id)
-		fmt.Fprintf(w, "  %2d. %-34s %8s  ends at %s\n", i+1, id, fmtDur(s.Estimate), fmtDur(sched.Finish[id]))
+		path[i] = criticalRow{N: fmt.Sprintf("%d.", i+1), Step: id, Estimate: fmtDur(s.Estimate), Ends: "ends at " + fmtDur(sched.Finish[id])}
 	}
-	fmt.Fprintf(w, "\nwidth: %d steps at once at most (ASAP schedule by estimates)\n", plan.Width)
-	services := make([]string, 0, len(plan.StepsPerService))
-	for s := range plan.StepsPerService {
-		services = append(services, s)
+	if err := p.Table(path, printer.TableOptions{Indent: "  ", NoHeader: true}); err != nil {
+		return err
 	}
-	sort.Strings(services)
-	parts := make([]string, len(services))
-	for i, s := range services {
-		parts[i] = fmt.Sprintf("%s %d", s, plan.StepsPerService[s])
-	}
-	fmt.Fprintf(w, "steps per service: %s\n", strings.Join(parts, ", "))
-	return nil
+	p.Printf("\nwidth: %d steps at once at most (ASAP schedule by estimates)\n", plan.Width)
+	p.Printf("steps per service: %s\n", strings.Join(countList(plan.StepsPerService, " "), ", "))
+	return p.Err()
 }
 
 func fmtDur(d time.Duration) string {
@@ -262,15 +277,29 @@ func newRunbookGraphCmd() *cobra.Command {
 	return cmd
 }
 
+// actionRow is a line of the action table.
+type actionRow struct {
+	Action  string
+	Scope   string
+	Service string
+	Params  string
+	Summary string
+}
+
 func newRunbookActionsCmd() *cobra.Command {
-	return &cobra.Command{
+	var of *outputFlags
+	cmd := &cobra.Command{
 		Use:   "actions",
 		Short: "List the closed registry of runbook actions",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 2, 2, ' ', 0)
-			fmt.Fprintln(tw, "ACTION\tSCOPE\tSERVICE\tPARAMS\tSUMMARY")
-			for _, a := range runbooks.Actions() {
+			p, err := of.printer(cmd)
+			if err != nil {
+				return err
+			}
+			actions := runbooks.Actions()
+			rows := make([]actionRow, 0, len(actions))
+			for _, a := range actions {
 				var ps []string
 				for _, p := range a.Required {
 					ps = append(ps, p)
@@ -286,9 +315,11 @@ func newRunbookActionsCmd() *cobra.Command {
 				if param == "" {
 					param = "-"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\n", a.Name, a.Scope, a.Service, param, a.Summary, extra)
+				rows = append(rows, actionRow{Action: a.Name, Scope: string(a.Scope), Service: a.Service, Params: param, Summary: a.Summary + extra})
 			}
-			return tw.Flush()
+			return p.Print(actions, func(io.Writer) error { return p.Table(rows, printer.TableOptions{}) })
 		},
 	}
+	of = addOutputFlags(cmd, "")
+	return cmd
 }

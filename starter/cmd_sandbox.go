@@ -3,9 +3,9 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
+	"github.com/lazarus-dr/lazarus/internal/printer"
 	"github.com/lazarus-dr/lazarus/internal/tools"
 	"github.com/lazarus-dr/lazarus/logging"
 	"github.com/lazarus-dr/lazarus/platform"
@@ -48,6 +49,19 @@ func (f *sandboxFlags) logger() *zap.Logger {
 	return l
 }
 
+// withPlatform makes the RunE of a command that works on the sandbox: it
+// opens the sandbox, runs fn and closes the sandbox.
+func (f *sandboxFlags) withPlatform(fn func(cmd *cobra.Command, p *sandbox.Platform) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		p, err := sandbox.Open(cmd.Context(), f.dir(), f.logger())
+		if err != nil {
+			return withExitCode(2, err)
+		}
+		defer p.Close()
+		return fn(cmd, p)
+	}
+}
+
 // descPath is the platform description file: flag when given, else the one
 // in the state folder.
 func (f *sandboxFlags) descPath(flag string) string {
@@ -55,14 +69,6 @@ func (f *sandboxFlags) descPath(flag string) string {
 		return flag
 	}
 	return filepath.Join(f.dir(), sandbox.DescriptionFile)
-}
-
-func (f *sandboxFlags) open(ctx context.Context) (*sandbox.Platform, error) {
-	p, err := sandbox.Open(ctx, f.dir(), f.logger())
-	if err != nil {
-		return nil, withExitCode(2, err)
-	}
-	return p, nil
 }
 
 func newSandboxCmd() *cobra.Command {
@@ -100,15 +106,16 @@ func sandboxUpCmd(f *sandboxFlags) *cobra.Command {
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "sandbox up in %s\n", time.Since(start).Round(time.Millisecond))
 			fmt.Fprintf(out, "description: %s\n", p.DescriptionPath())
+			var ends printer.Fields
 			for _, cl := range d.Clusters {
-				fmt.Fprintf(out, "postgres %-9s 127.0.0.1:%d\n", cl.Name, cl.Port)
+				ends = append(ends, printer.Field{Name: "postgres " + cl.Name, Value: fmt.Sprintf("127.0.0.1:%d", cl.Port)})
 			}
-			fmt.Fprintf(out, "s3 media     %s (bucket %s)\n", d.Media.Endpoint, d.Media.Bucket)
+			ends = append(ends, printer.Field{Name: "s3 media", Value: fmt.Sprintf("%s (bucket %s)", d.Media.Endpoint, d.Media.Bucket)})
 			s := d.Services
-			for _, x := range [][2]string{{"catalog", s.Catalog}, {"identity", s.Identity}, {"flags", s.Flags}, {"apps", s.Apps},
-				{"vendors", s.Vendors}, {"search", s.Search}, {"front door", s.FrontDoor}, {"admin", s.Admin}} {
-				fmt.Fprintf(out, "%-12s %s\n", x[0], x[1])
-			}
+			ends = append(ends, printer.Field{Name: "catalog", Value: s.Catalog}, printer.Field{Name: "identity", Value: s.Identity},
+				printer.Field{Name: "flags", Value: s.Flags}, printer.Field{Name: "apps", Value: s.Apps}, printer.Field{Name: "vendors", Value: s.Vendors},
+				printer.Field{Name: "search", Value: s.Search}, printer.Field{Name: "front door", Value: s.FrontDoor}, printer.Field{Name: "admin", Value: s.Admin})
+			_ = printer.New(out, printer.Text).Card(ends, printer.CardOptions{})
 			fmt.Fprintln(out, "running; Ctrl-C or `lazarus sandbox down` stops it")
 			<-ctx.Done()
 			fmt.Fprintln(out, "stopping the sandbox")
@@ -138,18 +145,17 @@ func sandboxDownCmd(f *sandboxFlags) *cobra.Command {
 
 func sandboxSeedCmd(f *sandboxFlags) *cobra.Command {
 	var o sandbox.SeedOptions
-	var asJSON bool
+	var of *outputFlags
 	c := &cobra.Command{
 		Use:   "seed",
 		Short: "Generate a realistic fleet, deterministic for a seed, and record its truth",
 		Example: `  lazarus sandbox seed --sites 2000
   lazarus sandbox seed --sites 500 --seed 42 --add`,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			p, err := f.open(cmd.Context())
+		RunE: f.withPlatform(func(cmd *cobra.Command, p *sandbox.Platform) error {
+			pr, err := of.printer(cmd)
 			if err != nil {
 				return err
 			}
-			defer p.Close()
 			res, err := p.Seed(cmd.Context(), o)
 			if err != nil {
 				if strings.Contains(err.Error(), "--add") || strings.Contains(err.Error(), "must be > 0") {
@@ -157,21 +163,19 @@ func sandboxSeedCmd(f *sandboxFlags) *cobra.Command {
 				}
 				return err
 			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				return json.NewEncoder(out).Encode(res)
-			}
-			fmt.Fprintf(out, "seeded %d sites (%d apps) in %s: %d rows, %d objects (%d bytes); sizes %v\n",
-				res.Sites, res.Apps, res.Took.Round(time.Millisecond), res.Rows, res.Objects, res.Bytes, res.Sizes)
-			fmt.Fprintf(out, "rows by database: %v\n", res.RowsByDB)
-			fmt.Fprintf(out, "disk used by the sandbox: %.1f MB\n", float64(p.DiskUsage())/1e6)
-			return nil
-		},
+			return pr.Print(res, func(out io.Writer) error {
+				fmt.Fprintf(out, "seeded %d sites (%d apps) in %s: %d rows, %d objects (%d bytes); sizes %v\n",
+					res.Sites, res.Apps, res.Took.Round(time.Millisecond), res.Rows, res.Objects, res.Bytes, res.Sizes)
+				fmt.Fprintf(out, "rows by database: %v\n", res.RowsByDB)
+				fmt.Fprintf(out, "disk used by the sandbox: %.1f MB\n", float64(p.DiskUsage())/1e6)
+				return nil
+			})
+		}),
 	}
 	c.Flags().IntVar(&o.Sites, "sites", 2000, "how many sites to add")
 	c.Flags().Int64Var(&o.Seed, "seed", 1, "random seed (same seed, same fleet)")
 	c.Flags().BoolVar(&o.Add, "add", false, "add to a non-empty fleet")
-	c.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	of = addOutputFlags(c, "print the result as JSON (-o json)")
 	return c
 }
 
@@ -179,12 +183,7 @@ func sandboxBackupCmd(f *sandboxFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "backup",
 		Short: "Take a base backup of both PostgreSQL clusters, then switch and archive the WAL",
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			p, err := f.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer p.Close()
+		RunE: f.withPlatform(func(cmd *cobra.Command, p *sandbox.Platform) error {
 			start := time.Now()
 			infos, err := p.Backup(cmd.Context())
 			if err != nil {
@@ -195,12 +194,13 @@ func sandboxBackupCmd(f *sandboxFlags) *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "backup took %s\n", time.Since(start).Round(time.Millisecond))
 			return nil
-		},
+		}),
 	}
 }
 
 func sandboxDisasterCmd(f *sandboxFlags) *cobra.Command {
 	var idsFile, writeIDs string
+	var ids []string
 	var like bool
 	var sites, apps int
 	var seed int64
@@ -216,17 +216,20 @@ whole list (exit 2), every one listed, before anything is deleted.`,
   lazarus sandbox disaster --like-2022 --write-ids ids.txt
   lazarus sandbox disaster --like-2022 --sites 100 --write-ids ids.txt
   lazarus sandbox disaster --like-2022 --over 23m --write-ids ids.txt`,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		PreRunE: func(cmd *cobra.Command, _ []string) (err error) {
 			if (idsFile == "") == !like {
 				return withExitCode(2, errors.New("disaster: give exactly one of --ids-file FILE or --like-2022"))
 			}
-			p, err := f.open(cmd.Context())
-			if err != nil {
-				return err
+			if idsFile != "" {
+				if ids, err = requireIDFile("--ids-file", idsFile, cmd.InOrStdin()); err != nil {
+					return withExitCode(2, err)
+				}
 			}
-			defer p.Close()
-			var ids []string
+			return nil
+		},
+		RunE: f.withPlatform(func(cmd *cobra.Command, p *sandbox.Platform) error {
 			if like {
+				var err error
 				if ids, err = p.Like2022(cmd.Context(), sites, apps, seed); err != nil {
 					return err
 				}
@@ -235,8 +238,6 @@ whole list (exit 2), every one listed, before anything is deleted.`,
 						return fmt.Errorf("disaster: write IDs: %w", err)
 					}
 				}
-			} else if ids, err = requireIDFile("--ids-file", idsFile, cmd.InOrStdin()); err != nil {
-				return withExitCode(2, err)
 			}
 			res, err := p.PermanentDeleteOver(cmd.Context(), ids, over)
 			var inv *sandbox.InvalidIDsError
@@ -260,7 +261,7 @@ whole list (exit 2), every one listed, before anything is deleted.`,
 				fmt.Fprintf(out, "IDs written to %s\n", writeIDs)
 			}
 			return nil
-		},
+		}),
 	}
 	c.Flags().StringVar(&idsFile, "ids-file", "", "file of IDs to delete"+idFileHelp)
 	c.Flags().BoolVar(&like, "like-2022", false, "build the list like the 2022 incident")
@@ -274,7 +275,8 @@ whole list (exit 2), every one listed, before anything is deleted.`,
 
 func sandboxVerifyCmd(f *sandboxFlags) *cobra.Command {
 	var idsFile, intendedFile string
-	var asJSON bool
+	var ids, intended []string
+	var of *outputFlags
 	c := &cobra.Command{
 		Use:   "verify",
 		Short: "Compare listed sites and apps with their truth, and every other tenant with its earlier state",
@@ -285,45 +287,40 @@ its earlier state plus the traffic it received. Exit status 0 only when all matc
 		Example: `  lazarus sandbox verify --ids-file ids.txt
   lazarus sandbox verify --ids-file deleted-sites.txt --intended-file deleted-apps.txt
   lazarus sandbox verify            # no list: every tenant against its truth`,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			var ids []string
-			var err error
+		PreRunE: func(cmd *cobra.Command, _ []string) (err error) {
 			if idsFile != "" {
 				if ids, err = requireIDFile("--ids-file", idsFile, cmd.InOrStdin()); err != nil {
 					return withExitCode(2, err)
 				}
 			}
-			var intended []string
 			if intendedFile != "" {
 				if intended, err = requireIDFile("--intended-file", intendedFile, cmd.InOrStdin()); err != nil {
 					return withExitCode(2, err)
 				}
 			}
-			p, err := f.open(cmd.Context())
+			return nil
+		},
+		RunE: f.withPlatform(func(cmd *cobra.Command, p *sandbox.Platform) error {
+			pr, err := of.printer(cmd)
 			if err != nil {
 				return err
 			}
-			defer p.Close()
 			rep, err := p.Verify(cmd.Context(), sandbox.VerifyOptions{IDs: ids, Intended: intended})
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				if err := json.NewEncoder(cmd.OutOrStdout()).Encode(rep); err != nil {
-					return err
-				}
-			} else {
-				rep.Write(cmd.OutOrStdout())
+			if err := pr.Print(rep, func(w io.Writer) error { rep.Write(w); return nil }); err != nil {
+				return err
 			}
 			if !rep.OK {
 				return withExitCode(1, errors.New("verify: differences found"))
 			}
 			return nil
-		},
+		}),
 	}
 	c.Flags().StringVar(&idsFile, "ids-file", "", "the disaster's list of IDs"+idFileHelp)
 	c.Flags().StringVar(&intendedFile, "intended-file", "", "file of app IDs whose deletion was meant (they must stay deleted)"+idFileHelp)
-	c.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	of = addOutputFlags(c, "print the report as JSON (-o json)")
 	return c
 }
 
@@ -336,12 +333,7 @@ func sandboxIDsCmd(f *sandboxFlags) *cobra.Command {
 		Short: "List site or app IDs, live or deleted (handy for demos)",
 		Example: `  lazarus sandbox ids --kind site --deleted > deleted.txt
   lazarus sandbox ids --kind app --limit 5`,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			p, err := f.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer p.Close()
+		RunE: f.withPlatform(func(cmd *cobra.Command, p *sandbox.Platform) error {
 			ids, err := p.ListIDs(cmd.Context(), platform.IDKind(kind), deleted)
 			if err != nil {
 				return withExitCode(2, err)
@@ -354,7 +346,7 @@ func sandboxIDsCmd(f *sandboxFlags) *cobra.Command {
 				fmt.Fprintln(w, id)
 			}
 			return w.Flush()
-		},
+		}),
 	}
 	c.Flags().StringVar(&kind, "kind", "site", "site or app")
 	c.Flags().BoolVar(&deleted, "deleted", false, "deleted IDs instead of live ones")
@@ -366,12 +358,7 @@ func sandboxTruthCmd(f *sandboxFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "truth",
 		Short: "Record the truth (per site, per store checksums) of every tenant now",
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			p, err := f.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer p.Close()
+		RunE: f.withPlatform(func(cmd *cobra.Command, p *sandbox.Platform) error {
 			snap, err := p.RecordTruth(cmd.Context(), nil)
 			if err != nil {
 				return err
@@ -379,6 +366,6 @@ func sandboxTruthCmd(f *sandboxFlags) *cobra.Command {
 			fmt.Fprintf(cmd.OutOrStdout(), "truth recorded at %s: %d sites, %d stores, %d apps\n",
 				snap.RecordedAt.Format(time.RFC3339Nano), snap.Sites, snap.Stores, snap.Apps)
 			return nil
-		},
+		}),
 	}
 }

@@ -3,12 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"sort"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/lazarus-dr/lazarus/internal/printer"
 	"github.com/lazarus-dr/lazarus/platform"
 	"github.com/lazarus-dr/lazarus/platform/httpapi"
 )
@@ -18,6 +18,7 @@ func newSandboxFaultsCmd(sf *sandboxFlags) *cobra.Command {
 	var errorRate float64
 	var latency time.Duration
 	var outage bool
+	var of *outputFlags
 	client := func() (*httpapi.Client, error) {
 		descPath = sf.descPath(descPath)
 		d, err := platform.Load(descPath)
@@ -42,6 +43,10 @@ flags, sets that service's fault (flags not given are 0/off). 'faults clear' lif
   lazarus sandbox faults clear`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			pr, err := of.printer(cmd)
+			if err != nil {
+				return err
+			}
 			cl, err := client()
 			if err != nil {
 				return withExitCode(2, err)
@@ -66,8 +71,7 @@ flags, sets that service's fault (flags not given are 0/off). 'faults clear' lif
 			if err != nil {
 				return err
 			}
-			printFaults(cmd.OutOrStdout(), all)
-			return nil
+			return printFaults(pr, all)
 		},
 	}
 	f := c.Flags()
@@ -75,19 +79,28 @@ flags, sets that service's fault (flags not given are 0/off). 'faults clear' lif
 	f.Float64Var(&errorRate, "error-rate", 0, "share of requests answered 500, 0..1")
 	f.DurationVar(&latency, "latency", 0, "latency added to every request")
 	f.BoolVar(&outage, "outage", false, "answer every request 503")
+	of = addOutputFlags(c, "")
 	return c
 }
 
-func printFaults(w io.Writer, all map[string]httpapi.FaultState) {
-	names := make([]string, 0, len(all))
-	for n := range all {
-		names = append(names, n)
+// faultRow is a service's fault and what it did since it was set.
+type faultRow struct {
+	Service   string        `json:"service" text:"SERVICE"`
+	ErrorRate float64       `json:"error_rate" text:"ERROR-RATE,%.2f"`
+	Latency   time.Duration `json:"-" text:"LATENCY"`
+	LatencyMS int           `json:"latency_ms" text:"-"`
+	Outage    bool          `json:"outage" text:"OUTAGE"`
+	Requests  int64         `json:"requests" text:"REQUESTS,right"`
+	Errors    int64         `json:"errors" text:"ERRORS,right"`
+	Outages   int64         `json:"outages" text:"OUTAGES,right"`
+}
+
+func printFaults(p *printer.Printer, all map[string]httpapi.FaultState) error {
+	rows := make([]faultRow, 0, len(all))
+	for n, s := range all {
+		rows = append(rows, faultRow{Service: n, ErrorRate: s.ErrorRate, Latency: time.Duration(s.LatencyMS) * time.Millisecond,
+			LatencyMS: s.LatencyMS, Outage: s.Outage, Requests: s.Stats.Requests, Errors: s.Stats.Errors, Outages: s.Stats.Outages})
 	}
-	sort.Strings(names)
-	fmt.Fprintf(w, "%-10s %-10s %-10s %-7s %9s %7s %7s\n", "SERVICE", "ERROR-RATE", "LATENCY", "OUTAGE", "REQUESTS", "ERRORS", "OUTAGES")
-	for _, n := range names {
-		s := all[n]
-		fmt.Fprintf(w, "%-10s %-10.2f %-10s %-7v %9d %7d %7d\n", n, s.ErrorRate,
-			(time.Duration(s.LatencyMS) * time.Millisecond).String(), s.Outage, s.Stats.Requests, s.Stats.Errors, s.Stats.Outages)
-	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].Service < rows[j].Service })
+	return p.Table(rows, printer.TableOptions{})
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,15 +37,26 @@ func TestSandboxFaultsCommand(t *testing.T) {
 		return h.Run(t, context.Background(), append([]string{"sandbox", "faults"}, append(args, "--platform", path)...)...)
 	}
 	r := run("vendors", "--error-rate", "0.5", "--latency", "250ms")
-	if r.Code != 0 || !strings.Contains(r.Stdout, "vendors    0.50       250ms      false") {
+	if r.Code != 0 || !strings.HasPrefix(r.Stdout, "SERVICE    ERROR-RATE  LATENCY  OUTAGE  REQUESTS  ERRORS  OUTAGES\n") ||
+		!strings.Contains(r.Stdout, "\nvendors    0.50        250ms    false          0       0        0\n") {
 		t.Fatalf("set: exit %d\n%s", r.Code, r.Output)
 	}
 	r = run("catalog", "--outage")
-	if r.Code != 0 || !strings.Contains(r.Stdout, "catalog    0.00       0s         true") {
+	if r.Code != 0 || !strings.Contains(r.Stdout, "\ncatalog    0.00        0s       true ") {
 		t.Fatalf("outage: exit %d\n%s", r.Code, r.Output)
 	}
 	if r = run("nosuch", "--outage"); r.Code != 2 || !strings.Contains(r.Stderr, "no such service") {
 		t.Fatalf("unknown service: exit %d\n%s", r.Code, r.Output)
+	}
+	r = run("-o", "json")
+	var rows []faultRow
+	if err := json.Unmarshal([]byte(r.Stdout), &rows); err != nil || len(rows) < 7 || r.Code != 0 {
+		t.Fatalf("-o json: %v, exit %d\n%s", err, r.Code, r.Output)
+	}
+	for _, f := range rows {
+		if (f.Service == "vendors") != (f.ErrorRate == 0.5 && f.LatencyMS == 250) || (f.Service == "catalog") != f.Outage {
+			t.Errorf("-o json: %+v", f)
+		}
 	}
 	r = run("clear")
 	if r.Code != 0 || strings.Contains(r.Stdout, "true") || strings.Contains(r.Stdout, "0.50") {

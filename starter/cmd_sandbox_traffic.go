@@ -2,11 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -26,7 +25,7 @@ func newSandboxTrafficCmd(sf *sandboxFlags) *cobra.Command {
 		duration              time.Duration
 		maxWrites             int
 		seed                  int64
-		asJSON                bool
+		of                    *outputFlags
 	)
 	c := &cobra.Command{
 		Use:   "traffic",
@@ -42,6 +41,10 @@ holds the site's catalog row, which a deletion locks first.`,
   lazarus sandbox traffic --rate 50 --duration 1h --max 10000 --exclude-file ids.txt
   lazarus sandbox traffic --platform /tmp/sb/platform.yaml --rate 5 --duration 30s --json`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			pr, err := of.printer(cmd)
+			if err != nil {
+				return err
+			}
 			descPath = sf.descPath(descPath)
 			d, err := platform.Load(descPath)
 			if err != nil {
@@ -73,14 +76,11 @@ holds the site's catalog row, which a deletion locks first.`,
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(res)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "traffic: %d rows on %d sites in %s (%.1f/s): %s\n",
-				res.Writes, res.Sites, res.Elapsed.Round(time.Millisecond), res.Rate, trafficCounts(res.ByTable))
-			return nil
+			return pr.Print(res, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "traffic: %d rows on %d sites in %s (%.1f/s): %s\n",
+					res.Writes, res.Sites, res.Elapsed.Round(time.Millisecond), res.Rate, strings.Join(countList(res.ByTable, "="), " "))
+				return err
+			})
 		},
 	}
 	f := c.Flags()
@@ -91,19 +91,6 @@ holds the site's catalog row, which a deletion locks first.`,
 	f.StringSliceVar(&exclude, "exclude", nil, "site IDs never to write to (besides every non-active site)")
 	f.StringVar(&excludeFile, "exclude-file", "", "file of site IDs never to write to"+idFileHelp)
 	f.Int64Var(&seed, "seed", 1, "seed of the choice of sites and rows")
-	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
+	of = addOutputFlags(c, "print the result as JSON (-o json)")
 	return c
-}
-
-func trafficCounts(m map[string]int) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s=%d", k, m[k])
-	}
-	return strings.Join(parts, " ")
 }

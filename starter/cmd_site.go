@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
+	"github.com/lazarus-dr/lazarus/internal/printer"
 	"github.com/lazarus-dr/lazarus/workflows"
 )
 
@@ -32,53 +33,67 @@ func newSiteCmd() *cobra.Command {
 	return c
 }
 
+// siteStepRow is a line of `site status`.
+type siteStepRow struct {
+	Step    string
+	Action  string
+	Status  string
+	Try     int
+	Took    string
+	Message string `text:"MESSAGE / ERROR"`
+}
+
 func newSiteStatusCmd(tf *temporalFlags) *cobra.Command {
-	var asJSON bool
+	var of *outputFlags
 	c := &cobra.Command{
 		Use:     "status SITE",
 		Short:   "Show a site's steps: status, attempts, times, errors",
 		Example: "  lazarus site status 5f0c...e1\n  lazarus site status 5f0c...e1 --json",
 		Args:    cobra.ExactArgs(1),
 		RunE: tf.withClient(func(cmd *cobra.Command, args []string, c client.Client, ns string) error {
-			ctx := cmd.Context()
-			st, err := siteState(ctx, c, args[0])
+			p, err := of.printer(cmd)
 			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
-			wid := workflows.SiteWorkflowID(args[0])
-			if asJSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(struct {
-					workflows.SiteState
-					WebUI string `json:"web_ui"`
-				}{st, tf.workflowURL(ns, wid)})
+			st, err := siteState(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
 			}
-			attention := ""
-			if st.NeedsAttention {
-				attention = "  NEEDS ATTENTION"
-			}
-			fmt.Fprintf(out, "site %s  batch %s  runbook %s  %s  stage %s  restore point %s%s\n", st.SiteID, st.BatchID, st.Runbook, st.Status, st.Stage,
-				st.RestorePoint.UTC().Format(time.RFC3339), attention)
-			fmt.Fprintf(out, "  %-30s %-26s %-8s %-3s %-9s %s\n", "STEP", "ACTION", "STATUS", "TRY", "TOOK", "MESSAGE / ERROR")
-			for _, s := range st.Steps {
-				took := "-"
-				if !s.StartedAt.IsZero() && !s.EndedAt.IsZero() {
-					took = s.EndedAt.Sub(s.StartedAt).Round(time.Millisecond).String()
-				}
-				msg := s.Message
-				if s.Error != "" {
-					msg = "ERROR " + s.Error
-				}
-				fmt.Fprintf(out, "  %-30s %-26s %-8s %-3d %-9s %s\n", s.StepID, s.Action, s.Status, s.Attempts, took, oneLineStr(msg, 120))
-			}
-			fmt.Fprintf(out, "Web UI: %s\n", tf.workflowURL(ns, wid))
-			return nil
+			v := struct {
+				workflows.SiteState
+				WebUI string `json:"web_ui"`
+			}{st, tf.workflowURL(ns, workflows.SiteWorkflowID(args[0]))}
+			return p.Print(v, func(io.Writer) error { return writeSiteText(p, st, v.WebUI) })
 		}),
 	}
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	of = addOutputFlags(c, "print JSON (-o json)")
 	return c
+}
+
+func writeSiteText(p *printer.Printer, st workflows.SiteState, webUI string) error {
+	attention := ""
+	if st.NeedsAttention {
+		attention = "  NEEDS ATTENTION"
+	}
+	p.Printf("site %s  batch %s  runbook %s  %s  stage %s  restore point %s%s\n", st.SiteID, st.BatchID, st.Runbook, st.Status, st.Stage,
+		st.RestorePoint.UTC().Format(time.RFC3339), attention)
+	rows := make([]siteStepRow, len(st.Steps))
+	for i, s := range st.Steps {
+		took := "-"
+		if !s.StartedAt.IsZero() && !s.EndedAt.IsZero() {
+			took = s.EndedAt.Sub(s.StartedAt).Round(time.Millisecond).String()
+		}
+		msg := s.Message
+		if s.Error != "" {
+			msg = "ERROR " + s.Error
+		}
+		rows[i] = siteStepRow{Step: s.StepID, Action: s.Action, Status: s.Status, Try: int(s.Attempts), Took: took, Message: oneLineStr(msg, 120)}
+	}
+	if err := p.Table(rows, printer.TableOptions{Indent: "  "}); err != nil {
+		return err
+	}
+	p.Printf("Web UI: %s\n", webUI)
+	return p.Err()
 }
 
 func siteState(ctx context.Context, c client.Client, site string) (workflows.SiteState, error) {
@@ -163,21 +178,12 @@ func newSiteDecisionCmd(tf *temporalFlags, decision, short, update string) *cobr
 			if err := updateSite(ctx, c, site, update, arg); err != nil {
 				return withExitCode(1, err)
 			}
-			wid := workflows.SiteWorkflowID(site)
-			fmt.Fprintf(cmd.OutOrStdout(), "site %s: %s %s accepted (operator %s)\nWeb UI: %s\n", site, decision, orDashStr(step), operator, tf.workflowURL(ns, wid))
-			return nil
+			return printAccepted(cmd, "site "+site, decision+" "+orDefault(step, "-"), operator, tf.workflowURL(ns, workflows.SiteWorkflowID(site)))
 		},
 	}
 	c.Flags().StringVar(&operator, "operator", os.Getenv("LAZARUS_OPERATOR"), "who decides (required; recorded in the workflow history) ($LAZARUS_OPERATOR)")
 	c.Flags().StringVar(&reason, "reason", "", "why")
 	return c
-}
-
-func orDashStr(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 // updateSite sends an operator's decision to a site's workflow.

@@ -186,6 +186,22 @@ func TestCoordinatorCLI(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "2/2 sites") || !strings.Contains(out, "lazarus-batch-t1") {
 		t.Errorf("batch status: exit %d", code)
 	}
+	// JSON for programs: --json and -o json alike.
+	var st struct {
+		SitesTotal int    `json:"sites_total"`
+		WebUI      string `json:"web_ui"`
+	}
+	out, code = run("batch", "status", "t1", "--json")
+	if err := json.Unmarshal([]byte(out), &st); code != 0 || err != nil || st.SitesTotal != 2 || !strings.HasSuffix(st.WebUI, "lazarus-batch-t1") {
+		t.Errorf("batch status --json: exit %d, %v, %+v", code, err, st)
+	}
+	var site struct {
+		SiteID string `json:"site_id"`
+	}
+	out, code = run("site", "status", "site-a", "-o", "json")
+	if err := json.Unmarshal([]byte(out), &site); code != 0 || err != nil || site.SiteID != "site-a" {
+		t.Errorf("site status -o json: exit %d, %v, %+v", code, err, site)
+	}
 	out, code = run("site", "status", "site-a")
 	if code != 0 || !strings.Contains(out, "customer") || !strings.Contains(out, "lazarus-site-site-a") {
 		t.Errorf("site status: exit %d", code)
@@ -212,6 +228,11 @@ func TestCoordinatorCLI(t *testing.T) {
 			t.Fatalf("batch list never showed t1")
 		}
 		time.Sleep(time.Second)
+	}
+	var batches []batchRow
+	out, code = run("batch", "list", "-o", "json")
+	if err := json.Unmarshal([]byte(out), &batches); code != 0 || err != nil || len(batches) == 0 || batches[0].Batch != "t1" || batches[0].Started.IsZero() {
+		t.Errorf("batch list -o json: exit %d, %v, %+v", code, err, batches)
 	}
 	// A decision for a step that is not parked is refused by the validator.
 	if _, code = run("site", "retry", "site-a", "undelete", "--operator", "alice"); code == 0 {
