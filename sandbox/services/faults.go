@@ -1,10 +1,14 @@
 package services
 
 import (
+	"bytes"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"math/rand/v2"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -18,7 +22,21 @@ type Fault struct {
 	LatencyMS int `json:"latency_ms"`
 	// Outage answers every request 503.
 	Outage bool `json:"outage"`
+	// RefuseSites makes the service refuse every request about one of
+	// these sites (its ID as a path segment, as a query value, or as a JSON
+	// string in the body) with RefuseStatus: a permanent failure of those
+	// sites alone, as when a site's data cannot be restored. Requests about
+	// any other site are served as usual.
+	RefuseSites []string `json:"refuse_sites,omitempty"`
+	// RefuseStatus is the 4xx status of a refusal; 0 means 422.
+	RefuseStatus int `json:"refuse_status,omitempty"`
 }
+
+// DefaultRefuseStatus answers a refused site when RefuseStatus is 0.
+const DefaultRefuseStatus = http.StatusUnprocessableEntity
+
+// maxScannedBody is how much of a request body a refusal looks into.
+const maxScannedBody = 1 << 20
 
 // Validate names what is wrong with a fault.
 func (f Fault) Validate() error {
@@ -28,7 +46,25 @@ func (f Fault) Validate() error {
 	if f.LatencyMS < 0 || f.LatencyMS > 600_000 {
 		return fmt.Errorf("latency_ms %d is not in 0..600000", f.LatencyMS)
 	}
+	// A refusal is permanent: 408 and 429 are answers clients retry.
+	if st := f.RefuseStatus; st != 0 && (st < 400 || st > 499 || st == http.StatusRequestTimeout || st == http.StatusTooManyRequests) {
+		return fmt.Errorf("refuse_status %d is not a permanent 4xx (400..499 but 408 and 429)", st)
+	}
+	if f.RefuseStatus != 0 && len(f.RefuseSites) == 0 {
+		return fmt.Errorf("refuse_status %d without refuse_sites", f.RefuseStatus)
+	}
+	if slices.Contains(f.RefuseSites, "") {
+		return fmt.Errorf("refuse_sites holds an empty site ID")
+	}
 	return nil
+}
+
+// refuseStatus is the status a refused site is answered with.
+func (f Fault) refuseStatus() int {
+	if f.RefuseStatus == 0 {
+		return DefaultRefuseStatus
+	}
+	return f.RefuseStatus
 }
 
 // FaultStats counts what the fault layer did to one service's requests.
@@ -36,6 +72,8 @@ type FaultStats struct {
 	Requests int64 `json:"requests"`
 	Errors   int64 `json:"errors"`
 	Outages  int64 `json:"outages"`
+	// Refused counts the requests refused for one of RefuseSites.
+	Refused int64 `json:"refused"`
 }
 
 // FaultState is one service's fault and its counters (GET /v1/faults).
@@ -95,9 +133,18 @@ func (fs *faultSet) snapshot() map[string]FaultState {
 	return out
 }
 
-// decide draws the fate of one request: latency to add and the status to
-// answer instead of serving (0 to serve).
-func (fs *faultSet) decide(service string) (time.Duration, int) {
+// refused lists the sites the service refuses now (nil: none).
+func (fs *faultSet) refused(service string) []string {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return slices.Clone(fs.per[service].fault.RefuseSites)
+}
+
+// decide draws the fate of one request, about refusedSite when it names a
+// refused site: latency to add and the status to answer instead of
+// serving (0 to serve). An outage wins over a refusal, a refusal over a
+// random error.
+func (fs *faultSet) decide(service, refusedSite string) (time.Duration, int) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	sf := fs.per[service]
@@ -106,6 +153,10 @@ func (fs *faultSet) decide(service string) (time.Duration, int) {
 	if sf.fault.Outage {
 		sf.stats.Outages++
 		return lat, http.StatusServiceUnavailable
+	}
+	if refusedSite != "" && slices.Contains(sf.fault.RefuseSites, refusedSite) {
+		sf.stats.Refused++
+		return lat, sf.fault.refuseStatus()
 	}
 	if sf.fault.ErrorRate > 0 && sf.rng.Float64() < sf.fault.ErrorRate {
 		sf.stats.Errors++
@@ -116,7 +167,8 @@ func (fs *faultSet) decide(service string) (time.Duration, int) {
 
 func (fs *faultSet) middleware(service string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		lat, status := fs.decide(service)
+		site := requestAbout(r, fs.refused(service))
+		lat, status := fs.decide(service, site)
 		if lat > 0 {
 			t := time.NewTimer(lat)
 			select {
@@ -136,7 +188,43 @@ func (fs *faultSet) middleware(service string, next http.Handler) http.Handler {
 		case http.StatusInternalServerError:
 			writeError(w, status, fmt.Errorf("%s: internal error (injected fault)", service))
 			return
+		case 0:
+			next.ServeHTTP(w, r)
+			return
 		}
-		next.ServeHTTP(w, r)
+		writeError(w, status, fmt.Errorf("%s: site %s refused: its data cannot be restored (injected fault)", service, site))
 	})
+}
+
+// requestAbout returns the first of sites that r is about: a segment of
+// its path, a value of its query, or a JSON string in its body (the body
+// is put back for the handler). "" when there is none.
+func requestAbout(r *http.Request, sites []string) string {
+	if len(sites) == 0 {
+		return ""
+	}
+	segs := strings.Split(r.URL.Path, "/")
+	query := r.URL.Query()
+	var body []byte
+	if r.Body != nil && r.Body != http.NoBody {
+		body, _ = io.ReadAll(io.LimitReader(r.Body, maxScannedBody))
+		r.Body = readCloser{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
+	}
+	for _, site := range sites {
+		if slices.Contains(segs, site) || bytes.Contains(body, []byte(`"`+site+`"`)) {
+			return site
+		}
+		for _, vs := range query {
+			if slices.Contains(vs, site) {
+				return site
+			}
+		}
+	}
+	return ""
+}
+
+// readCloser reads from a reader and closes the original body.
+type readCloser struct {
+	io.Reader
+	io.Closer
 }

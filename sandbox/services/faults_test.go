@@ -2,6 +2,7 @@ package services
 
 import (
 	"encoding/json"
+	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -163,5 +164,115 @@ func TestAdminFaultsAPI(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 400 {
 		t.Fatalf("verify without point: %d", resp.StatusCode)
+	}
+}
+
+func TestFaultRefusesOnlyTheListedSitesWithAPermanent4xx(t *testing.T) {
+	fs := newFaultSet(1)
+	const bad, good = "6f1c0d2e-bad0-4000-8000-000000000001", "6f1c0d2e-0000-4000-8000-000000000002"
+	if err := fs.set(Vendors, Fault{RefuseSites: []string{bad}}); err != nil {
+		t.Fatal(err)
+	}
+	var seen string
+	h := fs.middleware(Vendors, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b := new(strings.Builder)
+		_, _ = io.Copy(b, r.Body)
+		seen = b.String()
+		writeJSON(w, 200, map[string]bool{"ok": true})
+	}))
+	for _, tc := range []struct {
+		name, method, target, body string
+		want                       int
+	}{
+		{"path segment", "POST", "/v1/sites/" + bad + "/reindex", `{"product":"jira"}`, http.StatusUnprocessableEntity},
+		{"query value", "GET", "/v1/installations?site_id=" + bad, "", http.StatusUnprocessableEntity},
+		{"JSON body", "POST", "/v1/reattach", `{"app_id":"a1","site_id":"` + bad + `"}`, http.StatusUnprocessableEntity},
+		{"other site, path", "POST", "/v1/sites/" + good + "/reindex", `{"product":"jira"}`, 200},
+		{"other site, body", "POST", "/v1/reattach", `{"app_id":"a1","site_id":"` + good + `"}`, 200},
+		{"ID as a prefix only", "GET", "/v1/sites/" + bad + "x", "", 200},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.target, strings.NewReader(tc.body)))
+		if rec.Code != tc.want {
+			t.Errorf("%s: %d %q, want %d", tc.name, rec.Code, rec.Body.String(), tc.want)
+			continue
+		}
+		if tc.want != 200 {
+			if !strings.Contains(rec.Body.String(), "vendors: site "+bad+" refused") || rec.Header().Get("X-Lazarus-Fault") != "injected" {
+				t.Errorf("%s: refusal %q does not name the service and the site", tc.name, rec.Body.String())
+			}
+		} else if seen != tc.body {
+			t.Errorf("%s: the handler read body %q, want %q", tc.name, seen, tc.body)
+		}
+	}
+	if st := fs.snapshot()[Vendors].Stats; st.Refused != 3 || st.Requests != 6 || st.Errors != 0 {
+		t.Fatalf("stats %+v, want 3 refused of 6 requests", st)
+	}
+	// An outage wins over a refusal; a chosen status is kept.
+	if err := fs.set(Vendors, Fault{RefuseSites: []string{bad}, RefuseStatus: http.StatusGone, Outage: true}); err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/sites/"+bad, nil))
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("outage and refusal: %d, want 503", rec.Code)
+	}
+	if err := fs.set(Vendors, Fault{RefuseSites: []string{bad}, RefuseStatus: http.StatusGone}); err != nil {
+		t.Fatal(err)
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/sites/"+bad, nil))
+	if rec.Code != http.StatusGone {
+		t.Fatalf("refuse_status 410: got %d", rec.Code)
+	}
+}
+
+func TestFaultRefusalValidation(t *testing.T) {
+	fs := newFaultSet(1)
+	for _, tc := range []struct {
+		f    Fault
+		want string
+	}{
+		{Fault{RefuseSites: []string{"s"}, RefuseStatus: 500}, "refuse_status 500 is not a permanent 4xx"},
+		{Fault{RefuseSites: []string{"s"}, RefuseStatus: 429}, "refuse_status 429 is not a permanent 4xx"},
+		{Fault{RefuseSites: []string{"s"}, RefuseStatus: 408}, "refuse_status 408 is not a permanent 4xx"},
+		{Fault{RefuseStatus: 422}, "refuse_status 422 without refuse_sites"},
+		{Fault{RefuseSites: []string{""}}, "refuse_sites holds an empty site ID"},
+	} {
+		err := fs.set(Search, tc.f)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("set(%+v) = %v, want %q", tc.f, err, tc.want)
+		}
+	}
+	if err := fs.set(Search, Fault{RefuseSites: []string{"s"}, RefuseStatus: 404}); err != nil {
+		t.Fatalf("a 404 refusal: %v", err)
+	}
+}
+
+func TestAdminFaultsAPIRefusesASite(t *testing.T) {
+	s := &Server{faults: newFaultSet(1), log: zap.NewNop()}
+	srv := httptest.NewServer(s.adminHandler())
+	defer srv.Close()
+	req, _ := http.NewRequest("PUT", srv.URL+"/v1/faults/search", strings.NewReader(`{"refuse_sites":["site-1"],"refuse_status":410}`))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st FaultState
+	_ = json.NewDecoder(resp.Body).Decode(&st)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || len(st.RefuseSites) != 1 || st.RefuseSites[0] != "site-1" || st.RefuseStatus != 410 {
+		t.Fatalf("PUT refusal: %d %+v", resp.StatusCode, st)
+	}
+	req, _ = http.NewRequest("DELETE", srv.URL+"/v1/faults", nil)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all map[string]FaultState
+	_ = json.NewDecoder(resp.Body).Decode(&all)
+	resp.Body.Close()
+	if len(all[Search].RefuseSites) != 0 {
+		t.Fatalf("after DELETE /v1/faults the refusal stays: %+v", all[Search])
 	}
 }
