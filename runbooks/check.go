@@ -17,6 +17,7 @@ type effStep struct {
 	heartbeat time.Duration
 	estimate  time.Duration
 	retry     RetryPolicy
+	budget    time.Duration
 	onFailure FailurePolicy
 	gate      *Gate
 	cleanup   string
@@ -93,7 +94,13 @@ func checkStep(c *collector, rb *rawRunbook, st *rawStep) *effStep {
 	// Timings and retry, defaults applied.
 	df := rb.defaults
 	e.timeout = pick(st.timeout, df.timeout, builtinTimeout)
-	e.heartbeat = pick(st.heartbeat, df.heartbeat, 0)
+	e.heartbeat = pick(st.heartbeat, df.heartbeat, min(builtinHeartbeat, e.timeout/2))
+	// The runbook's or the built-in budget is raised to the step's timeout;
+	// only a step's own budget shorter than its timeout is a problem.
+	e.budget = max(pick(dval{}, df.retryBudget, builtinRetryBudget), e.timeout)
+	if st.retryBudget.set() {
+		e.budget = st.retryBudget.v
+	}
 	e.estimate = pick(st.estimate, df.estimate, builtinEstimate)
 	e.onFailure = builtinOnFailure
 	if df.onFailure.set() {
@@ -132,6 +139,18 @@ func checkStep(c *collector, rb *rawRunbook, st *rawStep) *effStep {
 			c.at(firstNode(st.heartbeat.n, st.timeout.n, df.heartbeat.n, st.n),
 				"%s: heartbeat %s must be shorter than timeout %s", what, e.heartbeat, e.timeout)
 		}
+		if e.heartbeat > MaxHeartbeat {
+			c.at(firstNode(st.heartbeat.n, df.heartbeat.n, st.n),
+				"%s: heartbeat %s is longer than %s: a lost task, a dead worker or a hung call would go unnoticed that long", what, e.heartbeat, MaxHeartbeat)
+		}
+		if e.budget < e.timeout {
+			c.at(firstNode(st.retryBudget.n, st.n),
+				"%s: retry_budget %s is shorter than timeout %s: the first attempt could not use its whole timeout", what, e.budget, e.timeout)
+		}
+		if e.retry.MaximumInterval > e.budget {
+			c.at(firstNode(st.retry.max.n, st.retryBudget.n, df.retry.max.n, df.retryBudget.n, st.n),
+				"%s: retry.max_interval %s is longer than retry_budget %s: the step would hardly retry", what, e.retry.MaximumInterval, e.budget)
+		}
 		if e.estimate > e.timeout {
 			c.at(firstNode(st.estimate.n, st.timeout.n, df.estimate.n, st.n),
 				"%s: estimate %s is longer than timeout %s: the step would always time out", what, e.estimate, e.timeout)
@@ -164,6 +183,7 @@ func checkStep(c *collector, rb *rawRunbook, st *rawStep) *effStep {
 			e.timeout = g.deadline.v
 			e.heartbeat = 0
 			e.retry = RetryPolicy{}
+			e.budget = 0
 		}
 		if st.timeout.set() {
 			c.at(st.timeout.n, "%s: a gate has no timeout: use gate.deadline", what)
@@ -173,6 +193,9 @@ func checkStep(c *collector, rb *rawRunbook, st *rawStep) *effStep {
 		}
 		if st.retry.initial.set() || st.retry.max.set() || st.retry.backoff.n != nil || st.retry.attempts.n != nil {
 			c.at(firstNode(st.retry.initial.n, st.retry.max.n, st.retry.backoff.n, st.retry.attempts.n), "%s: a gate has no retry", what)
+		}
+		if st.retryBudget.set() {
+			c.at(st.retryBudget.n, "%s: a gate has no retry_budget: use gate.deadline", what)
 		}
 	case st.gate != nil:
 		c.at(st.gate.n, "%s: gate: only gate actions take a gate (action %q is not one)", what, st.action.v)

@@ -71,25 +71,31 @@ func TestCompileDiamond(t *testing.T) {
 	wantRestore := PlanStep{
 		ID: "restore", Action: "db.restore_tenant", Scope: ScopeSite, Service: "db-slow", Stage: "data-heavy",
 		Needs: []string{"clone", "undelete"}, Timeout: 5 * time.Minute, Heartbeat: 30 * time.Second,
-		Retry:     RetryPolicy{InitialInterval: 3 * time.Second, BackoffCoefficient: 1.5, MaximumInterval: 30 * time.Second, MaximumAttempts: 10},
-		OnFailure: OnFailurePark, Estimate: 3 * time.Minute, Params: map[string]string{"product": "confluence"},
+		Retry:       RetryPolicy{InitialInterval: 3 * time.Second, BackoffCoefficient: 1.5, MaximumInterval: 30 * time.Second, MaximumAttempts: 10},
+		RetryBudget: 45 * time.Minute,
+		OnFailure:   OnFailurePark, Estimate: 3 * time.Minute, Params: map[string]string{"product": "confluence"},
 	}
 	if !reflect.DeepEqual(restore, wantRestore) {
 		t.Errorf("restore step\n got  %+v\n want %+v", restore, wantRestore)
 	}
 	flags := mustStep(t, p, "flags")
-	if flags.OnFailure != OnFailureSkip || flags.Retry.MaximumAttempts != 4 || flags.Stage != "flags" || flags.Service != "flags" || flags.Estimate != time.Minute {
+	if flags.OnFailure != OnFailureSkip || flags.Retry.MaximumAttempts != 4 || flags.Stage != "flags" || flags.Service != "flags" || flags.Estimate != time.Minute ||
+		flags.Heartbeat != 30*time.Second || flags.RetryBudget != 20*time.Minute {
 		t.Errorf("flags step did not get the runbook defaults: %+v", flags)
 	}
 	clone := mustStep(t, p, "clone")
 	if clone.Scope != ScopeBatch || clone.Cleanup != "db.drop_clone" || clone.Timeout != time.Hour || clone.Params["tolerance"] != "2m" {
 		t.Errorf("clone step %+v", clone)
 	}
+	// The runbook's default budget (20m) is raised to the step's timeout.
+	if clone.RetryBudget != time.Hour {
+		t.Errorf("clone retry budget %s, want its timeout 1h0m0s", clone.RetryBudget)
+	}
 	gate := mustStep(t, p, "customer")
 	if gate.Gate == nil || *gate.Gate != (Gate{Deadline: 24 * time.Hour, Escalation: 4 * time.Hour, OnDeadline: "approve"}) {
 		t.Errorf("gate %+v", gate.Gate)
 	}
-	if gate.Timeout != 24*time.Hour || gate.Retry != (RetryPolicy{}) || gate.Heartbeat != 0 {
+	if gate.Timeout != 24*time.Hour || gate.Retry != (RetryPolicy{}) || gate.Heartbeat != 0 || gate.RetryBudget != 0 {
 		t.Errorf("gate step keeps activity settings: %+v", gate)
 	}
 	if got := p.LeadSteps("customer"); !reflect.DeepEqual(got, []string{"clone"}) {
@@ -104,8 +110,11 @@ func TestCompileBuiltinDefaults(t *testing.T) {
 	p := compileFile(t, "testdata/valid/minimal.yaml")
 	want := PlanStep{
 		ID: "undelete", Action: "catalog.undelete", Scope: ScopeSite, Service: "catalog", Stage: "catalog",
-		Timeout: builtinTimeout, Retry: RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute, MaximumAttempts: 5},
-		OnFailure: OnFailurePark, Estimate: builtinEstimate,
+		Timeout: builtinTimeout, Heartbeat: 30 * time.Second,
+		// Unlimited attempts, 1s doubling to at most 30s, for 10 minutes.
+		Retry:       RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second, MaximumAttempts: 0},
+		RetryBudget: 10 * time.Minute,
+		OnFailure:   OnFailurePark, Estimate: builtinEstimate,
 	}
 	if len(p.Steps) != 1 || !reflect.DeepEqual(p.Steps[0], want) {
 		t.Fatalf("got %+v\nwant %+v", p.Steps, want)

@@ -230,6 +230,20 @@ func duration(c *collector, what string, n *yaml.Node) dval {
 	return dval{v: d, n: n}
 }
 
+// heartbeatWhy explains why a heartbeat timeout cannot be 0.
+const heartbeatWhy = ": every step has a heartbeat timeout, so that a lost task or a dead worker is noticed"
+
+// positive is a duration that must be longer than 0s (why, when set, says
+// why); a zero is reported and left unset.
+func positive(c *collector, what string, n *yaml.Node, why string) dval {
+	d := duration(c, what, n)
+	if d.set() && d.v == 0 {
+		c.at(n, "%s: must be longer than 0s%s", what, why)
+		return dval{}
+	}
+	return d
+}
+
 func parseRetry(c *collector, what string, n *yaml.Node) rawRetry {
 	var r rawRetry
 	eachField(c, n, what, retryFields, func(key string, k, v *yaml.Node) {
@@ -371,17 +385,15 @@ func parseDefaults(c *collector, v *yaml.Node) rawDefaults {
 	eachField(c, v, "defaults", defaultsFields, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "timeout":
-			df.timeout = duration(c, "defaults.timeout", v)
-			if df.timeout.set() && df.timeout.v == 0 {
-				c.at(v, "defaults.timeout: must be longer than 0s")
-				df.timeout = dval{}
-			}
+			df.timeout = positive(c, "defaults.timeout", v, "")
 		case "heartbeat":
-			df.heartbeat = duration(c, "defaults.heartbeat", v)
+			df.heartbeat = positive(c, "defaults.heartbeat", v, heartbeatWhy)
 		case "estimate":
 			df.estimate = duration(c, "defaults.estimate", v)
 		case "retry":
 			df.retry = parseRetry(c, "defaults.retry", v)
+		case "retry_budget":
+			df.retryBudget = positive(c, "defaults.retry_budget", v, "")
 		case "on_failure":
 			df.onFailure = onFailure(c, "defaults.on_failure", v)
 		}
@@ -438,17 +450,15 @@ func parseStep(c *collector, rb *rawRunbook, index int, n *yaml.Node) *rawStep {
 		case "stage":
 			st.stage = str(c, what+".stage", v)
 		case "timeout":
-			st.timeout = duration(c, what+".timeout", v)
-			if st.timeout.set() && st.timeout.v == 0 {
-				c.at(v, "%s.timeout: must be longer than 0s", what)
-				st.timeout = dval{}
-			}
+			st.timeout = positive(c, what+".timeout", v, "")
 		case "heartbeat":
-			st.heartbeat = duration(c, what+".heartbeat", v)
+			st.heartbeat = positive(c, what+".heartbeat", v, heartbeatWhy)
 		case "estimate":
 			st.estimate = duration(c, what+".estimate", v)
 		case "retry":
 			st.retry = parseRetry(c, what+".retry", v)
+		case "retry_budget":
+			st.retryBudget = positive(c, what+".retry_budget", v, "")
 		case "on_failure":
 			st.onFailure = onFailure(c, what+".on_failure", v)
 		case "params":

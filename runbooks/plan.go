@@ -30,7 +30,9 @@ type RetryPolicy struct {
 	InitialInterval    time.Duration `json:"initial_interval"`
 	BackoffCoefficient float64       `json:"backoff_coefficient"`
 	MaximumInterval    time.Duration `json:"maximum_interval"`
-	MaximumAttempts    int32         `json:"maximum_attempts"`
+	// MaximumAttempts is 0 (unlimited: the step's RetryBudget ends it)
+	// unless the runbook sets max_attempts.
+	MaximumAttempts int32 `json:"maximum_attempts"`
 }
 
 // Gate makes a step wait for a human decision (approve or reject).
@@ -47,19 +49,30 @@ type Gate struct {
 
 // PlanStep is one compiled step: every expansion done, every default applied.
 type PlanStep struct {
-	ID        string            `json:"id"`
-	Action    string            `json:"action"`
-	Scope     Scope             `json:"scope"`
-	Service   string            `json:"service"`
-	Stage     string            `json:"stage,omitempty"`
-	Needs     []string          `json:"needs,omitempty"`
-	Timeout   time.Duration     `json:"timeout"`
-	Heartbeat time.Duration     `json:"heartbeat,omitempty"`
-	Retry     RetryPolicy       `json:"retry"`
-	OnFailure FailurePolicy     `json:"on_failure"`
-	Estimate  time.Duration     `json:"estimate"`
-	Params    map[string]string `json:"params,omitempty"`
-	Gate      *Gate             `json:"gate,omitempty"`
+	ID      string   `json:"id"`
+	Action  string   `json:"action"`
+	Scope   Scope    `json:"scope"`
+	Service string   `json:"service"`
+	Stage   string   `json:"stage,omitempty"`
+	Needs   []string `json:"needs,omitempty"`
+	// Timeout bounds one attempt (Temporal's start-to-close timeout).
+	Timeout time.Duration `json:"timeout"`
+	// Heartbeat is the heartbeat timeout: an attempt that has not
+	// heartbeaten for this long (a lost task, a dead worker, a hung call) is
+	// failed and retried. Compiled steps always have one (gates excepted);
+	// it is shorter than Timeout and at most MaxHeartbeat.
+	Heartbeat time.Duration `json:"heartbeat,omitempty"`
+	Retry     RetryPolicy   `json:"retry"`
+	// RetryBudget is how long the step may keep trying, from its first
+	// schedule, across all its attempts (Temporal's schedule-to-close
+	// timeout). The step parks (or fails, or is skipped: OnFailure) only on
+	// a non-retryable error or once the budget is spent. It is never shorter
+	// than Timeout; 0 for gates.
+	RetryBudget time.Duration     `json:"retry_budget"`
+	OnFailure   FailurePolicy     `json:"on_failure"`
+	Estimate    time.Duration     `json:"estimate"`
+	Params      map[string]string `json:"params,omitempty"`
+	Gate        *Gate             `json:"gate,omitempty"`
 	// Cleanup is, for a batch-scoped step, the action that releases what it
 	// made (for example dropping a point-in-time clone) once no site needs it.
 	Cleanup string `json:"cleanup,omitempty"`

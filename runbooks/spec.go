@@ -42,12 +42,13 @@ type rawRetry struct {
 }
 
 type rawDefaults struct {
-	n         *yaml.Node
-	timeout   dval
-	heartbeat dval
-	estimate  dval
-	retry     rawRetry
-	onFailure sval
+	n           *yaml.Node
+	timeout     dval
+	heartbeat   dval
+	estimate    dval
+	retry       rawRetry
+	retryBudget dval
+	onFailure   sval
 }
 
 type rawGate struct {
@@ -68,13 +69,14 @@ type rawStep struct {
 
 	id, action, scope, service, stage, onFailure, cleanup sval
 
-	needs     []sval
-	timeout   dval
-	heartbeat dval
-	estimate  dval
-	retry     rawRetry
-	params    []rawParam
-	gate      *rawGate
+	needs       []sval
+	timeout     dval
+	heartbeat   dval
+	estimate    dval
+	retry       rawRetry
+	retryBudget dval
+	params      []rawParam
+	gate        *rawGate
 
 	// forEach is set when the step has for_each; items are its items
 	// (literal, or those of the named list).
@@ -96,23 +98,46 @@ type rawRunbook struct {
 // Field names, in the order they are documented.
 var (
 	topFields      = []string{"name", "description", "lists", "defaults", "steps"}
-	defaultsFields = []string{"timeout", "heartbeat", "retry", "on_failure", "estimate"}
+	defaultsFields = []string{"timeout", "heartbeat", "retry", "retry_budget", "on_failure", "estimate"}
 	retryFields    = []string{"initial_interval", "backoff", "max_interval", "max_attempts"}
 	gateFields     = []string{"deadline", "escalation", "on_deadline"}
 	stepFields     = []string{"id", "action", "needs", "scope", "service", "stage", "timeout",
-		"heartbeat", "retry", "on_failure", "estimate", "params", "gate", "cleanup", "for_each"}
+		"heartbeat", "retry", "retry_budget", "on_failure", "estimate", "params", "gate", "cleanup", "for_each"}
 )
 
 // Built-in defaults, used when the runbook's defaults do not say.
 const (
-	builtinTimeout   = 10 * time.Minute
-	builtinEstimate  = 30 * time.Second
+	builtinTimeout  = 10 * time.Minute
+	builtinEstimate = 30 * time.Second
+	// builtinHeartbeat is every step's heartbeat timeout unless the runbook
+	// says otherwise (or the step's timeout is shorter than twice it: then
+	// half the timeout). A lost task, a dead worker or a call that stopped
+	// heartbeating is noticed after this long instead of after the step's
+	// timeout (15 to 60 minutes). The SDK sends heartbeats at most every
+	// 80% of it (24 s), which leaves 6 s for the heartbeat to reach a busy
+	// server; with the longest retry interval (builtinMaxIntvl) a step is
+	// running again within about a minute of losing its worker.
+	builtinHeartbeat = 30 * time.Second
 	builtinInitial   = time.Second
 	builtinBackoff   = 2.0
-	builtinMaxIntvl  = time.Minute
-	builtinAttempts  = 5
-	builtinOnFailure = OnFailurePark
-	builtinOnDeadln  = "park"
+	// builtinMaxIntvl caps the wait between attempts: 1, 2, 4, 8, 16, then
+	// every 30 s, so a service back from an outage is retried within 30 s.
+	builtinMaxIntvl = 30 * time.Second
+	// builtinAttempts is 0: unlimited attempts within the retry budget.
+	builtinAttempts = 0
+	// builtinRetryBudget is how long a step may keep retrying, from its
+	// first schedule, before it parks (the larger of this and the step's
+	// timeout). Ten minutes of backoff is about 24 attempts and outlasts a
+	// two-minute outage of a service several times over, where the old
+	// five attempts in 15 s did not.
+	builtinRetryBudget = 10 * time.Minute
+	builtinOnFailure   = OnFailurePark
+	builtinOnDeadln    = "park"
+
+	// MaxHeartbeat is the longest heartbeat timeout a step may have: every
+	// step recovers within about 2 minutes from a lost task, a dead worker
+	// or a hung call.
+	MaxHeartbeat = 2 * time.Minute
 
 	// MaxSteps bounds the compiled plan so that it stays a small Temporal payload.
 	MaxSteps = 2000
