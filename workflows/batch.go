@@ -23,11 +23,14 @@ import (
 // running batch step waits in the queue instead, and starts with the batch
 // step's values in its input (no signal).
 //
-// Continue-as-new drains: the run stops starting sites and waits until each
-// of its sites has finished or is blocked on a human (parked, or at a gate);
-// blocked sites are carried over and report their result by signal (only a
-// site that was blocked sends it: every other site's result reaches the
-// run that started it as the child's completion).
+// A handover never halts the window: a run that is due to continue as new
+// (batch_carry.go) hands its running sites over to the next run as soon as
+// each site it started is confirmed started and no batch-scoped step is
+// running; the next run adopts them and fills the window around them. Every
+// site reports its end by signal to the batch's current run (and, while the
+// run that started it is open, as the child's completion too: the first to
+// arrive counts). Runs recorded before this change drained instead
+// (versions.go).
 //
 // The batch's state is split by concern: the sliding window (window.go,
 // batch_window.go), the lead rounds (lead.go, batch_lead.go), what crosses
@@ -64,9 +67,11 @@ type batchRun struct {
 
 	maxPerRun    int
 	startedInRun int
-	draining     bool
-	changed      bool
-	pubStatus    string
+	// due is set once this run should continue as new; adopting says the
+	// next run adopts the running sites (else this run drains first).
+	due, adopting bool
+	changed       bool
+	pubStatus     string
 }
 
 func newBatchRun(ctx workflow.Context, in RestoreBatchInput) (*batchRun, error) {
@@ -148,7 +153,7 @@ func (b *batchRun) run(ctx workflow.Context) (BatchResult, error) {
 }
 
 // loop fills the window until every site has a result, or returns the
-// continue-as-new error once the run is drained.
+// continue-as-new error once the run is ready to hand over.
 func (b *batchRun) loop(ctx, work workflow.Context) error {
 	loopCtx := ctx
 	for {
@@ -157,19 +162,21 @@ func (b *batchRun) loop(ctx, work workflow.Context) error {
 		if b.done() {
 			return nil
 		}
-		if b.drained() {
+		if b.readyToContinue() {
 			if err := workflow.Await(work, func() bool { return workflow.AllHandlersFinished(work) }); err != nil {
 				return err
 			}
-			if b.drained() && !b.done() {
+			if b.readyToContinue() && !b.done() {
 				return b.continueAsNew(ctx)
 			}
 			continue
 		}
-		if !b.draining && b.canDue(ctx) {
-			b.draining = true
-			b.logger.Info("batch draining before continue-as-new", "started_in_run", b.startedInRun,
-				"history_length", workflow.GetInfo(ctx).GetCurrentHistoryLength())
+		if !b.due && b.canDue(ctx) {
+			b.due = true
+			b.adopting = handoverAdopts(ctx)
+			active, _ := b.win.load()
+			b.logger.Info("batch due to continue as new", "adopting", b.adopting, "started_in_run", b.startedInRun,
+				"active_sites", active, "history_length", workflow.GetInfo(ctx).GetCurrentHistoryLength())
 			continue
 		}
 		b.changed = false

@@ -123,10 +123,19 @@ func (b *batchRun) canDue(ctx workflow.Context) bool {
 		info.GetCurrentHistorySize() > MaxRunHistoryBytes
 }
 
-// drained: continue-as-new is due and nothing of this run is still moving
-// (sites blocked on a human are carried over).
-func (b *batchRun) drained() bool {
-	return b.draining && b.lead.running == 0 && !b.win.moving()
+// readyToContinue: continue-as-new is due, no batch-scoped step is running
+// (its result comes to this run), and either every site this run started is
+// confirmed started (they are handed over running) or, for runs recorded
+// before changeHandoverAdopts, no site of this run is still moving (sites
+// blocked on a human are carried over).
+func (b *batchRun) readyToContinue() bool {
+	if !b.due || b.lead.running > 0 {
+		return false
+	}
+	if b.adopting {
+		return !b.win.starting()
+	}
+	return !b.win.moving()
 }
 
 func (b *batchRun) continueAsNew(ctx workflow.Context) error {

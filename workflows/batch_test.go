@@ -127,8 +127,10 @@ func runBigBatchOnce(t *testing.T, in RestoreBatchInput, runs int) (*RestoreBatc
 		if in.Vars["clone.jira.dsn"] == "" {
 			missingDSN.Add(1)
 		}
+		time.Sleep(50 * time.Millisecond) // sites are still running at the handover
 		return contract.StepOutput{}, nil
 	})
+	finishAdopted(env, in.Carry)
 	env.ExecuteWorkflow(RestoreBatchWorkflowName, in)
 	if n := missingDSN.Load(); n > 0 {
 		t.Fatalf("run %d: %d sites ran without their clone's values", runs, n)
@@ -149,7 +151,40 @@ func runBigBatchOnce(t *testing.T, in RestoreBatchInput, runs int) (*RestoreBatc
 	if n := len(rec.inputs("restore")); n > 500 {
 		t.Fatalf("run %d started %d sites, more than MaxChildrenPerRun", runs, n)
 	}
+	if adoptedMoving(next.Carry) == 0 {
+		t.Fatalf("run %d handed over no running site: it drained its window before continuing as new", runs)
+	}
 	return &next, BatchResult{}, cleanups
+}
+
+// adoptedMoving counts the sites a carry hands over running (not blocked).
+func adoptedMoving(c *BatchCarry) int {
+	n := 0
+	for _, bs := range c.Blocked {
+		if bs.Kind == SiteRunning {
+			n++
+		}
+	}
+	return n
+}
+
+// finishAdopted plays the sites an earlier run handed over still running:
+// in a real batch they go on and signal their end to the batch's current
+// run; here each signals "restored" a second after the run starts.
+func finishAdopted(env *testsuite.TestWorkflowEnvironment, c *BatchCarry) {
+	if c == nil {
+		return
+	}
+	for _, bs := range c.Blocked {
+		if bs.Kind != SiteRunning {
+			continue
+		}
+		res := SiteResult{SiteID: bs.SiteID, Outcome: SiteRestored,
+			Steps: []StepState{{StepID: "restore", Status: StepDone}}}
+		env.RegisterDelayedCallback(func() {
+			env.SignalWorkflow(SignalSiteEvent, SiteEvent{SiteID: bs.SiteID, Kind: SiteEventFinished, Result: &res})
+		}, time.Second)
+	}
 }
 
 // assertEachSiteRestoredOnce checks every result is a restored site and

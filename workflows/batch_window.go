@@ -10,7 +10,7 @@ import (
 
 // startChildren fills the sliding window from the queue.
 func (b *batchRun) startChildren(ctx workflow.Context) {
-	if b.paused || b.cancelled || b.draining {
+	if b.paused || b.cancelled || b.due {
 		return
 	}
 	active, inRun := b.win.load()
@@ -48,6 +48,9 @@ func (b *batchRun) startChild(ctx workflow.Context) {
 			return
 		}
 		c.started = true
+		if b.due {
+			b.changed = true // a handover waits for every start
+		}
 		for _, ls := range c.late {
 			f.SignalChildWorkflow(gctx, SignalLeadStep, ls)
 		}

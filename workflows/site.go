@@ -56,10 +56,8 @@ type siteRun struct {
 	// changes in quick succession are batched: see publish).
 	pubAt time.Time
 	// toldBlocked is true once the site told its batch it is blocked on a
-	// human: only such a site can be carried over a continue-as-new (the
-	// run that started it may be closed), so only it reports its end by
-	// signal; every other site's end reaches the batch as the child's
-	// completion.
+	// human. Sites recorded before changeSiteReportsEnd report their end by
+	// signal only then (see versions.go).
 	toldBlocked bool
 }
 
@@ -137,8 +135,11 @@ func (s *siteRun) run(ctx workflow.Context) (SiteResult, error) {
 	res := s.result(ctx)
 	s.publish(ctx)
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
-	if s.toldBlocked {
-		s.notifyParent(dctx, SiteEvent{SiteID: s.in.Site.SiteID, Kind: SiteEventFinished, Result: &res}, true)
+	if s.siteReportsEnd(dctx) {
+		// The run of the batch that started this site may have handed it
+		// over to a later run: the signal reaches the batch's current run.
+		brief := res.forBatch()
+		s.notifyParent(dctx, SiteEvent{SiteID: s.in.Site.SiteID, Kind: SiteEventFinished, Result: &brief}, true)
 	}
 	_ = workflow.Await(dctx, func() bool { return workflow.AllHandlersFinished(dctx) })
 	s.logger.Info("site restore ended", "outcome", res.Outcome, "duration", res.Duration.String())

@@ -122,11 +122,8 @@ func (s *siteRun) details(status string, ev SiteEvent) string {
 }
 
 // tellBatch signals the batch when the site becomes blocked on a human or
-// moves again (a site that was never blocked tells nothing). It sets
-// toldBlocked: only a site that told its batch it was blocked can be carried
-// over a continue-as-new (the run that started it may be closed), so only
-// such a site reports its end by signal (see run); every other site's end
-// reaches the batch as the child's completion.
+// moves again (a site that was never blocked tells nothing), and notes in
+// toldBlocked that it told the batch it was blocked (see versions.go).
 func (s *siteRun) tellBatch(ctx workflow.Context, ev SiteEvent) {
 	key := ev.Kind + "/" + ev.StepID
 	if s.pubEvent == "" && ev.Kind == SiteEventResumed {

@@ -135,3 +135,15 @@ func (s *siteRun) result(ctx workflow.Context) SiteResult {
 		Users: s.in.Site.Users, Errors: append([]string(nil), s.errors...), Steps: steps,
 	}
 }
+
+// forBatch is the result as the batch needs it by signal: every field the
+// batch keeps, and of the steps only what its counters read (the values,
+// messages and errors of each step stay in the site's own history).
+func (r SiteResult) forBatch() SiteResult {
+	steps := make([]StepState, len(r.Steps))
+	for i, st := range r.Steps {
+		steps[i] = StepState{StepID: st.StepID, Stage: st.Stage, Status: st.Status, StartedAt: st.StartedAt, EndedAt: st.EndedAt}
+	}
+	r.Steps = steps
+	return r
+}

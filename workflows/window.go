@@ -143,6 +143,16 @@ func (w *window) moving() bool {
 	return false
 }
 
+// starting says whether a site this run started is not confirmed started yet.
+func (w *window) starting() bool {
+	for _, id := range w.order {
+		if c := w.running[id]; c.inRun && !c.started {
+			return true
+		}
+	}
+	return false
+}
+
 // count counts the running sites blocked in a way (SiteEventParked,
 // SiteEventWaiting, or "" for moving).
 func (w *window) count(blocked string) int {

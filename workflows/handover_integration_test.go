@@ -1,0 +1,114 @@
+//go:build integration
+
+package workflows
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/lazarus-dr/lazarus/contract"
+)
+
+// A batch that continues as new hands its running sites over to the next
+// run, which adopts them: the window stays full across every handover, and
+// every site's end reaches the batch exactly once (by signal for the sites
+// adopted). Measured on a real dev server.
+func TestIntegrationHandoverKeepsWindowFull(t *testing.T) {
+	const nSites, window, perRun = 240, 60, 80
+	c := devServer(t)
+	acts := worker.New(c, ActivityTaskQueue("svc"), worker.Options{MaxConcurrentActivityExecutionSize: 200})
+	acts.RegisterActivityWithOptions(func(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
+		// 4 to 12 s by site, so sites end at a steady pace (not in waves)
+		// and are still running at each handover.
+		var n int
+		fmt.Sscanf(in.SiteID, "h%d", &n)
+		time.Sleep(time.Duration(4000+(n*37%100)*80) * time.Millisecond)
+		return contract.StepOutput{}, nil
+	}, activity.RegisterOptions{Name: "slow"})
+	wf := worker.New(c, WorkflowTaskQueue, worker.Options{})
+	Register(wf)
+	start(t, acts, wf)
+	defer acts.Stop()
+	defer wf.Stop()
+
+	in := RestoreBatchInput{BatchID: "handover", Plan: plan(step("a", "slow")), Sites: sites(nSites, "h"),
+		MaxConcurrentSites: window, MaxChildrenPerRun: perRun}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: BatchWorkflowID("handover"), TaskQueue: WorkflowTaskQueue},
+		RestoreBatchWorkflowName, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res BatchResult
+	if err := run.Get(ctx, &res); err != nil {
+		t.Fatal(err)
+	}
+	assertEachSiteRestoredOnce(t, res, sites(nSites, "h"))
+	carried := handedOver(t, c, BatchWorkflowID("handover"), run.GetRunID())
+	if len(carried) < 2 {
+		t.Fatalf("%d handovers, want at least 2 (%d sites, %d per run)", len(carried), nSites, perRun)
+	}
+	for i, h := range carried {
+		// A drain hands over no running site; sites that end during the
+		// handover's own seconds are the only ones missing.
+		if h.running < window/3 {
+			t.Fatalf("handover %d carried %d running sites: the window of %d drained", i+1, h.running, window)
+		}
+	}
+	t.Logf("%d sites, window %d, %d per run: handovers %v", nSites, window, perRun, carried)
+}
+
+// handover is one continue-as-new of a batch: how many sites it handed
+// over running, and how long it took from the run being due (the version
+// marker recorded then) to the continue-as-new.
+type handover struct {
+	running int
+	took    time.Duration
+}
+
+func (h handover) String() string {
+	return fmt.Sprintf("%d running, %s", h.running, h.took.Round(10*time.Millisecond))
+}
+
+// handedOver walks a batch's runs back from the last and returns its
+// handovers in order.
+func handedOver(t *testing.T, c client.Client, id, lastRun string) []handover {
+	t.Helper()
+	var out []handover
+	for runID := lastRun; runID != ""; {
+		it := c.GetWorkflowHistory(context.Background(), id, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		prev := ""
+		var due time.Time
+		for it.HasNext() {
+			ev, err := it.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a := ev.GetWorkflowExecutionStartedEventAttributes(); a != nil {
+				prev = a.GetContinuedExecutionRunId()
+			}
+			if ev.GetMarkerRecordedEventAttributes() != nil && due.IsZero() {
+				due = ev.GetEventTime().AsTime()
+			}
+			if a := ev.GetWorkflowExecutionContinuedAsNewEventAttributes(); a != nil {
+				var next RestoreBatchInput
+				if err := converter.GetDefaultDataConverter().FromPayloads(a.GetInput(), &next); err != nil {
+					t.Fatal(err)
+				}
+				h := handover{running: adoptedMoving(next.Carry), took: ev.GetEventTime().AsTime().Sub(due)}
+				out = append([]handover{h}, out...)
+			}
+		}
+		runID = prev
+	}
+	return out
+}

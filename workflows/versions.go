@@ -1,0 +1,30 @@
+package workflows
+
+import "go.temporal.io/sdk/workflow"
+
+// Changes to workflow code that histories recorded before them would replay
+// differently. Each is taken through workflow.GetVersion at the point where
+// the behaviour differs, so a batch or a site that was running when the
+// worker was upgraded replays as it ran and takes the new way from then on.
+const (
+	// changeSiteReportsEnd: every site that has a batch reports its end to
+	// the batch by signal (before it: only a site that had been blocked on a
+	// human), so a batch run can hand its running sites over to the next
+	// run and still learn how each ends. Asked at the site's end.
+	changeSiteReportsEnd = "site-reports-end"
+	// changeHandoverAdopts: a batch run that is due to continue as new hands
+	// its running sites over to the next run at once, which adopts them
+	// (before it: the run stopped starting sites and drained until each was
+	// finished or blocked). Asked when the run becomes due.
+	changeHandoverAdopts = "handover-adopts-running-sites"
+)
+
+// siteReportsEnd says whether this site reports its end by signal.
+func (s *siteRun) siteReportsEnd(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, changeSiteReportsEnd, workflow.DefaultVersion, 1) == 1 || s.toldBlocked
+}
+
+// handoverAdopts says whether this run hands over without draining.
+func handoverAdopts(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, changeHandoverAdopts, workflow.DefaultVersion, 1) == 1
+}
