@@ -125,3 +125,40 @@ func TestInitRejectsBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// A restore's session ends a statement and a lock wait that pass their
+// limits with an error, on the server's side.
+func TestSessionLimits(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c := newCluster(t, "limits")
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pg.OpenForRestore(ctx, c.DSN("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var st, lt string
+	if err := conn.QueryRow(ctx, "SELECT current_setting('statement_timeout'), current_setting('lock_timeout')").Scan(&st, &lt); err != nil {
+		t.Fatal(err)
+	}
+	if st != "10min" || lt != "1min" {
+		t.Errorf("statement_timeout %s lock_timeout %s, want 10min and 1min", st, lt)
+	}
+	short, err := pg.OpenWithLimits(ctx, c.DSN("postgres"), pg.Limits{Statement: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer short.Close(ctx)
+	began := time.Now()
+	_, err = short.Exec(ctx, "SELECT pg_sleep(60)")
+	if err == nil || !strings.Contains(err.Error(), "statement timeout") {
+		t.Fatalf("a 60s statement under a 300ms limit: %v", err)
+	}
+	if took := time.Since(began); took > 30*time.Second {
+		t.Errorf("the statement ended after %s", took)
+	}
+}
+

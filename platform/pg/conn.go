@@ -4,18 +4,82 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// Open connects to a libpq URL (or key=value string), retrying for a short
-// while when the server is starting up.
+// Deadlines of the connections this package opens. A DSN that sets one of
+// these itself (connect_timeout, or the setting as a URL parameter) keeps its own.
+const (
+	// ConnectTimeout bounds making one connection (TCP, startup, the
+	// backend's fork): milliseconds on a healthy server, a few seconds on a
+	// loaded one; a server that has not answered in 10s is down or
+	// unreachable, and the caller's retry is better spent elsewhere.
+	ConnectTimeout = 10 * time.Second
+	// startupRetry is how long Open retries a server that says it is
+	// starting up (a clone just started, a restarted cluster).
+	startupRetry = 10 * time.Second
+)
+
+// Limits are server-side bounds of a session, set at connect time, so that
+// a statement, a lock wait or an abandoned transaction ends in an error
+// even when the client is gone or its context has no deadline. Zero fields
+// are not set.
+type Limits struct {
+	// Statement is statement_timeout: the longest one statement may run.
+	Statement time.Duration
+	// Lock is lock_timeout: the longest one lock wait may last.
+	Lock time.Duration
+	// IdleInTransaction is idle_in_transaction_session_timeout: a session
+	// left idle inside a transaction (its client died mid-transaction) is
+	// ended and its locks released.
+	IdleInTransaction time.Duration
+}
+
+// RestoreLimits are the limits of the connections a restore makes to a
+// live store or a clone (OpenForRestore).
+var RestoreLimits = Limits{
+	// The longest statement a restore runs is the COPY of one tenant's
+	// rows of one table: a million rows take about 30 s here (30 to 45
+	// thousand rows a second); 10 minutes leaves room for a tenant twenty
+	// times that size on a slow disk, and still ends a runaway statement.
+	Statement: 10 * time.Minute,
+	// A copy that waits behind another transaction's uncommitted rows of
+	// the same tenant (an earlier attempt of the same step, still running
+	// after its task was lost) gives up within a minute and is retried,
+	// instead of waiting as long as that attempt lives.
+	Lock: time.Minute,
+	// A worker killed mid-copy leaves a transaction open on the live store
+	// (holding the tenant's new rows' locks) until TCP notices; 2 minutes
+	// frees them for the retry. No statement of a restore leaves its
+	// session idle inside a transaction for more than milliseconds.
+	IdleInTransaction: 2 * time.Minute,
+}
+
+// Open connects to a libpq URL (or key=value string) within ConnectTimeout,
+// retrying for a short while when the server is starting up.
 func Open(ctx context.Context, dsn string) (*pgx.Conn, error) {
-	deadline := time.Now().Add(10 * time.Second)
+	return OpenWithLimits(ctx, dsn, Limits{})
+}
+
+// OpenForRestore is Open with the session limits of a restore
+// (RestoreLimits).
+func OpenForRestore(ctx context.Context, dsn string) (*pgx.Conn, error) {
+	return OpenWithLimits(ctx, dsn, RestoreLimits)
+}
+
+// OpenWithLimits is Open with server-side session limits.
+func OpenWithLimits(ctx context.Context, dsn string, lim Limits) (*pgx.Conn, error) {
+	cfg, err := connConfig(dsn, lim)
+	if err != nil {
+		return nil, fmt.Errorf("connect %s: %w", redact(dsn), err)
+	}
+	deadline := time.Now().Add(startupRetry)
 	for {
-		conn, err := pgx.Connect(ctx, dsn)
+		conn, err := pgx.ConnectConfig(ctx, cfg.Copy())
 		if err == nil {
 			return conn, nil
 		}
@@ -28,6 +92,28 @@ func Open(ctx context.Context, dsn string) (*pgx.Conn, error) {
 			return nil, fmt.Errorf("connect %s: %w", redact(dsn), err)
 		}
 	}
+}
+
+// connConfig parses dsn and applies ConnectTimeout and the limits, unless
+// the DSN sets them itself.
+func connConfig(dsn string, lim Limits) (*pgx.ConnConfig, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = ConnectTimeout
+	}
+	for name, d := range map[string]time.Duration{
+		"statement_timeout":                   lim.Statement,
+		"lock_timeout":                        lim.Lock,
+		"idle_in_transaction_session_timeout": lim.IdleInTransaction,
+	} {
+		if _, set := cfg.RuntimeParams[name]; !set && d > 0 {
+			cfg.RuntimeParams[name] = strconv.FormatInt(d.Milliseconds(), 10) // milliseconds
+		}
+	}
+	return cfg, nil
 }
 
 // Open connects to database db of the cluster.
