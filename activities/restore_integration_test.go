@@ -266,8 +266,10 @@ func (c *cancelAfterFirstTable) CopyTenant(ctx context.Context, req activities.T
 		if inner != nil {
 			inner(p)
 		}
-		c.done = p.TablesDone
-		c.cancel()
+		if c.done == nil && len(p.TablesDone) > 0 { // a table committed
+			c.done = p.TablesDone
+			c.cancel()
+		}
 	}
 	c.store, c.tables = req.Store.Name, len(req.Tables)
 	return c.PITR.CopyTenant(ctx, req)

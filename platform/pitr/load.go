@@ -36,7 +36,11 @@ type LoadRequest struct {
 	// AlwaysMerge turns the direct path off: every table goes through the
 	// temp table and INSERT ... ON CONFLICT DO NOTHING.
 	AlwaysMerge bool
-	// OnProgress is called after each table is committed.
+	// OnProgress is called after each table is committed, and while a
+	// table's rows stream from the clone (for every 256 KiB of COPY data),
+	// so that a caller can heartbeat the copy's progress and tell a moving
+	// copy from a stuck one. It may be called from another goroutine than
+	// Load's, never from two at once.
 	OnProgress func(Progress)
 }
 
@@ -48,9 +52,15 @@ type Progress struct {
 	TablesDone []string `json:"tables_done"`
 	TablesAll  int      `json:"tables_all"`
 	// Rows read from the clone and rows inserted into the live store (rows
-	// already there are kept, not counted as inserted) so far.
+	// already there are kept, not counted as inserted) so far, in committed
+	// tables.
 	Rows     int64 `json:"rows"`
 	Inserted int64 `json:"inserted"`
+	// Copying is the table whose rows are streaming now ("" between
+	// tables); Bytes counts the COPY data streamed so far, every table
+	// (committed or not) included.
+	Copying string `json:"copying,omitempty"`
+	Bytes   int64  `json:"bytes,omitempty"`
 }
 
 // TableResult is one table's outcome.
@@ -119,13 +129,27 @@ func load(ctx context.Context, src, dst *pgx.Conn, req LoadRequest) (LoadResult,
 	}
 	tables := tablesFor(req.Store, req.Product)
 	prog := Progress{Store: req.Store.Name, TablesAll: len(tables)}
+	report := func() {
+		if req.OnProgress != nil {
+			p := prog
+			p.TablesDone = append([]string(nil), prog.TablesDone...)
+			req.OnProgress(p)
+		}
+	}
 	for _, t := range tables {
 		if skip[t.Name] {
 			res.Tables = append(res.Tables, TableResult{Table: t.Name, Skipped: true})
 			prog.TablesDone = append(prog.TablesDone, t.Name)
 			continue
 		}
-		tr, err := loadTable(ctx, src, dst, req, t)
+		// Called from pipeCopy's goroutine, which has ended before
+		// loadTable returns.
+		streamed := func(n int64) {
+			prog.Copying = t.Name
+			prog.Bytes += n
+			report()
+		}
+		tr, err := loadTable(ctx, src, dst, req, t, streamed)
 		if err != nil {
 			return res, fmt.Errorf("load site %s store %s table %s: %w", req.SiteID, req.Store.Name, t.Name, err)
 		}
@@ -133,11 +157,8 @@ func load(ctx context.Context, src, dst *pgx.Conn, req LoadRequest) (LoadResult,
 		res.Rows += tr.Rows
 		res.Inserted += tr.Inserted
 		prog.TablesDone = append(prog.TablesDone, t.Name)
-		prog.Rows, prog.Inserted = res.Rows, res.Inserted
-		if req.OnProgress != nil {
-			req.OnProgress(Progress{Store: prog.Store, TablesDone: append([]string(nil), prog.TablesDone...),
-				TablesAll: prog.TablesAll, Rows: prog.Rows, Inserted: prog.Inserted})
-		}
+		prog.Rows, prog.Inserted, prog.Copying = res.Rows, res.Inserted, ""
+		report()
 	}
 	res.Seconds = time.Since(began).Seconds()
 	return res, nil
@@ -149,12 +170,12 @@ func LoadDSN(ctx context.Context, srcDSN, dstDSN string, req LoadRequest) (LoadR
 	if err := validateLoad(req); err != nil {
 		return LoadResult{Store: req.Store.Name}, err
 	}
-	src, err := pg.Open(ctx, srcDSN)
+	src, err := pg.OpenForRestore(ctx, srcDSN)
 	if err != nil {
 		return LoadResult{Store: req.Store.Name}, fmt.Errorf("load site %s store %s: clone: %w", req.SiteID, req.Store.Name, err)
 	}
 	defer src.Close(context.Background())
-	dst, err := pg.Open(ctx, dstDSN)
+	dst, err := pg.OpenForRestore(ctx, dstDSN)
 	if err != nil {
 		return LoadResult{Store: req.Store.Name}, fmt.Errorf("load site %s store %s: live store: %w", req.SiteID, req.Store.Name, err)
 	}
@@ -253,7 +274,7 @@ func ident(s string) string { return pgx.Identifier{s}.Sanitize() }
 // literal quotes a string literal (COPY takes no parameters).
 func literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-func loadTable(ctx context.Context, src, dst *pgx.Conn, req LoadRequest, t platform.Table) (TableResult, error) {
+func loadTable(ctx context.Context, src, dst *pgx.Conn, req LoadRequest, t platform.Table, streamed func(int64)) (TableResult, error) {
 	began := time.Now()
 	tr := TableResult{Table: t.Name}
 	tenant := req.Store.TenantColumnOf(t)
@@ -349,7 +370,7 @@ func loadTable(ctx context.Context, src, dst *pgx.Conn, req LoadRequest, t platf
 	if !req.AlwaysMerge && !present {
 		tr.Path = "direct"
 		rows, err := pipeCopy(ctx, src.PgConn(), dst.PgConn(), copyOut,
-			fmt.Sprintf("COPY %s (%s) FROM STDIN (FORMAT binary)", quoteTable(t.Name), colList))
+			fmt.Sprintf("COPY %s (%s) FROM STDIN (FORMAT binary)", quoteTable(t.Name), colList), streamed)
 		if err != nil {
 			return tr, err
 		}
@@ -366,7 +387,7 @@ func loadTable(ctx context.Context, src, dst *pgx.Conn, req LoadRequest, t platf
 			return tr, fmt.Errorf("temp table: %w", err)
 		}
 		rows, err := pipeCopy(ctx, src.PgConn(), dst.PgConn(), copyOut,
-			fmt.Sprintf("COPY %s (%s) FROM STDIN (FORMAT binary)", tmp, colList))
+			fmt.Sprintf("COPY %s (%s) FROM STDIN (FORMAT binary)", tmp, colList), streamed)
 		if err != nil {
 			return tr, err
 		}
@@ -394,14 +415,15 @@ func target(req LoadRequest) string {
 }
 
 // pipeCopy streams COPY TO STDOUT on src into COPY FROM STDIN on dst and
-// returns the number of rows.
-func pipeCopy(ctx context.Context, src, dst *pgconn.PgConn, copyOut, copyIn string) (int64, error) {
+// returns the number of rows. streamed (when not nil) is told the size of
+// every chunk (up to 256 KiB) handed to dst, from pipeCopy's goroutine.
+func pipeCopy(ctx context.Context, src, dst *pgconn.PgConn, copyOut, copyIn string, streamed func(int64)) (int64, error) {
 	pr, pw := io.Pipe()
 	outErr := make(chan error, 1)
 	var outRows int64
 	go func() {
 		// Batch the clone's one-message-per-row output into large writes.
-		bw := bufio.NewWriterSize(pw, 256<<10)
+		bw := bufio.NewWriterSize(countingWriter{pw, streamed}, 256<<10)
 		tag, err := src.CopyTo(ctx, bw, copyOut)
 		if err == nil {
 			outRows = tag.RowsAffected()
@@ -423,4 +445,18 @@ func pipeCopy(ctx context.Context, src, dst *pgconn.PgConn, copyOut, copyIn stri
 		return 0, fmt.Errorf("copied %d rows out of the clone but %d into the temp table", outRows, tag.RowsAffected())
 	}
 	return outRows, nil
+}
+
+// countingWriter tells n about the size of every write that succeeded.
+type countingWriter struct {
+	w io.Writer
+	n func(int64)
+}
+
+func (c countingWriter) Write(p []byte) (int, error) {
+	k, err := c.w.Write(p)
+	if k > 0 && c.n != nil {
+		c.n(int64(k))
+	}
+	return k, err
 }

@@ -216,8 +216,23 @@ func TestTenantPointInTimeRestore(t *testing.T) {
 			t.Errorf("table %s of a deleted site took the %s path", tr.Table, tr.Path)
 		}
 	}
-	if len(progress) != 3 || strings.Join(progress[2].TablesDone, ",") != "projects,issues,comments" || progress[2].Rows != res.Rows {
+	// One report per committed table, and reports while rows stream.
+	var committed []pitr.Progress
+	var bytes int64
+	for _, p := range progress {
+		if p.Bytes < bytes {
+			t.Errorf("streamed bytes went back from %d to %d", bytes, p.Bytes)
+		}
+		bytes = p.Bytes
+		if p.Copying == "" {
+			committed = append(committed, p)
+		}
+	}
+	if len(committed) != 3 || strings.Join(committed[2].TablesDone, ",") != "projects,issues,comments" || committed[2].Rows != res.Rows {
 		t.Fatalf("progress %+v", progress)
+	}
+	if len(progress) < 6 || bytes == 0 {
+		t.Fatalf("no progress while rows streamed: %+v", progress)
 	}
 	if got := w.checksum(w.live, "site-a", ""); len(got.Diff(wantA)) > 0 {
 		t.Fatalf("site-a after restore: %v", got.Diff(wantA))
@@ -382,7 +397,12 @@ func TestLoadKilledHalfwayResumes(t *testing.T) {
 	kctx, kill := context.WithCancel(ctx)
 	var last pitr.Progress
 	_, err := pitr.LoadDSN(kctx, cl.DSN("shard1"), dst(), pitr.LoadRequest{Store: store, SiteID: "big",
-		OnProgress: func(p pitr.Progress) { last = p; kill() }})
+		OnProgress: func(p pitr.Progress) {
+			if p.Copying == "" {
+				last = p
+				kill()
+			}
+		}})
 	if err == nil || !errors.Is(err, context.Canceled) {
 		t.Fatalf("want a cancellation, got %v", err)
 	}
