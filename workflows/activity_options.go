@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/lazarus-dr/lazarus/contract"
 	"github.com/lazarus-dr/lazarus/runbooks"
 )
 
@@ -25,10 +26,36 @@ func activityOptions(ps runbooks.PlanStep) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
 		TaskQueue:           ActivityTaskQueue(ps.Service),
 		StartToCloseTimeout: timeout,
-		HeartbeatTimeout:    ps.Heartbeat,
-		RetryPolicy:         retryPolicy(ps.Retry),
-		Summary:             ps.ID,
+		// A lost task, a dead worker or a hung call is noticed when the
+		// heartbeat stops: the server retries the step then, not at its
+		// start-to-close timeout.
+		HeartbeatTimeout: ps.Heartbeat,
+		// The retry budget in time: attempts go on (backing off) until it
+		// is spent, then the step fails and its policy applies (park).
+		ScheduleToCloseTimeout: ps.RetryBudget,
+		RetryPolicy:            retryPolicy(ps.Retry),
+		Summary:                ps.ID,
 	}
+}
+
+// attempts is how many attempts Temporal made of a step's activity, as the
+// activity reported it (contract.StepOutput.Attempt, or the attempt in
+// contract.FailureDetails of the last failure); 1 when it is not known.
+func attempts(out contract.StepOutput, err error) int32 {
+	if err == nil {
+		return max(out.Attempt, 1)
+	}
+	var appErr *temporal.ApplicationError
+	var d contract.FailureDetails
+	if errors.As(err, &appErr) && appErr.HasDetails() && appErr.Details(&d) == nil && d.Attempt > 0 {
+		// A timeout after a failed attempt is one attempt more.
+		var toErr *temporal.TimeoutError
+		if errors.As(err, &toErr) {
+			return d.Attempt + 1
+		}
+		return d.Attempt
+	}
+	return 1
 }
 
 // retryPolicy maps a plan step's retry policy onto Temporal's.

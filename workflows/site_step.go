@@ -44,6 +44,7 @@ func (s *siteRun) attempt(ctx, actCtx workflow.Context, i int) (failure string, 
 	s.active++
 	out, err := s.execute(actCtx, ctx, i)
 	s.active--
+	st.Attempts += attempts(out, err) - 1 // Temporal's retries within this attempt
 	if err == nil {
 		s.finishStep(ctx, i, StepDone, out.Message, out.Values)
 		return "", false, true
