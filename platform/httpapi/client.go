@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,8 +16,31 @@ import (
 	"github.com/lazarus-dr/lazarus/platform"
 )
 
-// DefaultTimeout bounds one request when the context has no earlier deadline.
-const DefaultTimeout = 30 * time.Second
+// Deadlines of every request (the context's own deadline wins when it is
+// earlier). A call that passes one ends in an error naming the service and
+// its address, which the activities treat as retryable: the step's retry
+// budget, measured in minutes, decides when to give up.
+const (
+	// DefaultTimeout bounds one request, answer body included. The
+	// platform's services answer in milliseconds; the slowest call Lazarus
+	// makes (a whole site's verification against the truth, a reindex)
+	// takes a few seconds on a loaded 2-core machine. 30s is ten times
+	// that; a call that hangs costs a step 30s, and with the longest wait
+	// between attempts (30s) the step is trying again within a minute.
+	DefaultTimeout = 30 * time.Second
+	// DialTimeout bounds opening a TCP connection: a refused connection
+	// fails at once; a host that drops packets is not worth more than 5s
+	// of a request's 30.
+	DialTimeout = 5 * time.Second
+	// TLSHandshakeTimeout bounds a TLS handshake, one round trip or two.
+	TLSHandshakeTimeout = 5 * time.Second
+	// IdleConnTimeout closes a kept-alive connection unused for this long.
+	IdleConnTimeout = 90 * time.Second
+	// MaxIdleConnsPerHost keeps enough connections to one service alive
+	// for a worker's concurrent activities (net/http's default of 2 would
+	// open and close a connection for most requests).
+	MaxIdleConnsPerHost = 64
+)
 
 // Client reaches every service of one platform.
 type Client struct {
@@ -37,20 +61,49 @@ var (
 // Option changes a Client.
 type Option func(*Client)
 
-// WithHTTPClient uses hc for every request.
+// WithHTTPClient uses hc for every request (its transport's timeouts are
+// then hc's business; the per-request timeout still applies).
 func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.http = hc } }
 
-// WithTimeout bounds each request (default DefaultTimeout).
+// WithTimeout bounds each request (default DefaultTimeout); 0 leaves only
+// the context's deadline and the transport's dial, TLS and response-header
+// timeouts.
 func WithTimeout(d time.Duration) Option { return func(c *Client) { c.timeout = d } }
 
 // New makes a client of the services at urls. Services with an empty URL
 // answer every call with a clear error.
 func New(urls platform.Services, opts ...Option) *Client {
-	c := &Client{urls: urls, http: &http.Client{}, timeout: DefaultTimeout}
+	c := &Client{urls: urls, timeout: DefaultTimeout}
 	for _, o := range opts {
 		o(c)
 	}
+	if c.http == nil {
+		// The request's own deadline, with its clearer message, fires
+		// first; the transport's bounds a client without one.
+		header := c.timeout + DialTimeout
+		if c.timeout <= 0 {
+			header = DefaultTimeout
+		}
+		c.http = &http.Client{Transport: newTransport(header)}
+	}
 	return c
+}
+
+// newTransport is net/http's default transport with every wait bounded:
+// dial, TLS handshake, and the wait for an answer's headers.
+func newTransport(headerTimeout time.Duration) *http.Transport {
+	d := &net.Dialer{Timeout: DialTimeout, KeepAlive: 30 * time.Second}
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           d.DialContext,
+		ForceAttemptHTTP2:     true,
+		TLSHandshakeTimeout:   TLSHandshakeTimeout,
+		ResponseHeaderTimeout: headerTimeout,
+		ExpectContinueTimeout: time.Second,
+		IdleConnTimeout:       IdleConnTimeout,
+		MaxIdleConns:          4 * MaxIdleConnsPerHost,
+		MaxIdleConnsPerHost:   MaxIdleConnsPerHost,
+	}
 }
 
 // URLs are the service URLs the client uses.
@@ -98,6 +151,7 @@ func (c *Client) do(ctx context.Context, service, method, path string, in, out a
 		}
 		body = bytes.NewReader(b)
 	}
+	parent := ctx
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
@@ -113,12 +167,12 @@ func (c *Client) do(ctx context.Context, service, method, path string, in, out a
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %s %s: %w", service, method, full, err)
+		return 0, fmt.Errorf("%s: %s %s: %s%w", service, method, full, c.timedOut(parent, ctx), err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return resp.StatusCode, fmt.Errorf("%s: %s %s: read answer: %w", service, method, full, err)
+		return resp.StatusCode, fmt.Errorf("%s: %s %s: read answer: %s%w", service, method, full, c.timedOut(parent, ctx), err)
 	}
 	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
 	for _, s := range okStatus {
@@ -143,6 +197,15 @@ func (c *Client) do(ctx context.Context, service, method, path string, in, out a
 		}
 	}
 	return resp.StatusCode, nil
+}
+
+// timedOut says "no answer within <timeout>: " when the request's own
+// deadline (not the caller's) ended it, and "" otherwise.
+func (c *Client) timedOut(parent, ctx context.Context) string {
+	if c.timeout > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded) && parent.Err() == nil {
+		return fmt.Sprintf("no answer within %s: ", c.timeout)
+	}
+	return ""
 }
 
 func esc(s string) string { return url.PathEscape(s) }
