@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"sort"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.uber.org/zap"
@@ -110,6 +111,7 @@ func Run(ctx context.Context, opts Options) error {
 		}
 		w := sdkworker.New(c, workflows.WorkflowTaskQueue, wo)
 		workflows.Register(w)
+		w.RegisterActivityWithOptions(siteOwner(c), activity.RegisterOptions{Name: workflows.ActivitySiteOwner})
 		workers = append(workers, w)
 		queues = append(queues, workflows.WorkflowTaskQueue)
 	}

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
@@ -44,7 +45,7 @@ func (b *batchRun) startChild(ctx workflow.Context) {
 	workflow.Go(ctx, func(gctx workflow.Context) {
 		f := workflow.ExecuteChildWorkflow(cctx, RestoreSiteWorkflowName, in)
 		if err := f.GetChildWorkflowExecution().Get(gctx, nil); err != nil {
-			b.record(failedSite(site, fmt.Sprintf("start site workflow %s: %v (is it being restored by another batch?)", opts.WorkflowID, err)))
+			b.record(b.notStarted(gctx, site, opts.WorkflowID, err))
 			return
 		}
 		c.started = true
@@ -82,6 +83,28 @@ func (b *batchRun) childOptions(site Site) workflow.ChildWorkflowOptions {
 		),
 		StaticSummary: fmt.Sprintf("%s of site %s (batch %s)", b.in.Plan.Runbook, site.SiteID, b.in.BatchID),
 	}
+}
+
+// notStarted is the result of a site whose workflow did not start. A site
+// that another batch is restoring (a second batch that raced past the
+// preflight) is reported as being restored by that batch, not as failed:
+// this batch leaves it alone.
+func (b *batchRun) notStarted(ctx workflow.Context, site Site, workflowID string, err error) SiteResult {
+	if !temporal.IsWorkflowExecutionAlreadyStartedError(err) || !looksUpOwner(ctx) {
+		return failedSite(site, fmt.Sprintf("start site workflow %s: %v (is it being restored by another batch?)", workflowID, err))
+	}
+	owner := "another batch"
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		TaskQueue: WorkflowTaskQueue, StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3},
+	})
+	var batchID string
+	if err := workflow.ExecuteActivity(actx, ActivitySiteOwner, site.SiteID).Get(ctx, &batchID); err == nil && batchID != "" {
+		owner = "batch " + batchID
+	}
+	b.logger.Warn("site is being restored by another batch", "site", site.SiteID, "owner", owner)
+	return SiteResult{SiteID: site.SiteID, Outcome: SiteElsewhere, RestorePoint: site.RestorePoint, Users: site.Users,
+		Errors: []string{fmt.Sprintf("being restored by %s (workflow %s is running); this batch left it alone", owner, workflowID)}}
 }
 
 func failedSite(site Site, msg string) SiteResult {

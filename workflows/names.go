@@ -25,6 +25,11 @@ const (
 	UpdateAddSites       = "add-sites"
 	UpdateSetConcurrency = "set-concurrency"
 
+	// ActivitySiteOwner names the batch that is restoring a site (input:
+	// the site ID; output: the batch ID, "" when none). The worker runs it
+	// on WorkflowTaskQueue: it reads Temporal, not the platform.
+	ActivitySiteOwner = "lazarus.site-owner"
+
 	// SignalLeadStep is sent by a batch to its running sites when a
 	// batch-scoped step ends (payload LeadStatus).
 	SignalLeadStep = "lead-step"

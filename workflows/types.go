@@ -107,6 +107,9 @@ const (
 	SiteCancelled = "cancelled"
 	SiteQueued    = "queued"
 	SiteWaiting   = "waiting" // a gate waits for a human decision
+	// SiteElsewhere: another batch is restoring the site (a second batch
+	// raced past the preflight); this batch leaves it alone.
+	SiteElsewhere = "in-other-batch"
 )
 
 // StepState is the checkpoint of one step.

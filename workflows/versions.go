@@ -17,6 +17,11 @@ const (
 	// (before it: the run stopped starting sites and drained until each was
 	// finished or blocked). Asked when the run becomes due.
 	changeHandoverAdopts = "handover-adopts-running-sites"
+	// changeSiteOwner: a site whose workflow is already running (another
+	// batch restores it) is reported as being restored by that batch, whose
+	// ID an activity looks up (before it: failed). Asked when a child's
+	// start fails.
+	changeSiteOwner = "site-owner"
 )
 
 // siteReportsEnd says whether this site reports its end by signal.
@@ -27,4 +32,9 @@ func (s *siteRun) siteReportsEnd(ctx workflow.Context) bool {
 // handoverAdopts says whether this run hands over without draining.
 func handoverAdopts(ctx workflow.Context) bool {
 	return workflow.GetVersion(ctx, changeHandoverAdopts, workflow.DefaultVersion, 1) == 1
+}
+
+// looksUpOwner says whether a site found running elsewhere is looked up.
+func looksUpOwner(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, changeSiteOwner, workflow.DefaultVersion, 1) == 1
 }
