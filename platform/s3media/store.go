@@ -14,6 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"net/url"
 	"sort"
 	"strings"
@@ -21,6 +23,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -28,11 +32,41 @@ import (
 	"github.com/lazarus-dr/lazarus/platform"
 )
 
+// Deadlines of every S3 call. A call that passes its deadline ends in an
+// error (a retryable one for the activities, whose retry budget in minutes
+// outlasts an outage of the store).
+const (
+	// OperationTimeout bounds one S3 operation, the SDK's own retries
+	// included: a page of up to 1,000 versions, a delete marker's removal,
+	// a small object's read. They take milliseconds; 30s is a store that
+	// does not answer.
+	OperationTimeout = 30 * time.Second
+	// CopyTimeout bounds one server-side copy of a version, which some
+	// servers answer only once the copy is done: 2 minutes copies an
+	// attachment of several gigabytes.
+	CopyTimeout = 2 * time.Minute
+	// DialTimeout and TLSHandshakeTimeout bound opening a connection.
+	DialTimeout         = 5 * time.Second
+	TLSHandshakeTimeout = 5 * time.Second
+	// ResponseHeaderTimeout bounds the wait for an answer's headers even
+	// for a caller without a deadline: as long as the longest operation.
+	ResponseHeaderTimeout = CopyTimeout
+	// RetryMaxAttempts and RetryMaxBackoff are the SDK's own retries of a
+	// throttled or failed request: 3 attempts, at most 5s apart, absorb a
+	// blip inside one operation; anything longer is the step's retry
+	// budget's business, not a hidden wait inside one call.
+	RetryMaxAttempts = 3
+	RetryMaxBackoff  = 5 * time.Second
+)
+
 // Store is a versioned bucket.
 type Store struct {
 	client *s3.Client
 	bucket string
 	prefix string // site prefix template with {site}
+	// opTimeout and copyTimeout are OperationTimeout and CopyTimeout
+	// (tests shorten them).
+	opTimeout, copyTimeout time.Duration
 }
 
 // New connects to the media store of a platform description (path-style
@@ -63,12 +97,22 @@ func New(m platform.Media) (*Store, error) {
 		// Newer SDKs add checksums that some S3-compatible servers reject.
 		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
 		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
+		HTTPClient: awshttp.NewBuildableClient().
+			WithDialerOptions(func(d *net.Dialer) { d.Timeout = DialTimeout }).
+			WithTransportOptions(func(tr *http.Transport) {
+				tr.TLSHandshakeTimeout = TLSHandshakeTimeout
+				tr.ResponseHeaderTimeout = ResponseHeaderTimeout
+			}),
+		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = RetryMaxAttempts
+			o.MaxBackoff = RetryMaxBackoff
+		}),
 	})
 	prefix := m.SitePrefix
 	if prefix == "" {
 		prefix = "sites/{site}/"
 	}
-	return &Store{client: client, bucket: m.Bucket, prefix: prefix}, nil
+	return &Store{client: client, bucket: m.Bucket, prefix: prefix, opTimeout: OperationTimeout, copyTimeout: CopyTimeout}, nil
 }
 
 // Client is the underlying S3 client (tests use it to inspect the bucket).
@@ -103,7 +147,9 @@ func (s *Store) History(ctx context.Context, prefix string) (map[string][]Entry,
 		Prefix: aws.String(prefix),
 	})
 	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
+		octx, cancel := context.WithTimeout(ctx, s.opTimeout)
+		page, err := p.NextPage(octx)
+		cancel()
 		if err != nil {
 			return nil, fmt.Errorf("list versions under %s/%s: %w", s.bucket, prefix, err)
 		}
@@ -344,9 +390,11 @@ func (s *Store) restoreInPlace(ctx context.Context, newestFirst []Entry, target 
 	}
 	if onlyMarkers {
 		for _, m := range markers {
-			_, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{
+			octx, cancel := context.WithTimeout(ctx, s.opTimeout)
+			_, err := s.client.DeleteObject(octx, &s3.DeleteObjectInput{
 				Bucket: aws.String(s.bucket), Key: aws.String(m.Key), VersionId: aws.String(m.VersionID),
 			})
+			cancel()
 			if err != nil {
 				return 0, false, fmt.Errorf("remove delete marker %s of %s: %w", m.VersionID, m.Key, err)
 			}
@@ -362,6 +410,8 @@ func (s *Store) restoreInPlace(ctx context.Context, newestFirst []Entry, target 
 // copyVersion copies one version of a key to dkey as its new latest version.
 func (s *Store) copyVersion(ctx context.Context, src Entry, dkey string) error {
 	source := s.bucket + "/" + src.Key + "?versionId=" + url.QueryEscape(src.VersionID)
+	ctx, cancel := context.WithTimeout(ctx, s.copyTimeout)
+	defer cancel()
 	_, err := s.client.CopyObject(ctx, &s3.CopyObjectInput{
 		Bucket:     aws.String(s.bucket),
 		Key:        aws.String(dkey),
@@ -375,6 +425,8 @@ func (s *Store) copyVersion(ctx context.Context, src Entry, dkey string) error {
 
 // Get reads a key's current content (tests and verification).
 func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.opTimeout)
+	defer cancel()
 	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
 	if err != nil {
 		return nil, fmt.Errorf("get %s: %w", key, err)
