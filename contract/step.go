@@ -46,4 +46,19 @@ type StepOutput struct {
 	// PerSite is set by batch-scoped steps: values handed only to the named
 	// site (for example which clone serves it and the restore point it gets).
 	PerSite map[string]Vars `json:"per_site,omitempty"`
+	// Attempt is the attempt that succeeded (1 for the first), as Temporal
+	// counts it: set by the activities' wrapper.
+	Attempt int32 `json:"attempt,omitempty"`
+}
+
+// FailureDetails are the details of every application error a runbook
+// action fails with (temporal.ApplicationError.Details): what a workflow
+// reads with
+//
+//	var d contract.FailureDetails
+//	if errors.As(err, &appErr) && appErr.HasDetails() { _ = appErr.Details(&d) }
+type FailureDetails struct {
+	// Attempt is the attempt that failed (1 for the first), as Temporal
+	// counts it.
+	Attempt int32 `json:"attempt"`
 }
