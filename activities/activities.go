@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
 
@@ -17,7 +16,7 @@ import (
 // Activities holds every runbook action as a method.
 type Activities struct {
 	d Deps
-	// beat records a heartbeat from keepAlive (tests count them).
+	// beat records a heartbeat (tests count them).
 	beat func(ctx context.Context, details ...any)
 }
 
@@ -32,13 +31,21 @@ func New(d Deps) *Activities {
 	if d.VendorPoll <= 0 {
 		d.VendorPoll = 30 * time.Second
 	}
-	if d.HeartbeatEvery <= 0 {
-		d.HeartbeatEvery = 10 * time.Second
-	}
 	if d.VendorPollInterval <= 0 {
 		d.VendorPollInterval = 250 * time.Millisecond
 	}
-	return &Activities{d: d, beat: activity.RecordHeartbeat}
+	for _, t := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{
+		{&d.HeartbeatEvery, DefaultHeartbeatEvery}, {&d.CallTimeout, DefaultCallTimeout}, {&d.CopyTimeout, DefaultCopyTimeout},
+		{&d.CloneTimeout, DefaultCloneTimeout}, {&d.MediaTimeout, DefaultMediaTimeout},
+	} {
+		if *t.v <= 0 {
+			*t.v = t.def
+		}
+	}
+	return &Activities{d: d, beat: recordHeartbeat}
 }
 
 // Error types of the non-retryable (and a few retryable) errors.
@@ -79,33 +86,31 @@ func ErrorType(err error) string {
 	return ""
 }
 
-// fail wraps err naming the action, site and step; step (register.go)
-// calls it on every error an action returns, so the methods never do.
-// Temporal reads retryability from the top-level error only, so an
-// application error deep in the chain is lifted to the top with the wrapped
-// message.
-func fail(in contract.StepInput, err error) error {
+// fail wraps err naming the action, site and step, with the failure's
+// details; step (register.go) calls it on every error an action returns, so
+// the methods never do. Temporal reads retryability from the top-level
+// error only, so an application error deep in the chain is lifted to the
+// top with the wrapped message. The cause's text follows the message in
+// Error(), and errors.Is still finds the cause: a context.Canceled is
+// reported to Temporal as a cancellation (the SDK looks for it with
+// errors.Is), a deadline as a retryable failure.
+func fail(in contract.StepInput, err error, details contract.FailureDetails) error {
 	if err == nil {
 		return nil
 	}
 	msg := fmt.Sprintf("%s: site %s, step %s", in.Action, orDash(in.SiteID), orDash(in.StepID))
 	var ae *temporal.ApplicationError
-	if errors.As(err, &ae) {
-		if ae.NonRetryable() {
-			return temporal.NewNonRetryableApplicationError(msg, ae.Type(), err)
-		}
-		return temporal.NewApplicationErrorWithCause(msg, ae.Type(), err)
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%s: %w", msg, err)
-	}
-	if httpapi.IsPermanent(err) {
+	switch {
+	case errors.As(err, &ae) && ae.NonRetryable():
+		return temporal.NewNonRetryableApplicationError(msg, ae.Type(), err, details)
+	case ae != nil:
+		return temporal.NewApplicationErrorWithCause(msg, ae.Type(), err, details)
+	case httpapi.IsPermanent(err) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded):
 		// A 4xx answer of a platform service: the same request cannot
 		// succeed later (the step parks; an operator decides).
-		return temporal.NewNonRetryableApplicationError(msg, ErrPlatformRefused, err)
+		return temporal.NewNonRetryableApplicationError(msg, ErrPlatformRefused, err, details)
 	}
-	// The cause's text follows the message in Error().
-	return temporal.NewApplicationErrorWithCause(msg, "", err)
+	return temporal.NewApplicationErrorWithCause(msg, "", err, details)
 }
 
 func orDash(s string) string {
@@ -119,50 +124,6 @@ func orDash(s string) string {
 func (a *Activities) log(in contract.StepInput) *zap.Logger {
 	return a.d.Logger.With(zap.String("batch", in.BatchID), zap.String("site", in.SiteID),
 		zap.String("step", in.StepID), zap.String("action", in.Action))
-}
-
-// heartbeat records progress when running as an activity (tests may call
-// the methods directly).
-func heartbeat(ctx context.Context, details any) {
-	if activity.IsActivity(ctx) {
-		activity.RecordHeartbeat(ctx, details)
-	}
-}
-
-// keepAlive heartbeats every Deps.HeartbeatEvery with the latest details
-// while a long call (a clone's recovery, a big table's copy) runs, so that
-// the step's heartbeat timeout only fires when the worker is really gone.
-// The returned stop must be called when the call returns.
-func (a *Activities) keepAlive(ctx context.Context, details func() any) (stop func()) {
-	if !activity.IsActivity(ctx) {
-		return func() {}
-	}
-	done, exited := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(exited)
-		t := time.NewTicker(a.d.HeartbeatEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				a.beat(ctx, details())
-			}
-		}
-	}()
-	return func() { close(done); <-exited }
-}
-
-// lastHeartbeat loads an earlier attempt's heartbeat details into v; false
-// when there are none.
-func lastHeartbeat(ctx context.Context, v any) bool {
-	if !activity.IsActivity(ctx) || !activity.HasHeartbeatDetails(ctx) {
-		return false
-	}
-	return activity.GetHeartbeatDetails(ctx, v) == nil
 }
 
 // target is the site ID the action writes to: Vars[contract.VarNewSiteID] when set

@@ -98,11 +98,13 @@ func TestStepWrapsErrorsOnce(t *testing.T) {
 			t.Errorf("%s: output %+v returned with an error", c.name, out)
 		}
 	}
-	// A cancellation stays a cancellation (not an application error).
+	// A cancellation stays a cancellation: the application error on top
+	// (which carries the attempt) keeps context.Canceled in its chain, and
+	// the SDK reports a cancelled activity by looking for it with errors.Is.
 	f := step(func(context.Context, contract.StepInput) (contract.StepOutput, error) {
 		return contract.StepOutput{}, context.Canceled
 	})
-	if _, err := f(context.Background(), in); !errors.Is(err, context.Canceled) || IsPermanent(err) || !strings.Contains(err.Error(), named) {
+	if _, err := f(context.Background(), in); !errors.Is(err, context.Canceled) || IsPermanent(err) || !strings.Contains(err.Error(), named) || appError(err) == nil {
 		t.Errorf("cancelled: %v", err)
 	}
 	// Success passes through untouched.
@@ -332,7 +334,10 @@ func (r *recordingPITR) CopyTenant(_ context.Context, req TenantCopy) (TenantCop
 	r.reqs = append(r.reqs, req)
 	var done []string
 	n := 0
-	for _, t := range req.Tables {
+	for i, t := range req.Tables {
+		if req.Progress != nil { // rows streaming
+			req.Progress(TenantProgress{Store: req.Store.Name, TablesDone: append([]string(nil), done...), Copying: t.Name, Bytes: int64(1000 * (i + 1))})
+		}
 		done = append(done, t.Name)
 		skip := false
 		for _, d := range req.Done {
@@ -356,6 +361,8 @@ func TestCopyResumesFromHeartbeatAndRemaps(t *testing.T) {
 	env := s.NewTestActivityEnvironment()
 	rec := &recordingPITR{}
 	a := New(Deps{Description: testDescription(), PITR: rec})
+	var beats []any
+	a.beat = func(_ context.Context, details ...any) { beats = append(beats, details...) }
 	env.RegisterActivityWithOptions(a.Funcs()[contract.ActionIdentitySync], activity.RegisterOptions{Name: contract.ActionIdentitySync})
 	env.SetHeartbeatDetails(copyResume{Done: map[string][]string{"identity": {"users", "groups"}}})
 	in := contract.StepInput{BatchID: "b", SiteID: "old", StepID: "sync", Action: contract.ActionIdentitySync, RestorePoint: time.Now().Add(-time.Hour),
@@ -382,6 +389,16 @@ func TestCopyResumesFromHeartbeatAndRemaps(t *testing.T) {
 	}
 	if want := []string{"users", "groups", "memberships", "permissions", "site_admins"}; !reflect.DeepEqual(names, want) {
 		t.Errorf("tables %v, want %v in FK order", names, want)
+	}
+	// Progress is heartbeaten as it comes: rows streaming, tables done.
+	streaming := false
+	for _, b := range beats {
+		if r, ok := b.(copyResume); ok && r.Copying == "identity.memberships" && r.Bytes == 3000 && len(r.Done["identity"]) == 2 {
+			streaming = true
+		}
+	}
+	if !streaming {
+		t.Errorf("no heartbeat of the rows streaming into identity.memberships: %+v", beats)
 	}
 	// Contacts only: users and site admins.
 	rec.reqs = nil

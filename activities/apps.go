@@ -43,11 +43,14 @@ func (a *Activities) AppsReattach(ctx context.Context, in contract.StepInput) (c
 	pending := map[string]platform.VendorOperation{} // app -> operation
 	for _, app := range apps {
 		var op platform.VendorOperation
-		if to != in.SiteID {
-			op, err = a.d.Vendors.Migrate(ctx, app, in.SiteID, to)
-		} else {
-			op, err = a.d.Vendors.Reattach(ctx, app, to)
-		}
+		err := a.call(ctx, func(ctx context.Context) (err error) {
+			if to != in.SiteID {
+				op, err = a.d.Vendors.Migrate(ctx, app, in.SiteID, to)
+			} else {
+				op, err = a.d.Vendors.Reattach(ctx, app, to)
+			}
+			return err
+		})
 		if err != nil {
 			return contract.StepOutput{}, fmt.Errorf("vendor of app %s: %w", app, err)
 		}
@@ -77,7 +80,7 @@ func (a *Activities) waitVendors(ctx context.Context, in contract.StepInput, pen
 	log := a.log(in)
 	deadline := time.Now().Add(a.d.VendorPoll)
 	for len(pending) > 0 {
-		heartbeat(ctx, map[string]int{"apps": total, "pending": len(pending)})
+		a.heartbeat(ctx, map[string]int{"apps": total, "pending": len(pending)})
 		if time.Now().After(deadline) {
 			return retryable(ErrVendorPending, "%d of %d vendor operations not confirmed after %s (%s)", len(pending), total, a.d.VendorPoll, strings.Join(slices.Sorted(maps.Keys(pending)), ", "))
 		}
@@ -87,7 +90,11 @@ func (a *Activities) waitVendors(ctx context.Context, in contract.StepInput, pen
 		case <-time.After(a.d.VendorPollInterval):
 		}
 		for _, app := range slices.Sorted(maps.Keys(pending)) {
-			op, err := a.d.Vendors.Operation(ctx, pending[app].ID)
+			var op platform.VendorOperation
+			err := a.call(ctx, func(ctx context.Context) (err error) {
+				op, err = a.d.Vendors.Operation(ctx, pending[app].ID)
+				return err
+			})
 			if err != nil {
 				return fmt.Errorf("vendor operation %s of app %s: %w", pending[app].ID, app, err)
 			}
@@ -113,7 +120,7 @@ func (a *Activities) appsAtPoint(ctx context.Context, in contract.StepInput, pic
 			return nil, err
 		}
 		for _, t := range p.tables {
-			rows, err := tenantRows(ctx, clone, p.store, t.Name, in.SiteID)
+			rows, err := a.tenantRows(ctx, clone, p.store, t.Name, in.SiteID)
 			if err != nil {
 				return nil, err
 			}

@@ -64,7 +64,11 @@ func (a *Activities) siteTable() (platform.Store, platform.Table, error) {
 // lookupSite asks the catalog what the site is; unknown IDs and app IDs are
 // refused (non-retryable).
 func (a *Activities) lookupSite(ctx context.Context, siteID string) (platform.IDInfo, error) {
-	infos, err := a.d.Catalog.LookupIDs(ctx, []string{siteID})
+	var infos []platform.IDInfo
+	err := a.call(ctx, func(ctx context.Context) (err error) {
+		infos, err = a.d.Catalog.LookupIDs(ctx, []string{siteID})
+		return err
+	})
 	if err != nil {
 		return platform.IDInfo{}, fmt.Errorf("look up %s: %w", siteID, err)
 	}
@@ -93,7 +97,7 @@ func (a *Activities) oldSite(ctx context.Context, in contract.StepInput) (map[st
 	if err != nil {
 		return nil, err
 	}
-	rows, err := tenantRows(ctx, clone, s, t.Name, in.SiteID)
+	rows, err := a.tenantRows(ctx, clone, s, t.Name, in.SiteID)
 	if err != nil {
 		return nil, err
 	}
@@ -150,11 +154,11 @@ func (a *Activities) sameAsClone(ctx context.Context, in contract.StepInput) err
 	if err != nil {
 		return err
 	}
-	want, err := tenantRows(ctx, clone, s, t.Name, in.SiteID)
+	want, err := a.tenantRows(ctx, clone, s, t.Name, in.SiteID)
 	if err != nil {
 		return err
 	}
-	got, err := tenantRows(ctx, live, s, t.Name, in.SiteID)
+	got, err := a.tenantRows(ctx, live, s, t.Name, in.SiteID)
 	if err != nil {
 		return err
 	}
@@ -193,10 +197,14 @@ func (a *Activities) CatalogCreateSite(ctx context.Context, in contract.StepInpu
 	if in.Drill {
 		siteURL = DrillURL(siteURL, in.BatchID)
 	}
-	rec, err := a.d.Catalog.CreateSite(ctx, platform.CreateSiteRequest{
-		OldSiteID: in.SiteID, NewSiteID: newID, URL: siteURL,
-		Region: str(old, "region"), Tier: str(old, "tier"),
-		Owner: str(old, "owner"), CustomerID: str(old, "customer_id"),
+	var rec platform.SiteRecord
+	err = a.call(ctx, func(ctx context.Context) (err error) {
+		rec, err = a.d.Catalog.CreateSite(ctx, platform.CreateSiteRequest{
+			OldSiteID: in.SiteID, NewSiteID: newID, URL: siteURL,
+			Region: str(old, "region"), Tier: str(old, "tier"),
+			Owner: str(old, "owner"), CustomerID: str(old, "customer_id"),
+		})
+		return err
 	})
 	if err != nil {
 		return contract.StepOutput{}, fmt.Errorf("create site %s for %s: %w", newID, in.SiteID, err)
@@ -211,16 +219,16 @@ func (a *Activities) CatalogCreateSite(ctx context.Context, in contract.StepInpu
 // CatalogLicense (catalog.license) applies the license tier the site had
 // (param tier overrides).
 func (a *Activities) CatalogLicense(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
-	return a.catalogSet(ctx, in, "tier", func(to, v string) error { return a.d.Catalog.ApplyLicense(ctx, to, v) })
+	return a.catalogSet(ctx, in, "tier", a.d.Catalog.ApplyLicense)
 }
 
 // CatalogPlaceRegion (catalog.place_region) places the site in the region
 // it had (param region overrides).
 func (a *Activities) CatalogPlaceRegion(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
-	return a.catalogSet(ctx, in, "region", func(to, v string) error { return a.d.Catalog.PlaceRegion(ctx, to, v) })
+	return a.catalogSet(ctx, in, "region", a.d.Catalog.PlaceRegion)
 }
 
-func (a *Activities) catalogSet(ctx context.Context, in contract.StepInput, field string, set func(to, v string) error) (contract.StepOutput, error) {
+func (a *Activities) catalogSet(ctx context.Context, in contract.StepInput, field string, set func(ctx context.Context, to, v string) error) (contract.StepOutput, error) {
 	if err := a.need("description", "catalog"); err != nil {
 		return contract.StepOutput{}, err
 	}
@@ -238,7 +246,7 @@ func (a *Activities) catalogSet(ctx context.Context, in contract.StepInput, fiel
 			return contract.StepOutput{}, permanent(ErrInvalidInput, "site %s has no %s at the restore point and param %s is not set", in.SiteID, field, field)
 		}
 	}
-	if err := set(to, v); err != nil {
+	if err := a.call(ctx, func(ctx context.Context) error { return set(ctx, to, v) }); err != nil {
 		return contract.StepOutput{}, fmt.Errorf("set %s %s on %s: %w", field, v, to, err)
 	}
 	return contract.StepOutput{Message: fmt.Sprintf("%s %s set on %s", field, v, to)}, nil
@@ -278,7 +286,7 @@ func (a *Activities) CatalogActivateProduct(ctx context.Context, in contract.Ste
 	} else if !had {
 		return contract.StepOutput{Message: fmt.Sprintf("site %s had no %s at the restore point: not activated", in.SiteID, product)}, nil
 	}
-	if err := a.d.Catalog.ActivateProduct(ctx, to, product); err != nil {
+	if err := a.call(ctx, func(ctx context.Context) error { return a.d.Catalog.ActivateProduct(ctx, to, product) }); err != nil {
 		return contract.StepOutput{}, fmt.Errorf("activate %s on %s: %w", product, to, err)
 	}
 	return contract.StepOutput{Message: fmt.Sprintf("%s activated on %s", product, to)}, nil

@@ -100,9 +100,11 @@ func (a *Activities) DBClone(ctx context.Context, in contract.StepInput) (contra
 	var ids []string
 	for i, p := range plan.Points {
 		began := time.Now()
+		// Nothing to report while one clone recovers: a ticker until the
+		// clone's deadline.
 		progress := cloneProgress{Made: hb.Made, Making: p, Of: len(plan.Points)}
-		stop := a.keepAlive(ctx, func() any { return progress })
-		c, err := a.d.PITR.Clone(ctx, cluster, p)
+		cctx, stop := a.keepAlive(ctx, a.d.CloneTimeout, func() any { return progress })
+		c, err := a.d.PITR.Clone(cctx, cluster, p)
 		stop()
 		if err != nil {
 			return contract.StepOutput{}, fmt.Errorf("clone %s at %s (%d of %d): %w", name, p.Format(time.RFC3339Nano), i+1, len(plan.Points), err)
@@ -110,7 +112,7 @@ func (a *Activities) DBClone(ctx context.Context, in contract.StepInput) (contra
 		byPoint[p.UnixNano()] = c
 		ids = append(ids, c.ID)
 		hb.Made = append(hb.Made, c)
-		heartbeat(ctx, hb)
+		a.heartbeat(ctx, hb)
 		log.Info("clone ready", zap.String("cluster", name), zap.String("clone", c.ID),
 			zap.Time("point", p), zap.Duration("took", time.Since(began)))
 	}
@@ -156,11 +158,14 @@ func (a *Activities) DBDropClone(ctx context.Context, in contract.StepInput) (co
 		}
 	}
 	sort.Strings(ids)
-	for _, id := range ids {
-		if err := a.d.PITR.Teardown(ctx, cluster, id); err != nil {
+	for i, id := range ids {
+		cctx, stop := a.keepAlive(ctx, a.d.CloneTimeout, nil)
+		err := a.d.PITR.Teardown(cctx, cluster, id)
+		stop()
+		if err != nil {
 			return contract.StepOutput{}, fmt.Errorf("tear down clone %s: %w", id, err)
 		}
-		heartbeat(ctx, id)
+		a.heartbeat(ctx, map[string]int{"dropped": i + 1, "clones": len(ids)})
 	}
 	return contract.StepOutput{Message: fmt.Sprintf("%d clone(s) of %s dropped", len(ids), name)}, nil
 }

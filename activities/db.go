@@ -64,7 +64,7 @@ func (a *Activities) livePlacement(ctx context.Context, siteID, product string) 
 	if !ok {
 		return platform.Store{}, false, permanent(ErrInvalidInput, "store %s: cluster %q not described", cat.Name, cat.Cluster)
 	}
-	rows, err := tenantRows(ctx, LiveDSN(c, cat.Database), cat, table, siteID)
+	rows, err := a.tenantRows(ctx, LiveDSN(c, cat.Database), cat, table, siteID)
 	if err != nil {
 		return platform.Store{}, false, err
 	}
@@ -128,7 +128,7 @@ func (a *Activities) placement(ctx context.Context, in contract.StepInput, produ
 	if err != nil {
 		return platform.Store{}, false, err
 	}
-	rows, err := tenantRows(ctx, clone, cat, table, in.SiteID)
+	rows, err := a.tenantRows(ctx, clone, cat, table, in.SiteID)
 	if err != nil {
 		return platform.Store{}, false, err
 	}

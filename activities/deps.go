@@ -28,10 +28,18 @@ type Deps struct {
 	// VendorPollInterval is the pause between polls (default 250ms).
 	VendorPoll         time.Duration
 	VendorPollInterval time.Duration
-	// HeartbeatEvery is how often a long call (a clone, a table copy)
-	// heartbeats while it runs (default 10s; keep it under the steps'
-	// heartbeat timeouts).
+	// HeartbeatEvery is how often a call with nothing to report heartbeats
+	// while it runs (default DefaultHeartbeatEvery; never more than a third
+	// of the attempt's heartbeat timeout).
 	HeartbeatEvery time.Duration
+	// Deadlines of one call (see heartbeat.go): a platform service's call
+	// or a read of a tenant's rows (default DefaultCallTimeout), one store's
+	// tenant copy (DefaultCopyTimeout), one clone made or torn down
+	// (DefaultCloneTimeout), one media undelete (DefaultMediaTimeout).
+	CallTimeout  time.Duration
+	CopyTimeout  time.Duration
+	CloneTimeout time.Duration
+	MediaTimeout time.Duration
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
 }
@@ -91,11 +99,16 @@ type TenantCopy struct {
 	Progress func(TenantProgress)
 }
 
-// TenantProgress is reported after each table (and sent as heartbeat).
+// TenantProgress is reported after each table, and while a table's rows
+// stream (sent as heartbeat).
 type TenantProgress struct {
 	Store      string   `json:"store"`
 	TablesDone []string `json:"tables_done"`
 	Rows       int64    `json:"rows"`
+	// Copying is the table streaming now ("" between tables); Bytes counts
+	// the COPY data streamed so far.
+	Copying string `json:"copying,omitempty"`
+	Bytes   int64  `json:"bytes,omitempty"`
 }
 
 // TenantCopyResult counts a copy.

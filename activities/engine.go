@@ -2,12 +2,9 @@ package activities
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"slices"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/lazarus-dr/lazarus/platform"
 	"github.com/lazarus-dr/lazarus/platform/pitr"
@@ -61,26 +58,17 @@ func (e *Engine) Teardown(ctx context.Context, _ platform.Cluster, id string) er
 	return e.Cloner.Teardown(ctx, id)
 }
 
-// CopyTenant implements PITR with pitr.Load (binary COPY through a temp
-// table, INSERT ... ON CONFLICT DO NOTHING, one transaction per table).
+// CopyTenant implements PITR with pitr.LoadDSN (binary COPY through a temp
+// table, INSERT ... ON CONFLICT DO NOTHING, one transaction per table), on
+// connections with the restore's session limits (pg.RestoreLimits).
 func (e *Engine) CopyTenant(ctx context.Context, req TenantCopy) (TenantCopyResult, error) {
-	src, err := pgx.Connect(ctx, req.CloneDSN)
-	if err != nil {
-		return TenantCopyResult{}, fmt.Errorf("connect to clone %s: %w", redact(req.CloneDSN), err)
-	}
-	defer src.Close(context.Background())
-	dst, err := pgx.Connect(ctx, req.LiveDSN)
-	if err != nil {
-		return TenantCopyResult{}, fmt.Errorf("connect to live %s: %w", redact(req.LiveDSN), err)
-	}
-	defer dst.Close(context.Background())
 	store := req.Store
 	store.Tables = req.Tables
-	res, err := pitr.Load(ctx, src, dst, pitr.LoadRequest{
+	res, err := pitr.LoadDSN(ctx, req.CloneDSN, req.LiveDSN, pitr.LoadRequest{
 		Store: store, SiteID: req.SiteID, AsSiteID: req.AsSiteID, SkipTables: req.Done,
 		OnProgress: func(p pitr.Progress) {
 			if req.Progress != nil {
-				req.Progress(TenantProgress{Store: p.Store, TablesDone: p.TablesDone, Rows: p.Rows})
+				req.Progress(TenantProgress{Store: p.Store, TablesDone: p.TablesDone, Rows: p.Rows, Copying: p.Copying, Bytes: p.Bytes})
 			}
 		},
 	})

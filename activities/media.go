@@ -3,7 +3,6 @@ package activities
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/lazarus-dr/lazarus/contract"
 	"github.com/lazarus-dr/lazarus/platform/s3media"
@@ -37,19 +36,14 @@ func (a *Activities) MediaUndelete(ctx context.Context, in contract.StepInput) (
 		}
 	}
 	// A rerun after a crash needs no resume state: keys already restored
-	// are found current and left alone.
-	var mu sync.Mutex
-	progress := map[string]int{"keys_done": 0, "keys": 0}
+	// are found current and left alone. Every key done is progress; while
+	// the versions are listed, a ticker until the undelete's deadline (each
+	// S3 operation has its own, shorter one).
 	opts.Progress = func(done, total int) {
-		mu.Lock()
-		progress = map[string]int{"keys_done": done, "keys": total}
-		mu.Unlock()
-		if done%100 == 0 || done == total {
-			heartbeat(ctx, map[string]int{"keys_done": done, "keys": total})
-		}
+		a.heartbeat(ctx, map[string]int{"keys_done": done, "keys": total})
 	}
-	stop := a.keepAlive(ctx, func() any { mu.Lock(); defer mu.Unlock(); return progress })
-	res, err := a.d.Media.Undelete(ctx, prefix, point, opts)
+	cctx, stop := a.keepAlive(ctx, a.d.MediaTimeout, nil)
+	res, err := a.d.Media.Undelete(cctx, prefix, point, opts)
 	stop()
 	if err != nil {
 		return contract.StepOutput{}, fmt.Errorf("undelete media %s at %s: %w", prefix, point.Format("2006-01-02T15:04:05Z07:00"), err)

@@ -44,15 +44,29 @@ func (a *Activities) Funcs() map[string]Func {
 // step wraps an action so that any error it returns is wrapped exactly
 // once, by fail: named after the action, site and step, with its
 // retryability (and type) at the top of the chain, where Temporal reads
-// it. The methods themselves return their errors as they are.
+// it, and the attempt as its details (contract.FailureDetails). A success
+// carries the attempt in StepOutput.Attempt. The methods themselves return
+// their errors as they are. It also gives the attempt its pulse (see
+// withPulse).
 func step(f Func) Func {
 	return func(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
-		out, err := f(ctx, in)
+		attempt := attemptOf(ctx)
+		out, err := f(withPulse(ctx), in)
 		if err != nil {
-			return contract.StepOutput{}, fail(in, err)
+			return contract.StepOutput{}, fail(in, err, contract.FailureDetails{Attempt: attempt})
 		}
+		out.Attempt = attempt
 		return out, nil
 	}
+}
+
+// attemptOf is the attempt Temporal is running (1 for the first), or 0
+// outside an activity.
+func attemptOf(ctx context.Context) int32 {
+	if !activity.IsActivity(ctx) {
+		return 0
+	}
+	return activity.GetInfo(ctx).Attempt
 }
 
 // Names returns every action name this package registers, sorted.

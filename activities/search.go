@@ -20,7 +20,11 @@ func (a *Activities) SearchReindex(ctx context.Context, in contract.StepInput) (
 	} else if !had {
 		return contract.StepOutput{Message: fmt.Sprintf("site %s had no %s at the restore point: nothing to reindex", in.SiteID, product)}, nil
 	}
-	n, err := a.d.Search.Reindex(ctx, to, product)
+	var n int
+	err = a.call(ctx, func(ctx context.Context) (err error) {
+		n, err = a.d.Search.Reindex(ctx, to, product)
+		return err
+	})
 	if err != nil {
 		return contract.StepOutput{}, fmt.Errorf("reindex %s of %s: %w", product, to, err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lazarus-dr/lazarus/contract"
 	"github.com/lazarus-dr/lazarus/platform"
+	"github.com/lazarus-dr/lazarus/platform/pg"
 )
 
 // Parts of stores: which action restores which tables.
@@ -140,8 +141,17 @@ func (a *Activities) storeOfKind(kind string) (platform.Store, error) {
 }
 
 // tenantRows reads a tenant's rows of one table as JSON objects (column ->
-// value), ordered by their text form.
-func tenantRows(ctx context.Context, dsn string, s platform.Store, table, siteID string) ([]map[string]any, error) {
+// value), ordered by their text form: one call (see Activities.call) on a
+// connection with the restore's session limits.
+func (a *Activities) tenantRows(ctx context.Context, dsn string, s platform.Store, table, siteID string) (out []map[string]any, err error) {
+	err = a.call(ctx, func(ctx context.Context) (err error) {
+		out, err = readTenantRows(ctx, dsn, s, table, siteID)
+		return err
+	})
+	return out, err
+}
+
+func readTenantRows(ctx context.Context, dsn string, s platform.Store, table, siteID string) ([]map[string]any, error) {
 	var t platform.Table
 	found := false
 	for _, x := range s.Tables {
@@ -152,9 +162,9 @@ func tenantRows(ctx context.Context, dsn string, s platform.Store, table, siteID
 	if !found {
 		t = platform.Table{Name: table}
 	}
-	conn, err := pgx.Connect(ctx, dsn)
+	conn, err := pg.OpenForRestore(ctx, dsn)
 	if err != nil {
-		return nil, fmt.Errorf("connect %s: %w", redact(dsn), err)
+		return nil, err
 	}
 	defer conn.Close(context.Background())
 	q := fmt.Sprintf(`SELECT to_jsonb(t) FROM %s t WHERE %s = $1 ORDER BY t::text`,

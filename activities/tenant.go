@@ -12,15 +12,23 @@ import (
 	"github.com/lazarus-dr/lazarus/platform"
 )
 
-// copyResume is the heartbeat of a tenant copy: tables done per store.
+// copyResume is the heartbeat of a tenant copy: tables done per store (what
+// a retry skips), and the progress of the table streaming now.
 type copyResume struct {
 	Done map[string][]string `json:"done"` // store -> tables done
 	Rows int64               `json:"rows"`
+	// Copying is the store.table streaming now; Bytes counts the COPY data
+	// streamed into the live store by this attempt.
+	Copying string `json:"copying,omitempty"`
+	Bytes   int64  `json:"bytes,omitempty"`
 }
 
 // copyStores copies the site's rows of the given tables of each store from
-// the clone into the live store (under the target ID), heartbeating after
-// every table and resuming after the tables an earlier attempt finished.
+// the clone into the live store (under the target ID), resuming after the
+// tables an earlier attempt finished. It heartbeats its progress (every
+// table committed, every chunk of rows streamed), and a ticker covers the
+// statements with nothing to report (a merge's INSERT) until the copy's
+// deadline.
 func (a *Activities) copyStores(ctx context.Context, in contract.StepInput, picks []storePick) (TenantCopyResult, error) {
 	var total TenantCopyResult
 	if err := a.need("pitr"); err != nil {
@@ -36,6 +44,7 @@ func (a *Activities) copyStores(ctx context.Context, in contract.StepInput, pick
 		resume.Done = map[string][]string{}
 	}
 	log := a.log(in)
+	var bytes int64 // streamed by the stores done
 	for _, p := range picks {
 		if len(p.tables) == 0 {
 			continue
@@ -53,20 +62,21 @@ func (a *Activities) copyStores(ctx context.Context, in contract.StepInput, pick
 		}
 		store := p.store.Name
 		var mu sync.Mutex
-		stop := a.keepAlive(ctx, func() any {
-			mu.Lock()
-			defer mu.Unlock()
-			return copyResume{Done: cloneDone(resume.Done), Rows: resume.Rows}
-		})
-		res, err := a.d.PITR.CopyTenant(ctx, TenantCopy{
+		var storeBytes int64
+		cctx, stop := a.keepAlive(ctx, a.d.CopyTimeout, nil)
+		res, err := a.d.PITR.CopyTenant(cctx, TenantCopy{
 			CloneDSN: clone, LiveDSN: live, Store: p.store, Tables: p.tables,
 			SiteID: in.SiteID, AsSiteID: to, Done: resume.Done[store],
 			Progress: func(pr TenantProgress) {
 				mu.Lock()
 				resume.Done[store] = pr.TablesDone
-				hb := copyResume{Done: cloneDone(resume.Done), Rows: resume.Rows + pr.Rows}
+				storeBytes = pr.Bytes
+				hb := copyResume{Done: cloneDone(resume.Done), Rows: resume.Rows + pr.Rows, Bytes: bytes + pr.Bytes}
+				if pr.Copying != "" {
+					hb.Copying = store + "." + pr.Copying
+				}
 				mu.Unlock()
-				heartbeat(ctx, hb)
+				a.heartbeat(ctx, hb)
 			},
 		})
 		stop()
@@ -74,6 +84,9 @@ func (a *Activities) copyStores(ctx context.Context, in contract.StepInput, pick
 			return total, fmt.Errorf("copy %s rows of site %s into %s: %w", store, in.SiteID, to, err)
 		}
 		resume.Rows += res.Rows
+		mu.Lock()
+		bytes += storeBytes
+		mu.Unlock()
 		total.Rows += res.Rows
 		total.Inserted += res.Inserted
 		total.Tables += res.Tables

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/lazarus-dr/lazarus/contract"
+	"github.com/lazarus-dr/lazarus/platform"
 )
 
 // ValidateAutomated (validate.automated) checks the restored site: the
@@ -24,7 +25,11 @@ func (a *Activities) ValidateAutomated(ctx context.Context, in contract.StepInpu
 	if err != nil {
 		return contract.StepOutput{}, err
 	}
-	rec, err := a.d.Catalog.GetSite(ctx, to)
+	var rec platform.SiteRecord
+	err = a.call(ctx, func(ctx context.Context) (err error) {
+		rec, err = a.d.Catalog.GetSite(ctx, to)
+		return err
+	})
 	if err != nil {
 		return contract.StepOutput{}, fmt.Errorf("read site %s from the catalog: %w", to, err)
 	}
@@ -35,7 +40,11 @@ func (a *Activities) ValidateAutomated(ctx context.Context, in contract.StepInpu
 		if err != nil {
 			return contract.StepOutput{}, err
 		}
-		diffs, err := a.d.Truth.VerifySite(ctx, in.SiteID, to, point)
+		var diffs []platform.StoreDiff
+		err = a.call(ctx, func(ctx context.Context) (err error) {
+			diffs, err = a.d.Truth.VerifySite(ctx, in.SiteID, to, point)
+			return err
+		})
 		if err != nil {
 			return contract.StepOutput{}, fmt.Errorf("verify %s against the truth of %s: %w", to, in.SiteID, err)
 		}
@@ -51,12 +60,16 @@ func (a *Activities) ValidateAutomated(ctx context.Context, in contract.StepInpu
 	// that the front door can serve it.
 	activated := false
 	if len(problems) == 0 && rec.Status == "provisioning" && to != in.SiteID && rec.RestoredFrom == in.SiteID {
-		if err := a.d.Catalog.SetStatus(ctx, to, "active"); err != nil {
+		if err := a.call(ctx, func(ctx context.Context) error { return a.d.Catalog.SetStatus(ctx, to, "active") }); err != nil {
 			return contract.StepOutput{}, fmt.Errorf("activate site %s: %w", to, err)
 		}
 		activated = true
 	}
-	health, err := a.d.FrontDoor.CheckSite(ctx, rec.URL)
+	var health platform.SiteHealth
+	err = a.call(ctx, func(ctx context.Context) (err error) {
+		health, err = a.d.FrontDoor.CheckSite(ctx, rec.URL)
+		return err
+	})
 	if err != nil {
 		return contract.StepOutput{}, fmt.Errorf("front door for %s: %w", rec.URL, err)
 	}
