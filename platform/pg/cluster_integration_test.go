@@ -161,4 +161,3 @@ func TestSessionLimits(t *testing.T) {
 		t.Errorf("the statement ended after %s", took)
 	}
 }
-

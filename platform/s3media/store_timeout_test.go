@@ -37,10 +37,15 @@ func TestHungStoreEndsAtTheOperationDeadline(t *testing.T) {
 	t.Cleanup(func() { close(release) }) // before the server's Close
 	s.opTimeout, s.copyTimeout = 300*time.Millisecond, 300*time.Millisecond
 	for name, op := range map[string]func(context.Context) error{
-		"list":     func(ctx context.Context) error { _, err := s.History(ctx, "sites/x/"); return err },
-		"get":      func(ctx context.Context) error { _, err := s.Get(ctx, "sites/x/a"); return err },
-		"copy":     func(ctx context.Context) error { return s.copyVersion(ctx, Entry{Key: "sites/x/a", VersionID: "v1"}, "sites/y/a") },
-		"undelete": func(ctx context.Context) error { _, err := s.Undelete(ctx, "sites/x/", time.Now(), UndeleteOptions{}); return err },
+		"list": func(ctx context.Context) error { _, err := s.History(ctx, "sites/x/"); return err },
+		"get":  func(ctx context.Context) error { _, err := s.Get(ctx, "sites/x/a"); return err },
+		"copy": func(ctx context.Context) error {
+			return s.copyVersion(ctx, Entry{Key: "sites/x/a", VersionID: "v1"}, "sites/y/a")
+		},
+		"undelete": func(ctx context.Context) error {
+			_, err := s.Undelete(ctx, "sites/x/", time.Now(), UndeleteOptions{})
+			return err
+		},
 	} {
 		began := time.Now()
 		err := op(context.Background())
