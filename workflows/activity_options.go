@@ -14,6 +14,12 @@ import (
 // DefaultStepTimeout is a step's start-to-close timeout when the plan sets none.
 const DefaultStepTimeout = 10 * time.Minute
 
+// DefaultHeartbeatTimeout is a step's heartbeat timeout when the plan sets
+// none: plans compiled before every step had one (a batch that was running
+// when the worker was upgraded). The activities heartbeat at least every
+// 10 s.
+const DefaultHeartbeatTimeout = 30 * time.Second
+
 // activityOptions are the options of a plan step's activity, for site
 // steps, batch steps and their cleanups alike: the service's task queue,
 // the step's timeouts and retry policy, and the step ID as the summary the
@@ -23,13 +29,17 @@ func activityOptions(ps runbooks.PlanStep) workflow.ActivityOptions {
 	if timeout <= 0 {
 		timeout = DefaultStepTimeout
 	}
+	heartbeat := ps.Heartbeat
+	if heartbeat <= 0 {
+		heartbeat = DefaultHeartbeatTimeout
+	}
 	return workflow.ActivityOptions{
 		TaskQueue:           ActivityTaskQueue(ps.Service),
 		StartToCloseTimeout: timeout,
 		// A lost task, a dead worker or a hung call is noticed when the
 		// heartbeat stops: the server retries the step then, not at its
 		// start-to-close timeout.
-		HeartbeatTimeout: ps.Heartbeat,
+		HeartbeatTimeout: heartbeat,
 		// The retry budget in time: attempts go on (backing off) until it
 		// is spent, then the step fails and its policy applies (park).
 		ScheduleToCloseTimeout: ps.RetryBudget,
