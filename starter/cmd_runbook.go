@@ -105,6 +105,8 @@ type stepJSON struct {
 	FinishSeconds    float64           `json:"finish_seconds"`
 	OnFailure        string            `json:"on_failure"`
 	MaxAttempts      int32             `json:"max_attempts,omitempty"`
+	HeartbeatSeconds float64           `json:"heartbeat_seconds,omitempty"`
+	RetryBudgetSecs  float64           `json:"retry_budget_seconds,omitempty"`
 	Cleanup          string            `json:"cleanup,omitempty"`
 	GateDeadlineSecs float64           `json:"gate_deadline_seconds,omitempty"`
 	Critical         bool              `json:"critical,omitempty"`
@@ -150,6 +152,7 @@ func newPlanJSON(plan *runbooks.Plan) planJSON {
 			TimeoutSeconds: s.Timeout.Seconds(), StartSeconds: sched.Start[s.ID].Seconds(),
 			FinishSeconds: sched.Finish[s.ID].Seconds(), OnFailure: string(s.OnFailure),
 			MaxAttempts: s.Retry.MaximumAttempts, Cleanup: s.Cleanup, Critical: crit[s.ID],
+			HeartbeatSeconds: s.Heartbeat.Seconds(), RetryBudgetSecs: s.RetryBudget.Seconds(),
 		}
 		if s.Gate != nil {
 			sj.GateDeadlineSecs = s.Gate.Deadline.Seconds()
