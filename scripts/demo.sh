@@ -79,12 +79,32 @@ batch=demo-$(date -u +%Y%m%d-%H%M%S)
 lazarus restore start --runbook restore2 --ids-file "$deleted" --restore-offset "$RESTORE_OFFSET" --concurrency "$CONCURRENCY" --dry-run |
   sed -n '/^Clones/,/^$/p;/^Critical path/,$p'
 tr=$(secs)
+# The window's occupancy, sampled every 2 s while the batch runs: how many
+# sites run, how many wait, and which run of the batch holds them (a
+# handover to the next run must not empty the window).
+occ=$out/demo-occupancy.tsv
+printf 'seconds\trun\trunning\tqueued\n' >"$occ"
+(
+  while sleep 2; do
+    j=$(lazarus batch status "$batch" -o json 2>/dev/null) || continue
+    num() { printf '%s' "$j" | grep -o "\"$1\": *[0-9]*" | head -1 | grep -o '[0-9]*$' || echo 0; }
+    printf '%s\t%s\t%s\t%s\n' "$(elapsed "$tr")" "$(num runs)" "$(num running)" "$(num queued)" >>"$occ"
+  done
+) &
+sampler=$!
 set +e
 lazarus restore start --runbook restore2 --ids-file "$deleted" --restore-offset "$RESTORE_OFFSET" \
   --batch-id "$batch" --concurrency "$CONCURRENCY" --wait --auto-approve demo-customer
 restore_rc=$?
 set -e
+kill "$sampler" 2>/dev/null || true
 restore_s=$(elapsed "$tr")
+# Through each handover (a sample whose run differs from the one before),
+# and over the whole time sites were queued: the fewest sites running.
+occupancy=$(awk -F'\t' 'NR > 2 && $4 > 0 { if (min == "" || $3 < min) min = $3; sum += $3; n++ }
+  NR > 2 && $2 != prev && prev != "" { h = h sprintf(" run %s->%s: %s->%s running;", prev, $2, last, $3) }
+  NR > 1 { prev = $2; last = $3 }
+  END { printf "while sites were queued: %s samples, fewest running %s, mean %.0f;%s", n, min, (n ? sum / n : 0), h }' "$occ")
 echo "RESTORE_SECONDS=$restore_s SITES=$n"
 
 kill "$(cat "$LAZARUS_STATE/pids/traffic")" 2>/dev/null || true
@@ -108,6 +128,7 @@ cat <<MSG
   disaster        $(wc -l <"$ids") IDs deleted by the script ($n sites)
   guard           the mixed list was refused (exit 1)
   restore         batch $batch: $n sites in ${restore_s}s (watch exit $restore_rc), restore offset $RESTORE_OFFSET (demo; policy 5m)
+  window          $CONCURRENCY sites; $occupancy (samples in $occ)
   verify          exit $verify_rc
   report          $out/demo-report.md, $out/demo-report.html
   Web UI          $LAZARUS_UI_ADDRESS/namespaces/default/workflows/lazarus-batch-$batch
