@@ -3,9 +3,14 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/lazarus-dr/lazarus/platform"
@@ -171,4 +176,84 @@ func (c *Client) VerifySite(ctx context.Context, siteID, asSiteID string, point 
 	_, err := c.do(ctx, "admin", http.MethodPost, "/v1/verify-site",
 		map[string]any{"site_id": siteID, "as_site_id": asSiteID, "point": point.UTC()}, &out)
 	return out, err
+}
+
+// DescribeOutage says, in one line for a person, how a call failed when
+// the platform failed: the service and its address, and whether it refused
+// the connection, did not answer in time, or answered with a server error.
+// The server's own error text is left out. ok is false for other errors (a
+// request the service refused, a bad argument).
+func (c *Client) DescribeOutage(err error) (string, bool) {
+	if err == nil {
+		return "", false
+	}
+	var he *HTTPError
+	if errors.As(err, &he) {
+		if he.Status < 500 {
+			return "", false
+		}
+		what := "failed with an internal error"
+		switch he.Status {
+		case http.StatusServiceUnavailable:
+			what = "is unavailable"
+		case http.StatusBadGateway, http.StatusGatewayTimeout:
+			what = "could not be reached through its gateway"
+		}
+		return fmt.Sprintf("the %s service at %s %s (%s)", he.Service, c.address(he.Service, he.URL), what,
+			requestName(he.Method, he.URL)), true
+	}
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return "a platform service did not answer in time", true
+		}
+		return "", false
+	}
+	service := c.serviceOf(ue.URL)
+	where := fmt.Sprintf("the %s service at %s", service, c.address(service, ue.URL))
+	var errno syscall.Errno
+	var dns *net.DNSError
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return where + " refused the connection (is it running?)", true
+	case ue.Timeout() || errors.Is(err, context.DeadlineExceeded):
+		return fmt.Sprintf("%s did not answer within %s", where, c.timeout), true
+	case errors.As(err, &dns):
+		return fmt.Sprintf("%s could not be reached: host %s is unknown", where, dns.Name), true
+	case errors.As(err, &errno):
+		return fmt.Sprintf("%s could not be reached (%s)", where, errno.Error()), true
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return where + " closed the connection without answering", true
+	}
+	return "", false
+}
+
+// serviceOf names the service whose URL starts full.
+func (c *Client) serviceOf(full string) string {
+	for _, s := range []string{"catalog", "identity", "flags", "apps", "vendors", "search", "frontdoor", "admin"} {
+		if base, err := c.base(s); err == nil && strings.HasPrefix(full, base+"/") {
+			return s
+		}
+	}
+	return "platform"
+}
+
+// address is the service's base URL as the platform description gives it
+// (else the scheme and host of full).
+func (c *Client) address(service, full string) string {
+	if base, err := c.base(service); err == nil {
+		return base
+	}
+	if u, err := url.Parse(full); err == nil && u.Host != "" {
+		return u.Scheme + "://" + u.Host
+	}
+	return full
+}
+
+// requestName is "POST /v1/ids/lookup", the path of full without its query.
+func requestName(method, full string) string {
+	if u, err := url.Parse(full); err == nil {
+		return method + " " + u.Path
+	}
+	return method + " " + full
 }
