@@ -3,7 +3,9 @@ package preflight
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,17 +14,25 @@ import (
 
 var now = time.Date(2022, 4, 5, 9, 0, 0, 0, time.UTC)
 
-// fakeDir answers from a map; it records every lookup.
+// fakeDir answers from a map; it records every lookup. With max set it
+// refuses a lookup of more IDs, as the catalog does over its cap.
 type fakeDir struct {
+	mu      sync.Mutex
 	infos   map[string]platform.IDInfo
 	err     error
+	max     int
 	lookups [][]string
 }
 
 func (f *fakeDir) LookupIDs(_ context.Context, ids []string) ([]platform.IDInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.lookups = append(f.lookups, append([]string(nil), ids...))
 	if f.err != nil {
 		return nil, f.err
+	}
+	if f.max > 0 && len(ids) > f.max {
+		return nil, fmt.Errorf("HTTP 400: %d IDs, at most %d per lookup", len(ids), f.max)
 	}
 	var out []platform.IDInfo
 	for _, id := range ids {
@@ -195,7 +205,7 @@ func TestCheckRefusesDeletedWithoutTime(t *testing.T) {
 	d := newDir()
 	d.infos["nt"] = platform.IDInfo{ID: "nt", Kind: platform.KindSite, Status: "deleted"}
 	_, err := Check(context.Background(), d, req("nt"))
-	if r := refused(t, err); !strings.Contains(r.Error(), "deletion time is unknown") {
+	if r := refused(t, err); !strings.Contains(r.Error(), "deletion time is unknown") || r.Problems[0].Kind != KindNoDeletionTime {
 		t.Fatalf("got %v", r)
 	}
 }
@@ -216,7 +226,7 @@ func TestCheckListsEveryProblemAtOnce(t *testing.T) {
 	if got := r.Multi().Len(); got != 5 {
 		t.Fatalf("multierror has %d errors", got)
 	}
-	if s := r.Summary(); s != "1 app-id, 1 duplicate, 1 live, 1 retention, 1 unknown" {
+	if s := r.Summary(); s != "1 app ID, 1 unknown ID, 1 live site, 1 duplicate, 1 restore point outside retention" {
 		t.Fatalf("summary %q", s)
 	}
 }
@@ -225,11 +235,15 @@ func TestCheckDirectoryErrorRefuses(t *testing.T) {
 	d := newDir()
 	d.err = errors.New("connection refused")
 	_, err := Check(context.Background(), d, req("site-deleted-1"))
-	if err == nil || !strings.Contains(err.Error(), "connection refused") {
+	if err == nil || !strings.Contains(err.Error(), "connection refused") || !strings.HasSuffix(err.Error(), "nothing was started") {
 		t.Fatalf("got %v", err)
 	}
 	if _, ok := AsRefused(err); ok {
 		t.Fatal("a lookup failure is not a list of problems")
+	}
+	var u *Unavailable
+	if !errors.As(err, &u) || !errors.Is(err, d.err) {
+		t.Fatalf("want an *Unavailable wrapping the directory's error, got %#v", err)
 	}
 }
 
