@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"go.uber.org/zap"
@@ -214,11 +215,18 @@ func (s *Server) siteIDByURL(ctx context.Context, url string) (string, error) {
 	return id, nil
 }
 
+// MaxLookupIDs is the most IDs one lookup takes (its request body is also
+// at most 4 MiB): a client looks a longer list up in chunks.
+const MaxLookupIDs = 100_000
+
 // lookupIDs tells site IDs from app IDs, live or deleted; the audit store
 // (id_registry, deletion_events) knows deleted ones.
 func (s *Server) lookupIDs(ctx context.Context, ids []string) ([]platform.IDInfo, error) {
-	if len(ids) > 100_000 {
-		return nil, badRequest("ids: %d IDs, at most 100000 per lookup", len(ids))
+	if len(ids) > MaxLookupIDs {
+		return nil, badRequest("ids: %d IDs, at most %d per lookup: look the list up in chunks", len(ids), MaxLookupIDs)
+	}
+	if err := checkIDText(ids); err != nil {
+		return nil, err
 	}
 	out := make([]platform.IDInfo, len(ids))
 	for i, id := range ids {
@@ -364,6 +372,28 @@ func (s *Server) lookupIDs(ctx context.Context, ids []string) ([]platform.IDInfo
 		}
 	}
 	return out, nil
+}
+
+// checkIDText refuses IDs that are not text PostgreSQL can hold (invalid
+// UTF-8, a NUL byte), naming each, rather than failing on them in a query.
+func checkIDText(ids []string) error {
+	var bad []string
+	for i, id := range ids {
+		switch {
+		case !utf8.ValidString(id):
+			bad = append(bad, fmt.Sprintf("ids[%d] %q is not UTF-8 text", i, id))
+		case strings.IndexByte(id, 0) >= 0:
+			bad = append(bad, fmt.Sprintf("ids[%d] %q holds a NUL byte", i, id))
+		}
+		if len(bad) == 10 {
+			bad = append(bad, "...")
+			break
+		}
+	}
+	if len(bad) > 0 {
+		return badRequest("%s", strings.Join(bad, "; "))
+	}
+	return nil
 }
 
 func (s *Server) createSite(ctx context.Context, req platform.CreateSiteRequest) (platform.SiteRecord, error) {
