@@ -506,6 +506,7 @@ func newBatchAddSitesCmd(tf *temporalFlags) *cobra.Command {
 	var idsFile, platformFile string
 	var sites []string
 	var offset time.Duration
+	var of *outputFlags
 	c := &cobra.Command{
 		Use:     "add-sites BATCH",
 		Short:   "Add sites to a running batch (after the same preflight)",
@@ -513,6 +514,10 @@ func newBatchAddSitesCmd(tf *temporalFlags) *cobra.Command {
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			pr, err := of.printer(cmd)
+			if err != nil {
+				return err
+			}
 			ids, err := collectIDs(idsFile, sites, cmd.InOrStdin())
 			if err != nil {
 				return withExitCode(2, err)
@@ -524,24 +529,29 @@ func newBatchAddSitesCmd(tf *temporalFlags) *cobra.Command {
 			if err != nil {
 				return withExitCode(2, err)
 			}
-			res, err := preflight.Check(ctx, dir, preflight.Request{IDs: ids, RestoreOffset: offset, Retention: desc.Retention})
-			if err != nil {
-				if r, ok := preflight.AsRefused(err); ok {
-					fmt.Fprintln(cmd.ErrOrStderr(), r.Error())
-					return withExitCode(1, errors.New("preflight refused the sites"))
-				}
+			req := preflight.Request{IDs: ids, RestoreOffset: offset, Retention: desc.Retention, Batch: args[0]}
+			if req.Backups, err = preflight.OldestBackups(desc); err != nil {
 				return withExitCode(1, err)
 			}
-			c, ns, err := tf.dial(ctx)
+			c, ns, err := tf.dialForPreflight(ctx)
+			if err != nil {
+				return withExitCode(1, fmt.Errorf("preflight: %w; nothing was started", err))
+			}
+			defer c.Close()
+			req.Running = tf.running(c, ns)
+			res, err := checkIDs(ctx, dir, req, pr, cmd.ErrOrStderr(), cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
-			defer c.Close()
 			wid := workflows.BatchWorkflowID(args[0])
 			if err := updateWorkflow(ctx, c, wid, workflows.UpdateAddSites, workflows.AddSitesRequest{Sites: res.Sites}); err != nil {
 				return withExitCode(1, err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "batch %s: added %d sites\nWeb UI: %s\n", args[0], len(res.Sites), tf.workflowURL(ns, wid))
+			doc := restoreStartDoc{BatchID: args[0], Workflow: wid, WebUI: tf.workflowURL(ns, wid), Sites: res.Sites, Users: res.Users}
+			if pr.JSON() {
+				return pr.Print(doc, nil)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "batch %s: added %d sites\nWeb UI: %s\n", args[0], len(res.Sites), doc.WebUI)
 			return nil
 		},
 	}
@@ -549,6 +559,7 @@ func newBatchAddSitesCmd(tf *temporalFlags) *cobra.Command {
 	c.Flags().StringArrayVar(&sites, "site", nil, "a site ID (repeatable)")
 	c.Flags().DurationVar(&offset, "restore-offset", 5*time.Minute, "restore each site to this long before its deletion")
 	addPlatformFlag(c, &platformFile)
+	of = addOutputFlags(c, "print JSON (-o json): every problem of a refused list, or the sites added")
 	return c
 }
 

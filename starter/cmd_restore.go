@@ -19,6 +19,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/lazarus-dr/lazarus/internal/printer"
+	"github.com/lazarus-dr/lazarus/internal/tconn"
+	"github.com/lazarus-dr/lazarus/platform"
 	"github.com/lazarus-dr/lazarus/platform/pitr"
 	"github.com/lazarus-dr/lazarus/preflight"
 	"github.com/lazarus-dr/lazarus/runbooks"
@@ -47,6 +49,8 @@ type restoreStartOpts struct {
 	autoApprove   string
 	childrenRun   int
 	retentionFlag time.Duration
+	of            *outputFlags
+	cmd           *cobra.Command
 }
 
 func newRestoreStartCmd() *cobra.Command {
@@ -54,17 +58,23 @@ func newRestoreStartCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "start",
 		Short: "Check every ID (preflight), then start a RestoreBatch workflow",
-		Long: `Checks every ID first and refuses the whole batch, listing every problem, when
-any ID is an app ID (naming the app and its site), unknown, a duplicate, a live
-(not deleted) site, or has a restore point outside retention: exit 1 and no
-workflow started. Then starts RestoreBatch with the compiled runbook and prints
-the Temporal Web UI link.`,
+		Long: `Checks every ID first and refuses the whole list, every problem named, when any
+ID is an app ID (naming the app and its site), unknown (suggesting the known ID
+when only the letter case differs), a duplicate, a live (not deleted) site, a
+site a running batch already holds (naming the batch), or has a restore point
+outside retention or before the oldest base backup (naming the backup). The
+refusal prints a summary by kind and the first problems; -o json prints every
+one. A file that is not UTF-8 text is refused before anything is looked up, and
+a failing platform is named with its address. A refusal exits 1 and starts
+nothing. Then starts RestoreBatch with the compiled runbook and prints the
+Temporal Web UI link.`,
 		Example: `  lazarus restore start --runbook restore2 --ids-file deleted-sites.txt
   lazarus restore start --runbook restore2 --ids-file ids.txt --dry-run
   lazarus restore start --runbook restore1 --site 5f0c...e1 --site 9a2b...07 --restore-offset 5m --wait
   lazarus restore start --runbook ./my-runbook.yaml --ids-file ids.txt --batch-id incident-42 --concurrency 100`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.cmd = cmd
 			return o.run(cmd.Context(), cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -83,6 +93,7 @@ the Temporal Web UI link.`,
 	f.IntVar(&o.childrenRun, "children-per-run", 0, "site workflows per batch run before continue-as-new (0: the workflow's default)")
 	f.DurationVar(&o.retentionFlag, "retention", 0, "override the platform's backup retention for the preflight (0: the platform description's)")
 	addPlatformFlag(c, &o.platform)
+	o.of = addOutputFlags(c, "print JSON (-o json): every problem of a refused list, or the sites and the batch")
 	o.tf.add(c)
 	return c
 }
@@ -90,6 +101,14 @@ the Temporal Web UI link.`,
 func (o *restoreStartOpts) run(ctx context.Context, in io.Reader, out, errw io.Writer) error {
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	pr, err := o.of.printer(o.cmd)
+	if err != nil {
+		return err
+	}
+	if pr.JSON() {
+		// stdout holds the JSON document only; what people read goes to stderr.
+		out = errw
 	}
 	// Inputs first: nothing is looked up before they are sound.
 	var bad []string
@@ -140,15 +159,33 @@ func (o *restoreStartOpts) run(ctx context.Context, in io.Reader, out, errw io.W
 	if o.retentionFlag > 0 {
 		retention = o.retentionFlag
 	}
-	fmt.Fprintf(out, "preflight: checking %d IDs against %s (restore offset %s, retention %s)\n", len(ids), desc.Name, o.offset, retention)
-	res, err := preflight.Check(ctx, dir, preflight.Request{IDs: ids, RestoreOffset: o.offset, Retention: retention, MaxSites: o.maxSites})
-	if err != nil {
-		if r, ok := preflight.AsRefused(err); ok {
-			fmt.Fprintf(errw, "%s\n", r.Error())
-			fmt.Fprintf(errw, "preflight: REFUSED (%s). Nothing was started; fix the list and run again.\n", r.Summary())
-			return withExitCode(1, errors.New("preflight refused the batch"))
+	req := preflight.Request{IDs: ids, RestoreOffset: o.offset, Retention: retention, MaxSites: o.maxSites}
+	if clusters := cloneClusters(plan); len(clusters) > 0 {
+		if req.Backups, err = preflight.OldestBackups(desc, clusters...); err != nil {
+			return withExitCode(1, err)
 		}
-		return withExitCode(1, err)
+	}
+	var c client.Client
+	var ns string
+	if o.dryRun {
+		// A dry run checks the running batches when Temporal answers.
+		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		c, ns, err = o.tf.dialForPreflight(dctx)
+		cancel()
+		if err != nil {
+			fmt.Fprintf(out, "preflight: not checked whether running batches hold these sites: %v\n", err)
+		}
+	} else if c, ns, err = o.tf.dialForPreflight(ctx); err != nil {
+		return withExitCode(1, fmt.Errorf("preflight: %w; nothing was started", err))
+	}
+	if c != nil {
+		defer c.Close()
+		req.Running = o.tf.running(c, ns)
+	}
+	fmt.Fprintf(out, "preflight: checking %d IDs against %s (restore offset %s, retention %s)\n", len(ids), desc.Name, o.offset, retention)
+	res, err := checkIDs(ctx, dir, req, pr, out, errw)
+	if err != nil {
+		return err
 	}
 	fmt.Fprintf(out, "preflight: OK: %d deleted sites, %d users\n", len(res.Sites), res.Users)
 
@@ -156,15 +193,11 @@ func (o *restoreStartOpts) run(ctx context.Context, in io.Reader, out, errw io.W
 	if batchID == "" {
 		batchID = newBatchID()
 	}
+	doc := restoreStartDoc{Sites: res.Sites, Users: res.Users, BatchID: batchID, DryRun: o.dryRun}
 	if o.dryRun {
 		printDryRun(out, plan, res, o, batchID)
-		return nil
+		return printDoc(pr, doc)
 	}
-	c, ns, err := o.tf.dial(ctx)
-	if err != nil {
-		return withExitCode(1, err)
-	}
-	defer c.Close()
 	input := workflows.RestoreBatchInput{BatchID: batchID, Plan: *plan, Sites: res.Sites, MaxConcurrentSites: o.concurrency, MaxChildrenPerRun: o.childrenRun}
 	wid := workflows.BatchWorkflowID(batchID)
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
@@ -189,17 +222,111 @@ func (o *restoreStartOpts) run(ctx context.Context, in io.Reader, out, errw io.W
 		return withExitCode(1, fmt.Errorf("start batch %s: %w", batchID, err))
 	}
 	fmt.Fprintf(out, "started batch %s: %d sites, runbook %s (%d steps per site), up to %d at once\n", batchID, len(res.Sites), plan.Runbook, len(plan.SiteSteps()), o.concurrency)
-	_ = printer.New(out, printer.Text).Card(startedCard{
+	card := startedCard{
 		Workflow: fmt.Sprintf("%s (run %s)", wid, run.GetRunID()),
 		WebUI:    o.tf.workflowURL(ns, wid),
 		Sites:    o.tf.listURL(ns, fmt.Sprintf("%s=%q", workflows.SearchAttrBatchID, batchID)),
 		Watch:    "lazarus batch watch " + batchID,
-	}, printer.CardOptions{Indent: "  "})
+	}
+	_ = printer.New(out, printer.Text).Card(card, printer.CardOptions{Indent: "  "})
+	doc.Workflow, doc.RunID, doc.WebUI = wid, run.GetRunID(), card.WebUI
+	if err := printDoc(pr, doc); err != nil {
+		return err
+	}
 	if !o.wait {
 		return nil
 	}
 	w := &watcher{c: c, ns: ns, tf: &o.tf, batchID: batchID, out: out, autoApprove: o.autoApprove, interval: time.Second}
 	return w.run(ctx)
+}
+
+// restoreStartDoc is what `restore start -o json` prints when the list
+// passed: the sites, and the batch that started (or would start).
+type restoreStartDoc struct {
+	Refused  bool             `json:"refused"`
+	DryRun   bool             `json:"dry_run,omitempty"`
+	BatchID  string           `json:"batch_id"`
+	Workflow string           `json:"workflow,omitempty"`
+	RunID    string           `json:"run_id,omitempty"`
+	WebUI    string           `json:"web_ui,omitempty"`
+	Users    int              `json:"users"`
+	Sites    []workflows.Site `json:"sites"`
+}
+
+// printDoc prints v as JSON when the printer is in JSON mode.
+func printDoc(pr *printer.Printer, v any) error {
+	if !pr.JSON() {
+		return nil
+	}
+	return pr.Print(v, nil)
+}
+
+// checkIDs runs the preflight, says on out how long it took, and prints a
+// refusal: the summary and the first problems on errw (every problem, as
+// JSON, on the printer in JSON mode). A refused list, or a check that
+// could not be made, is an exit-1 error that says nothing was started.
+func checkIDs(ctx context.Context, dir platform.Directory, req preflight.Request, pr *printer.Printer, out, errw io.Writer) (preflight.Result, error) {
+	t0 := time.Now()
+	res, err := preflight.Check(ctx, dir, req)
+	fmt.Fprintf(out, "preflight: checked %d IDs in %s\n", len(req.IDs), time.Since(t0).Round(time.Millisecond))
+	if err == nil {
+		return res, nil
+	}
+	if r, ok := preflight.AsRefused(err); ok {
+		if pr.JSON() {
+			if perr := pr.Print(r.Report(), nil); perr != nil {
+				return res, perr
+			}
+		} else {
+			fmt.Fprintln(errw, r.Error())
+		}
+		return res, withExitCode(1, fmt.Errorf("preflight REFUSED the list (%s); nothing was started: fix the list and run again", r.Summary()))
+	}
+	return res, withExitCode(1, err)
+}
+
+// cloneClusters are the clusters the plan clones (its db.clone steps): the
+// clusters whose base backups bound the restore points.
+func cloneClusters(plan *runbooks.Plan) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, st := range plan.Steps {
+		if c := st.Params["cluster"]; st.Action == "db.clone" && c != "" && !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// dialForPreflight dials Temporal; when it cannot be reached the error is
+// one line naming its address.
+func (f *temporalFlags) dialForPreflight(ctx context.Context) (client.Client, string, error) {
+	c, ns, err := f.dial(ctx)
+	if err == nil {
+		return c, ns, nil
+	}
+	addr := f.address
+	if opts, oerr := tconn.ClientOptions(tconn.Config{Address: f.address, Namespace: f.namespace}); oerr == nil {
+		addr = opts.HostPort
+	}
+	switch msg := err.Error(); {
+	case strings.Contains(msg, "connection refused"):
+		return nil, "", fmt.Errorf("Temporal at %s refused the connection (is it running? `make up`)", addr)
+	case errors.Is(err, context.DeadlineExceeded), strings.Contains(msg, "context deadline exceeded"):
+		return nil, "", fmt.Errorf("Temporal at %s did not answer in time", addr)
+	}
+	return nil, "", err
+}
+
+// running is the preflight's question to Temporal: which sites running
+// batches hold.
+func (f *temporalFlags) running(c client.Client, ns string) preflight.TemporalRunning {
+	addr := f.address
+	if opts, err := tconn.ClientOptions(tconn.Config{Address: f.address, Namespace: f.namespace}); err == nil {
+		addr = opts.HostPort
+	}
+	return preflight.TemporalRunning{Client: c, Namespace: ns, Address: addr}
 }
 
 // startedCard is where to follow a batch that started.
