@@ -65,6 +65,8 @@ type batchRun struct {
 	startedAt         time.Time
 	runs              int
 
+	// packedPlan is the plan as every site's input carries it.
+	packedPlan   []byte
 	maxPerRun    int
 	startedInRun int
 	// due is set once this run should continue as new; adopting says the
@@ -85,7 +87,11 @@ func newBatchRun(ctx workflow.Context, in RestoreBatchInput) (*batchRun, error) 
 	if err != nil {
 		return nil, err
 	}
-	b := &batchRun{in: in, g: g, win: newWindow(), lead: newLeadRounds(g), maxPerRun: in.MaxChildrenPerRun,
+	packed, err := packPlan(in.Plan)
+	if err != nil {
+		return nil, err
+	}
+	b := &batchRun{in: in, g: g, packedPlan: packed, win: newWindow(), lead: newLeadRounds(g), maxPerRun: in.MaxChildrenPerRun,
 		logger: log.With(workflow.GetLogger(ctx), "batch", in.BatchID)}
 	if b.maxPerRun <= 0 {
 		b.maxPerRun = DefaultMaxChildrenPerRun

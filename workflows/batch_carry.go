@@ -17,12 +17,13 @@ const (
 	// MaxRunHistoryEvents stays far below the server's 51,200-event limit
 	// (and below the point where a run's replay on a new worker is slow).
 	MaxRunHistoryEvents = 8000
-	// MaxRunHistoryBytes: each site adds about 19 KB (the plan in the
-	// child's input, the site's steps in its result), so the server's own
-	// suggestion (at 4 MB) would come every 200 sites or so, and each
-	// continue-as-new drains the window; 8 MB stays under the server's 10 MB
-	// warning and far from its 50 MB limit.
-	MaxRunHistoryBytes = 8 << 20
+	// MaxRunHistoryBytes: each site adds about 12 KB to a run's history
+	// (its packed plan and input, its result, its end signal). A handover
+	// costs little since it no longer drains the window, and a smaller run
+	// is a smaller execution for the server to load and write on every
+	// event (on the dev server's SQLite, the batch's writes hit their
+	// deadlines at 8 to 12 MB under load): 4 MB.
+	MaxRunHistoryBytes = 4 << 20
 	// MaxPendingChildrenPerRun stays under the server's 2,000 pending
 	// children per execution.
 	MaxPendingChildrenPerRun = 1500

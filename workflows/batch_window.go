@@ -34,7 +34,7 @@ func (b *batchRun) startChildren(ctx workflow.Context) {
 func (b *batchRun) startChild(ctx workflow.Context) {
 	site := b.win.queue[0]
 	vars, round := b.lead.take(site.SiteID)
-	in := RestoreSiteInput{BatchID: b.in.BatchID, Site: site, Plan: b.in.Plan, Drill: b.in.Drill,
+	in := RestoreSiteInput{BatchID: b.in.BatchID, Site: site, PackedPlan: b.packedPlan, Drill: b.in.Drill,
 		Vars: vars, Lead: b.lead.pending(round)}
 	c := b.win.begin(round, workflow.Now(ctx))
 	b.startedInRun++

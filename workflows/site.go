@@ -19,7 +19,15 @@ import (
 // cancelled) are results, not workflow errors, so that the batch always gets
 // them; only an invalid input fails the workflow.
 func RestoreSite(ctx workflow.Context, in RestoreSiteInput) (SiteResult, error) {
-	s, err := newSiteRun(ctx, in)
+	var err error
+	if len(in.PackedPlan) > 0 {
+		in.Plan, err = unpackPlan(in.PackedPlan)
+		in.PackedPlan = nil
+	}
+	var s *siteRun
+	if err == nil {
+		s, err = newSiteRun(ctx, in)
+	}
 	if err != nil {
 		return SiteResult{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("restore site %q: %v", in.Site.SiteID, err), "InvalidInput", err)

@@ -37,6 +37,9 @@ type RestoreSiteInput struct {
 	BatchID string        `json:"batch_id"`
 	Site    Site          `json:"site"`
 	Plan    runbooks.Plan `json:"plan"`
+	// PackedPlan, when set, is the plan packed (plan_pack.go) and Plan is
+	// empty: what a batch sends, to keep its history small.
+	PackedPlan []byte `json:"packed_plan,omitempty"`
 	// Vars are the per-site values of the batch-scoped steps this site needs.
 	Vars  map[string]string `json:"vars,omitempty"`
 	Drill bool              `json:"drill,omitempty"`
