@@ -1,0 +1,114 @@
+package chaos
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	workflowpb "go.temporal.io/api/workflow/v1"
+)
+
+// SamplePeriod is how often the sampler describes the batch's running
+// workflows. An attempt lost to a timeout stays pending in state Started
+// for at least its heartbeat timeout (30 s in the default runbooks), so
+// the sampler sees every such attempt running.
+const SamplePeriod = 5 * time.Second
+
+// attempts is what the sampler saw of one activity's attempts (the
+// history records only the final attempt's start).
+type attempts struct {
+	started map[int32]time.Time // attempt -> its start (seen running)
+	ended   map[int32]time.Time // attempt -> its end (seen while a retry waited)
+	ready   map[int32]time.Time // attempt -> when it was due to run (a retry, seen waiting)
+}
+
+// lostSince is when the first attempt before final that the sampler saw
+// began (its start, else its end); false when it saw none.
+func (a attempts) lostSince(final int32) (time.Time, bool) {
+	for k := int32(1); k < final; k++ {
+		if t, ok := a.started[k]; ok {
+			return t, true
+		}
+		if t, ok := a.ended[k]; ok {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// readyAt is when attempt final was due to run, if the sampler saw it
+// waiting.
+func (a attempts) readyAt(final int32) (time.Time, bool) {
+	t, ok := a.ready[final]
+	return t, ok
+}
+
+// sampler keeps what it saw, by run ID and activity ID.
+type sampler struct {
+	mu   sync.Mutex
+	seen map[string]*attempts
+}
+
+func newSampler() *sampler { return &sampler{seen: map[string]*attempts{}} }
+
+// of returns what the sampler saw of one activity.
+func (sm *sampler) of(runID, activityID string) attempts {
+	sm.mu.Lock()
+	defer sm.mu.Unlock()
+	if a := sm.seen[runID+"/"+activityID]; a != nil {
+		return *a
+	}
+	return attempts{}
+}
+
+// record notes one pending activity as a description shows it.
+func (sm *sampler) record(runID string, pa *workflowpb.PendingActivityInfo) {
+	sm.mu.Lock()
+	defer sm.mu.Unlock()
+	key := runID + "/" + pa.GetActivityId()
+	a := sm.seen[key]
+	if a == nil {
+		a = &attempts{started: map[int32]time.Time{}, ended: map[int32]time.Time{}, ready: map[int32]time.Time{}}
+		sm.seen[key] = a
+	}
+	k := pa.GetAttempt()
+	switch pa.GetState() {
+	case enumspb.PENDING_ACTIVITY_STATE_STARTED:
+		if t := pa.GetLastStartedTime(); t != nil {
+			a.started[k] = t.AsTime()
+		}
+	case enumspb.PENDING_ACTIVITY_STATE_SCHEDULED:
+		if k > 1 {
+			if t := pa.GetLastAttemptCompleteTime(); t != nil {
+				a.ended[k-1] = t.AsTime()
+			}
+			if t := pa.GetScheduledTime(); t != nil {
+				a.ready[k] = t.AsTime()
+			}
+		}
+	}
+}
+
+// sample describes the batch's current run and its running sites every
+// SamplePeriod until ctx ends.
+func (sm *sampler) sample(ctx context.Context, b *batch) {
+	for {
+		wids, err := b.runningSites(ctx)
+		if err == nil {
+			forEach(ctx, append(wids, b.wid), 4, func(wid string) {
+				d, err := b.s.tc.DescribeWorkflowExecution(ctx, wid, "")
+				if err != nil {
+					return
+				}
+				rid := d.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+				for _, pa := range d.GetPendingActivities() {
+					sm.record(rid, pa)
+				}
+			})
+		}
+		if !sleep(ctx, SamplePeriod) {
+			return
+		}
+	}
+}
