@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: tools build test bench demo up down lint fmt
+.PHONY: tools build test bench demo chaos up down lint fmt
 
 tools: ## install the pinned Temporal CLI, S3 server, PostgreSQL
 	scripts/install-tools.sh
@@ -19,6 +19,9 @@ bench: tools build ## speed and scale figures
 
 demo: tools build ## the 2022-like disaster and its Restore 2, end to end, with the Web UI
 	scripts/demo.sh
+
+chaos: tools build ## the chaos scenarios on the real stack (SCENARIOS=1,4 SITES=200): a row each, non-zero if any fails
+	scripts/chaos.sh
 
 up: tools build ## start Temporal + Web UI, the sandbox and the worker, and leave them running
 	scripts/up.sh

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# `make chaos`: the restore engine under the worst day's conditions, on the
+# real stack, one scenario at a time (each on a fresh Temporal dev server on
+# a SQLite file, a fresh sandbox, lazarus-worker processes and live traffic
+# to the other tenants):
+#
+#   1 the worker SIGKILLed at random moments (5 times, one during a tenant
+#     extraction, one during a media undelete), restarted each time
+#   2 two workers on the same task queues, one killed for good
+#   3 the Temporal server restarted mid-batch (same SQLite file)
+#   4 faults at 10% errors and 300ms on every service, plus a 2-minute outage
+#   5 a permanent failure: one site parks, the operator skips it
+#   6 `lazarus batch cancel` mid-batch: clones removed, nothing unreported
+#
+# It prints one row per scenario (sites restored, sites verified, rows
+# duplicated, other tenants changed, the longest recovery wait, pass/fail),
+# keeps it in out/chaos.txt, and exits non-zero if any scenario fails.
+#
+#   SCENARIOS (all; e.g. 1,4 or 2-3)  SITES (200)  FLEET (SITES*1.5)
+#   CONCURRENCY (200)  SEED (1)  TIMEOUT (25m a batch)  MAX_RECOVERY (2m)
+#   KILLS (5)  OUTAGE (2m)  OUTAGE_SERVICE (drawn)  SERVER_DOWN (10s)
+#   CHAOS_STATE (.state/chaos)  KEEP=1 keeps each scenario's sandbox data
+#
+# It never touches ports 7233/8233 or another state folder: every port is
+# free-picked, every file lives under CHAOS_STATE.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export PATH="$root/.tools/bin:$root/bin:$PATH"
+export CHAOS_STATE=${CHAOS_STATE:-$root/.state/chaos}
+mkdir -p "$CHAOS_STATE" "$root/out"
+
+go build -o bin/lazarus ./starter
+go build -o bin/lazarus-worker ./worker/cmd/lazarus-worker
+go build -o bin/lazarus-chaos ./chaos/cmd/lazarus-chaos
+command -v temporal >/dev/null || { echo "chaos: temporal CLI missing: run make tools" >&2; exit 1; }
+
+# The driver stops everything it started; if it was killed hard, stop
+# what it left: the processes it recorded, then each scenario's sandbox.
+cleanup() {
+  local f pid
+  for f in "$CHAOS_STATE"/*/pids/*; do
+    [ -f "$f" ] || continue
+    pid=$(cat "$f")
+    kill -TERM "$pid" 2>/dev/null && echo "chaos: stopped leftover $(basename "$f") (pid $pid)"
+    rm -f "$f"
+  done
+  for f in "$CHAOS_STATE"/*/sandbox/platform.yaml; do
+    [ -f "$f" ] || continue
+    bin/lazarus sandbox down --state "$(dirname "$f")" >/dev/null 2>&1 || true
+  done
+}
+trap cleanup EXIT
+
+set +e
+bin/lazarus-chaos --state "$CHAOS_STATE" "$@" | tee "$root/out/chaos.txt"
+rc=${PIPESTATUS[0]}
+set -e
+echo "chaos: table in out/chaos.txt; logs, recovery waits and verify reports under $CHAOS_STATE"
+exit "$rc"
