@@ -21,22 +21,32 @@ import (
 // A recovery wait is how long a step waited to recover from a failed or
 // lost attempt. Per activity execution (one ActivityTaskScheduled event in
 // the history of the batch, any of its runs, or of a site) that needed
-// more than one attempt, it runs:
+// more than one attempt, it is the longest of its waits, each of which
+// runs:
 //
-//   - from the start of its first attempt that failed or was lost, as the
-//     sampler saw it running (every SamplePeriod the driver describes the
-//     running workflows: a pending activity in state Started shows its
-//     attempt's start; one waiting for a retry shows when its previous
-//     attempt ended and when the retry is due);
-//   - to when it could run again: its final attempt due to run (the loss
-//     detected by a timeout, the backoff served), as the sampler saw it
-//     waiting, else that attempt's ActivityTaskStarted event (whose time
-//     the server sets to the attempt's start). Queueing behind other work
-//     once it could run again is throughput, not recovery: it is left out,
-//     as is the queueing before the first attempt.
+//   - from the start of a failed or lost attempt, as the sampler saw it
+//     running (every SamplePeriod the driver describes the running
+//     workflows: a pending activity in state Started shows its attempt's
+//     start; one waiting for a retry shows how and when its previous
+//     attempt ended, the end used when the start was not seen, and when
+//     the retry is due);
+//   - to when an attempt after it could run: due to run (the loss detected
+//     by a timeout, the backoff served), as the sampler saw it waiting,
+//     else its start (for the final attempt, its ActivityTaskStarted
+//     event, whose time the server sets to the attempt's start).
 //
-// A step whose final attempt failed or timed out runs to its
-// ActivityTaskFailed or ActivityTaskTimedOut event. A step still pending
+// An attempt lost to a timeout (its worker killed, its task lost, its call
+// hung) closes its wait when the next attempt can run: each loss recovers
+// on its own. Attempts that failed with an error (a service failing, an
+// outage) join one wait until an attempt runs that does not fail so. So
+// a step two kills hit in a row shows the longer of two recoveries, and a
+// step that met an outage shows the whole outage. Queueing behind other
+// work once an attempt could run is throughput, not recovery: it is left
+// out, as is the queueing before the first attempt.
+//
+// A step that gave up (its final attempt failed or timed out) waited from
+// its first failed attempt's start to its ActivityTaskFailed or
+// ActivityTaskTimedOut event. A step still pending
 // when the scenario ended runs to the end (see pendingWaits). When the
 // sampler saw no earlier attempt (they all ended within one SamplePeriod:
 // quick errors, never a lost attempt, which stays Started for its whole
@@ -108,14 +118,18 @@ func historyWaits(wid string, events []*historypb.HistoryEvent, seen func(activi
 	wait := func(a *openActivity, to time.Time, recovered bool, cause string) {
 		w := Wait{Workflow: wid, Step: a.step, Action: a.action, Attempt: a.attempt, Cause: cause}
 		seenA := seen(a.id)
-		if r, ok := seenA.readyAt(a.attempt); ok && recovered && r.Before(to) {
-			to = r
+		if recovered {
+			if gap, ok := seenA.longestWait(a.attempt, to, cause); ok {
+				w.Took = gap
+				out = append(out, w)
+				return
+			}
+		} else if from, ok := seenA.lostSince(max(a.attempt, 2)); ok {
+			w.Took = to.Sub(from)
+			out = append(out, w)
+			return
 		}
-		from, ok := seenA.lostSince(max(a.attempt, 2))
-		if !ok {
-			from, w.Bound = a.scheduled, true
-		}
-		w.Took = to.Sub(from)
+		w.Took, w.Bound = to.Sub(a.scheduled), true
 		out = append(out, w)
 	}
 	for _, e := range events {
@@ -180,8 +194,8 @@ func historyWaits(wid string, events []*historypb.HistoryEvent, seen func(activi
 
 // pendingWaits lists the recovery waits of the pending activities of a
 // workflow still running at end (see Wait); open are its history's open
-// activities by activity ID.
-func pendingWaits(wid string, pending []*workflowpb.PendingActivityInfo, open map[string]*openActivity, end time.Time) []Wait {
+// activities by activity ID, seen what the sampler saw of each.
+func pendingWaits(wid string, pending []*workflowpb.PendingActivityInfo, open map[string]*openActivity, end time.Time, seen func(string) attempts) []Wait {
 	var out []Wait
 	for _, pa := range pending {
 		w := Wait{Workflow: wid, Step: "activity " + pa.GetActivityId(), Action: pa.GetActivityType().GetName(),
@@ -193,7 +207,11 @@ func pendingWaits(wid string, pending []*workflowpb.PendingActivityInfo, open ma
 		started := pa.GetLastStartedTime().AsTime()
 		switch {
 		case pa.GetAttempt() > 1:
-			w.Took = end.Sub(first)
+			from, ok := seen(pa.GetActivityId()).lostSince(pa.GetAttempt())
+			if !ok {
+				from, w.Bound = first, true
+			}
+			w.Took = end.Sub(from)
 		case pa.GetState() == enumspb.PENDING_ACTIVITY_STATE_STARTED && end.Sub(started) > StuckAfter:
 			w.Took = end.Sub(started)
 			w.Cause = "its first attempt started " + w.Took.Round(time.Second).String() + " before the end and never completed"
@@ -318,13 +336,14 @@ func (b *batch) execWaits(ctx context.Context, wid, rid string, running bool, en
 		}
 		events = append(events, e)
 	}
-	ws, open := historyWaits(wid, events, func(id string) attempts { return sm.of(rid, id) })
+	seen := func(id string) attempts { return sm.of(rid, id) }
+	ws, open := historyWaits(wid, events, seen)
 	if running {
 		d, err := b.s.tc.DescribeWorkflowExecution(ctx, wid, rid)
 		if err != nil {
 			return ws, fmt.Errorf("describe %s: %w", wid, err)
 		}
-		ws = append(ws, pendingWaits(wid, d.GetPendingActivities(), open, end)...)
+		ws = append(ws, pendingWaits(wid, d.GetPendingActivities(), open, end, seen)...)
 	}
 	return ws, nil
 }

@@ -161,17 +161,17 @@ func TestPendingWaits(t *testing.T) {
 		{ActivityId: "9", Attempt: 1, State: enumspb.PENDING_ACTIVITY_STATE_SCHEDULED},
 		{ActivityId: "10", Attempt: 1, State: enumspb.PENDING_ACTIVITY_STATE_STARTED, LastStartedTime: timestamppb.New(end.Add(-5 * time.Second))},
 	}
-	ws := pendingWaits("lazarus-site-s", pending, open, end)
+	ws := pendingWaits("lazarus-site-s", pending, open, end, func(string) attempts { return attempts{} })
 	if len(ws) != 2 {
 		t.Fatalf("pending waits %+v, want 2", ws)
 	}
-	if ws[0].Step != "apps" || ws[0].Took != 10*time.Minute || !ws[0].Pending || ws[0].Cause != "heartbeat timeout" {
+	if ws[0].Step != "apps" || ws[0].Took != 10*time.Minute || !ws[0].Pending || !ws[0].Bound || ws[0].Cause != "heartbeat timeout" {
 		t.Errorf("retried pending activity: %+v", ws[0])
 	}
 	if ws[1].Step != "activity 8" || ws[1].Took != 4*time.Minute || !strings.Contains(ws[1].Cause, "never completed") {
 		t.Errorf("lost first attempt: %+v", ws[1])
 	}
-	if s := ws[0].String(); !strings.Contains(s, "site-s: apps (attempt 3) still pending, after: heartbeat timeout") {
+	if s := ws[0].String(); !strings.Contains(s, "site-s: apps (attempt 3) still pending (upper bound: no earlier attempt seen), after: heartbeat timeout") {
 		t.Errorf("String() = %q", s)
 	}
 }
@@ -183,14 +183,26 @@ func TestSamplerRecordsAttempts(t *testing.T) {
 	// +40, attempt 2 due at +41), then attempt 2 running.
 	sm.record("run", &workflowpb.PendingActivityInfo{ActivityId: "5", Attempt: 1, State: enumspb.PENDING_ACTIVITY_STATE_STARTED, LastStartedTime: at(3)})
 	sm.record("run", &workflowpb.PendingActivityInfo{ActivityId: "5", Attempt: 2, State: enumspb.PENDING_ACTIVITY_STATE_SCHEDULED,
-		LastAttemptCompleteTime: at(40), ScheduledTime: at(41)})
+		LastAttemptCompleteTime: at(40), ScheduledTime: at(41), LastFailure: heartbeatTimeout()})
 	sm.record("run", &workflowpb.PendingActivityInfo{ActivityId: "5", Attempt: 2, State: enumspb.PENDING_ACTIVITY_STATE_STARTED, LastStartedTime: at(45)})
 	a := sm.of("run", "5")
 	if from, ok := a.lostSince(2); !ok || !from.Equal(t0.Add(3*time.Second)) {
 		t.Errorf("lostSince(2) = %v %v, want +3s", from, ok)
 	}
-	if r, ok := a.readyAt(2); !ok || !r.Equal(t0.Add(41*time.Second)) {
-		t.Errorf("readyAt(2) = %v %v, want +41s", r, ok)
+	// One loss: from attempt 1's start to attempt 2 due.
+	if w, ok := a.longestWait(2, t0.Add(45*time.Second), "heartbeat timeout"); !ok || w != 38*time.Second {
+		t.Errorf("longestWait(2) = %s %v, want 38s (+3s to +41s)", w, ok)
+	}
+	// Two losses in a row recover one at a time: 38s, then +45s to +100s.
+	if w, ok := a.longestWait(3, t0.Add(100*time.Second), "heartbeat timeout"); !ok || w != 55*time.Second {
+		t.Errorf("longestWait(3) after two timeouts = %s %v, want 55s", w, ok)
+	}
+	// Errors join one wait: from +3s to +100s (attempt 1 failing with a
+	// 503 this time).
+	sm.record("run", &workflowpb.PendingActivityInfo{ActivityId: "5", Attempt: 2, State: enumspb.PENDING_ACTIVITY_STATE_STARTED,
+		LastStartedTime: at(45), LastFailure: &failurepb.Failure{Message: "catalog: HTTP 503"}})
+	if w, ok := sm.of("run", "5").longestWait(3, t0.Add(100*time.Second), "catalog: HTTP 503"); !ok || w != 97*time.Second {
+		t.Errorf("longestWait(3) after two errors = %s %v, want 97s", w, ok)
 	}
 	if from, ok := a.lostSince(3); !ok || !from.Equal(t0.Add(3*time.Second)) {
 		t.Errorf("lostSince(3) = %v %v, want the first attempt's start", from, ok)

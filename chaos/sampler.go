@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,30 +19,77 @@ const SamplePeriod = 5 * time.Second
 // attempts is what the sampler saw of one activity's attempts (the
 // history records only the final attempt's start).
 type attempts struct {
+	failure map[int32]string    // attempt -> how it failed (seen on the next one)
 	started map[int32]time.Time // attempt -> its start (seen running)
 	ended   map[int32]time.Time // attempt -> its end (seen while a retry waited)
 	ready   map[int32]time.Time // attempt -> when it was due to run (a retry, seen waiting)
 }
 
 // lostSince is when the first attempt before final that the sampler saw
-// began (its start, else its end); false when it saw none.
+// began; false when it saw none.
 func (a attempts) lostSince(final int32) (time.Time, bool) {
 	for k := int32(1); k < final; k++ {
-		if t, ok := a.started[k]; ok {
-			return t, true
-		}
-		if t, ok := a.ended[k]; ok {
+		if t, ok := a.begin(k); ok {
 			return t, true
 		}
 	}
 	return time.Time{}, false
 }
 
-// readyAt is when attempt final was due to run, if the sampler saw it
-// waiting.
-func (a attempts) readyAt(final int32) (time.Time, bool) {
-	t, ok := a.ready[final]
+// begin is when attempt k began as the sampler saw it: its start, else
+// its end.
+func (a attempts) begin(k int32) (time.Time, bool) {
+	if t, ok := a.started[k]; ok {
+		return t, true
+	}
+	t, ok := a.ended[k]
 	return t, ok
+}
+
+// resumed is when the first attempt after k that the sampler saw (or the
+// final one, which started at finalStart) could run: due to run, else
+// started.
+func (a attempts) resumed(k, final int32, finalStart time.Time) time.Time {
+	for j := k + 1; j < final; j++ {
+		if t, ok := a.ready[j]; ok {
+			return t
+		}
+		if t, ok := a.started[j]; ok {
+			return t
+		}
+	}
+	if t, ok := a.ready[final]; ok && t.Before(finalStart) {
+		return t
+	}
+	return finalStart
+}
+
+// longestWait is the longest recovery of a step whose final attempt
+// started at finalStart, attempt final-1 having failed with finalCause.
+// A wait opens at the beginning of a failed attempt the sampler saw and
+// closes when an attempt after it could run: after an attempt lost to a
+// timeout (each loss recovers on its own), or after the last failed
+// attempt. Attempts that failed with an error in between join the wait
+// (the step waits for the failing service). false when the sampler saw
+// no earlier attempt.
+func (a attempts) longestWait(final int32, finalStart time.Time, finalCause string) (time.Duration, bool) {
+	var longest time.Duration
+	var from time.Time
+	open, seen := false, false
+	for k := int32(1); k < final; k++ {
+		if b, ok := a.begin(k); ok && !open {
+			from, open, seen = b, true, true
+		}
+		cause := a.failure[k]
+		if k == final-1 && finalCause != "" {
+			cause = finalCause
+		}
+		if open && (strings.Contains(cause, "timeout") || k == final-1) {
+			longest = max(longest, a.resumed(k, final, finalStart).Sub(from))
+			open = false
+		}
+	}
+	return longest, seen
 }
 
 // sampler keeps what it saw, by run ID and activity ID.
@@ -69,10 +117,13 @@ func (sm *sampler) record(runID string, pa *workflowpb.PendingActivityInfo) {
 	key := runID + "/" + pa.GetActivityId()
 	a := sm.seen[key]
 	if a == nil {
-		a = &attempts{started: map[int32]time.Time{}, ended: map[int32]time.Time{}, ready: map[int32]time.Time{}}
+		a = &attempts{failure: map[int32]string{}, started: map[int32]time.Time{}, ended: map[int32]time.Time{}, ready: map[int32]time.Time{}}
 		sm.seen[key] = a
 	}
 	k := pa.GetAttempt()
+	if f := pa.GetLastFailure(); f != nil && k > 1 {
+		a.failure[k-1] = failureText(f)
+	}
 	switch pa.GetState() {
 	case enumspb.PENDING_ACTIVITY_STATE_STARTED:
 		if t := pa.GetLastStartedTime(); t != nil {
