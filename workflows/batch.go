@@ -70,10 +70,13 @@ type batchRun struct {
 	maxPerRun    int
 	startedInRun int
 	// due is set once this run should continue as new; adopting says the
-	// next run adopts the running sites (else this run drains first).
-	due, adopting bool
-	changed       bool
-	pubStatus     string
+	// next run adopts the running sites (else this run drains first);
+	// dueAt is when, and stale that the handover waited MaxHandoverWait
+	// for child starts to be confirmed and goes on without them.
+	due, adopting, stale bool
+	dueAt                time.Time
+	changed              bool
+	pubStatus            string
 }
 
 func newBatchRun(ctx workflow.Context, in RestoreBatchInput) (*batchRun, error) {
@@ -178,19 +181,38 @@ func (b *batchRun) loop(ctx, work workflow.Context) error {
 			continue
 		}
 		if !b.due && b.canDue(ctx) {
-			b.due = true
+			b.due, b.dueAt = true, workflow.Now(ctx)
 			b.adopting = handoverAdopts(ctx)
 			active, _ := b.win.load()
 			b.logger.Info("batch due to continue as new", "adopting", b.adopting, "started_in_run", b.startedInRun,
 				"active_sites", active, "history_length", workflow.GetInfo(ctx).GetCurrentHistoryLength())
 			continue
 		}
-		b.changed = false
-		if err := workflow.Await(loopCtx, func() bool { return b.changed }); err != nil {
+		if err := b.wait(loopCtx); err != nil {
 			b.cancel(work, "batch workflow cancelled")
 			loopCtx = work
 		}
 	}
+}
+
+// wait blocks until something changes. A handover that waits for child
+// starts to be confirmed waits at most MaxHandoverWait from the moment
+// the run became due: then it goes on without them (batch_carry.go).
+func (b *batchRun) wait(ctx workflow.Context) error {
+	b.changed = false
+	if !b.due || !b.adopting || b.stale {
+		return workflow.Await(ctx, func() bool { return b.changed })
+	}
+	left := MaxHandoverWait - workflow.Now(ctx).Sub(b.dueAt)
+	if left <= 0 {
+		b.stale = true
+		return nil
+	}
+	changed, err := workflow.AwaitWithTimeout(ctx, left, func() bool { return b.changed })
+	if err == nil && !changed {
+		b.stale = true
+	}
+	return err
 }
 
 // receiveSiteEvents applies the sites' signals as they come.

@@ -24,6 +24,14 @@ const (
 	// event (on the dev server's SQLite, the batch's writes hit their
 	// deadlines at 8 to 12 MB under load): 4 MB.
 	MaxRunHistoryBytes = 4 << 20
+	// MaxHandoverWait is how long a due run waits for the server to
+	// confirm the starts of the sites it started last. A site's start that
+	// is not confirmed when the run closes is dropped by the server, so the
+	// run waits; but an overloaded server was seen to leave a start
+	// unconfirmed for 11 minutes, so past this wait the run hands such
+	// sites back to the queue and the next run starts them again (or finds
+	// them started, and adopts them: notStarted).
+	MaxHandoverWait = time.Minute
 	// MaxPendingChildrenPerRun stays under the server's 2,000 pending
 	// children per execution.
 	MaxPendingChildrenPerRun = 1500
@@ -134,12 +142,13 @@ func (b *batchRun) readyToContinue() bool {
 		return false
 	}
 	if b.adopting {
-		return !b.win.starting()
+		return b.stale || !b.win.starting()
 	}
 	return !b.win.moving()
 }
 
 func (b *batchRun) continueAsNew(ctx workflow.Context) error {
+	b.requeueUnconfirmed()
 	carry := b.carry()
 	next := b.in
 	next.Sites = nil
@@ -148,4 +157,28 @@ func (b *batchRun) continueAsNew(ctx workflow.Context) error {
 		"pending", len(carry.Pending), "carried_sites", len(carry.Blocked),
 		"history_length", workflow.GetInfo(ctx).GetCurrentHistoryLength())
 	return workflow.NewContinueAsNewError(ctx, RestoreBatchWorkflowName, next)
+}
+
+// requeueUnconfirmed puts the sites whose start the server has not
+// confirmed back at the head of the queue, with the lead values and round
+// they were started with, for the next run to start again.
+func (b *batchRun) requeueUnconfirmed() {
+	var again []Site
+	for _, c := range b.win.unconfirmed() {
+		again = append(again, c.site)
+		vars := map[string]string{}
+		for _, k := range workflow.DeterministicKeys(c.vars) {
+			vars[k] = c.vars[k]
+		}
+		for _, ls := range c.late { // lead values that ended after its start
+			for _, k := range workflow.DeterministicKeys(ls.Values) {
+				vars[k] = ls.Values[k]
+			}
+		}
+		b.lead.requeue(c.site.SiteID, vars, c.round)
+	}
+	if len(again) > 0 {
+		b.win.queue = append(again, b.win.queue...)
+		b.logger.Warn("sites whose start was not confirmed go back to the queue", "sites", len(again))
+	}
 }

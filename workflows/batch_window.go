@@ -37,6 +37,7 @@ func (b *batchRun) startChild(ctx workflow.Context) {
 	in := RestoreSiteInput{BatchID: b.in.BatchID, Site: site, PackedPlan: b.packedPlan, Drill: b.in.Drill,
 		Vars: vars, Lead: b.lead.pending(round)}
 	c := b.win.begin(round, workflow.Now(ctx))
+	c.vars = vars
 	b.startedInRun++
 	b.changed = true
 
@@ -45,7 +46,14 @@ func (b *batchRun) startChild(ctx workflow.Context) {
 	workflow.Go(ctx, func(gctx workflow.Context) {
 		f := workflow.ExecuteChildWorkflow(cctx, RestoreSiteWorkflowName, in)
 		if err := f.GetChildWorkflowExecution().Get(gctx, nil); err != nil {
-			b.record(b.notStarted(gctx, site, opts.WorkflowID, err))
+			res, ours := b.notStarted(gctx, site, opts.WorkflowID, err)
+			if ours {
+				// Started by an earlier run whose handover did not see the
+				// start confirmed: it runs, and reports its end by signal.
+				c.started, c.inRun, b.changed = true, false, true
+				return
+			}
+			b.record(res)
 			return
 		}
 		c.started = true
@@ -89,9 +97,12 @@ func (b *batchRun) childOptions(site Site) workflow.ChildWorkflowOptions {
 // that another batch is restoring (a second batch that raced past the
 // preflight) is reported as being restored by that batch, not as failed:
 // this batch leaves it alone.
-func (b *batchRun) notStarted(ctx workflow.Context, site Site, workflowID string, err error) SiteResult {
+//
+// ours is true when the running site workflow is this batch's own (an
+// earlier run started it but handed over before the start was confirmed).
+func (b *batchRun) notStarted(ctx workflow.Context, site Site, workflowID string, err error) (res SiteResult, ours bool) {
 	if !temporal.IsWorkflowExecutionAlreadyStartedError(err) || !looksUpOwner(ctx) {
-		return failedSite(site, fmt.Sprintf("start site workflow %s: %v (is it being restored by another batch?)", workflowID, err))
+		return failedSite(site, fmt.Sprintf("start site workflow %s: %v (is it being restored by another batch?)", workflowID, err)), false
 	}
 	owner := "another batch"
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
@@ -102,9 +113,12 @@ func (b *batchRun) notStarted(ctx workflow.Context, site Site, workflowID string
 	if err := workflow.ExecuteActivity(actx, ActivitySiteOwner, site.SiteID).Get(ctx, &batchID); err == nil && batchID != "" {
 		owner = "batch " + batchID
 	}
+	if batchID == b.in.BatchID {
+		return SiteResult{}, true
+	}
 	b.logger.Warn("site is being restored by another batch", "site", site.SiteID, "owner", owner)
 	return SiteResult{SiteID: site.SiteID, Outcome: SiteElsewhere, RestorePoint: site.RestorePoint, Users: site.Users,
-		Errors: []string{fmt.Sprintf("being restored by %s (workflow %s is running); this batch left it alone", owner, workflowID)}}
+		Errors: []string{fmt.Sprintf("being restored by %s (workflow %s is running); this batch left it alone", owner, workflowID)}}, false
 }
 
 func failedSite(site Site, msg string) SiteResult {

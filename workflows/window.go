@@ -1,6 +1,9 @@
 package workflows
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // window is a batch's sliding window as plain data: the queue of sites not
 // started yet, the sites running (started by this run, or adopted from an
@@ -27,8 +30,10 @@ type child struct {
 	// started yet would be lost).
 	started bool
 	late    []LeadStatus
-	stepID  string
-	reason  string
+	// vars are the lead values the site was started with.
+	vars   map[string]string
+	stepID string
+	reason string
 }
 
 func newWindow() *window {
@@ -61,11 +66,15 @@ func (w *window) adopt(bs BlockedSite) {
 	w.order = append(w.order, bs.SiteID)
 }
 
-// adopted lists the running sites as the next run adopts them.
+// adopted lists the running sites as the next run adopts them (not those
+// whose start is unconfirmed: see unconfirmed).
 func (w *window) adopted() []BlockedSite {
 	var out []BlockedSite
 	for _, id := range w.order {
 		c := w.running[id]
+		if c.inRun && !c.started {
+			continue
+		}
 		kind := c.blocked
 		if kind == "" {
 			kind = SiteRunning
@@ -141,6 +150,22 @@ func (w *window) moving() bool {
 		}
 	}
 	return false
+}
+
+// unconfirmed takes out of the window the sites this run started whose
+// start the server has not confirmed, in start order.
+func (w *window) unconfirmed() []*child {
+	var out []*child
+	for _, id := range w.order {
+		if c := w.running[id]; c.inRun && !c.started {
+			out = append(out, c)
+		}
+	}
+	for _, c := range out {
+		delete(w.running, c.site.SiteID)
+		w.order = slices.DeleteFunc(w.order, func(id string) bool { return id == c.site.SiteID })
+	}
+	return out
 }
 
 // starting says whether a site this run started is not confirmed started yet.

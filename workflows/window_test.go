@@ -50,3 +50,23 @@ func TestWindowStartsAdoptsAndFinishes(t *testing.T) {
 		t.Fatalf("known %d sites, want 6 (3 queued, 2 adopted, 1 with a result)", len(w.known))
 	}
 }
+
+// A site whose start the server never confirmed leaves the window, and is
+// not handed over as running.
+func TestWindowUnconfirmedStartsLeave(t *testing.T) {
+	w := newWindow()
+	w.enqueue(sites(2, "u")...)
+	now := time.Date(2026, 4, 5, 8, 0, 0, 0, time.UTC)
+	confirmed, lost := w.begin(0, now), w.begin(0, now)
+	confirmed.started = true
+	if !w.starting() {
+		t.Fatal("one start is not confirmed")
+	}
+	got := w.unconfirmed()
+	if len(got) != 1 || got[0] != lost || w.starting() {
+		t.Fatalf("unconfirmed = %v; want the second site only", got)
+	}
+	if a := w.adopted(); len(a) != 1 || a[0].SiteID != confirmed.site.SiteID {
+		t.Fatalf("adopted = %+v; want the confirmed site only", a)
+	}
+}
