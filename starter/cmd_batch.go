@@ -154,12 +154,20 @@ func newBatchStatusCmd(tf *temporalFlags) *cobra.Command {
 // is still running ("running") or how it closed.
 func batchProgress(ctx context.Context, c client.Client, wid string) (workflows.BatchProgress, string, error) {
 	var p workflows.BatchProgress
-	desc, err := c.DescribeWorkflowExecution(ctx, wid, "")
+	var desc *workflowservice.DescribeWorkflowExecutionResponse
+	err := retryTransient(ctx, func() (err error) {
+		desc, err = c.DescribeWorkflowExecution(ctx, wid, "")
+		return err
+	})
 	if err != nil {
 		return p, "", fmt.Errorf("batch workflow %s: %w", wid, err)
 	}
 	status := statusName(desc.GetWorkflowExecutionInfo().GetStatus())
-	v, err := c.QueryWorkflow(ctx, wid, "", workflows.QueryBatchProgress)
+	var v converter.EncodedValue
+	err = retryTransient(ctx, func() (err error) {
+		v, err = c.QueryWorkflow(ctx, wid, "", workflows.QueryBatchProgress)
+		return err
+	})
 	if err != nil {
 		if status != "running" {
 			// A closed batch whose worker is gone: build progress from the result.
@@ -343,8 +351,12 @@ func (w *watcher) run(ctx context.Context) error {
 	lastPrint := time.Time{}
 	for {
 		p, status, err := batchProgress(ctx, w.c, wid)
-		if err != nil && status == "" {
+		if err != nil && status == "" && !transient(err) {
 			return err
+		}
+		if err != nil {
+			// Still not answering after retryTransient: say so, keep watching.
+			fmt.Fprintf(w.out, "Temporal did not answer (%v); still watching\n", err)
 		}
 		if err == nil {
 			if w.autoApprove != "" {
@@ -374,7 +386,7 @@ func (w *watcher) run(ctx context.Context) error {
 		}
 	}
 	var res workflows.BatchResult
-	if err := w.c.GetWorkflow(ctx, wid, "").Get(ctx, &res); err != nil {
+	if err := retryTransient(ctx, func() error { return w.c.GetWorkflow(ctx, wid, "").Get(ctx, &res) }); err != nil {
 		return withExitCode(1, fmt.Errorf("batch %s did not complete: %w", w.batchID, err))
 	}
 	notBack := 0
