@@ -12,7 +12,7 @@ scripts/install-tools.sh
 scripts/lint.sh
 
 echo "== unit and integration tests"
-go test -count=1 -tags integration -timeout 18m ./...
+go test -count=1 -tags integration -timeout 30m ./...
 
 echo "== fuzz targets (briefly)"
 FUZZTIME=${FUZZTIME:-10s}
