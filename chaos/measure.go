@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -160,4 +161,37 @@ func damagedText(v verdict) string {
 func readFile(path string) []byte {
 	b, _ := os.ReadFile(path)
 	return b
+}
+
+// noteStuck notes, for up to five sites still running, the steps they
+// have not done and why (a step waiting for the batch, running, parked).
+func (r *run) noteStuck(ctx context.Context) {
+	wids, err := r.b.runningSites(ctx)
+	if err != nil {
+		r.note("running sites: %v", err)
+		return
+	}
+	for i, wid := range wids {
+		if i == 5 {
+			r.note("and %d more sites still running", len(wids)-5)
+			return
+		}
+		site := strings.TrimPrefix(wid, "lazarus-site-")
+		st, err := siteState(ctx, r, site)
+		if err != nil {
+			r.note("site %s still running: %v", site, err)
+			continue
+		}
+		var open []string
+		for _, step := range st.Steps {
+			if step.Status == workflows.StepDone || step.Status == workflows.StepSkipped {
+				continue
+			}
+			if step.Status == workflows.StepPending && step.Message == "" {
+				continue // not ready yet: it waits for the steps it needs
+			}
+			open = append(open, fmt.Sprintf("%s %s (%s)", step.StepID, step.Status, oneLine(step.Message+" "+step.Error, 100)))
+		}
+		r.note("site %s still running, stage %s: %s", site, st.Stage, strings.Join(open, "; "))
+	}
 }

@@ -227,6 +227,7 @@ func (r *run) follow(ctx context.Context) {
 		}
 		if time.Now().After(deadline) {
 			r.fail("the batch did not end within %s (%d of %d sites ended)", r.cfg.Timeout, ended(r.lastProgress()), len(r.s.sites))
+			r.noteStuck(ctx)
 			return
 		}
 		p, err := r.b.progress(ctx)
