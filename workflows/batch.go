@@ -75,8 +75,12 @@ type batchRun struct {
 	// for child starts to be confirmed and goes on without them.
 	due, adopting, stale bool
 	dueAt                time.Time
-	changed              bool
-	pubStatus            string
+	// signals are lead-step signals the server may not have recorded yet;
+	// waitSignals says the handover waits for them (batch_lead.go).
+	signals     []workflow.Future
+	waitSignals bool
+	changed     bool
+	pubStatus   string
 }
 
 func newBatchRun(ctx workflow.Context, in RestoreBatchInput) (*batchRun, error) {
@@ -175,6 +179,9 @@ func (b *batchRun) loop(ctx, work workflow.Context) error {
 			if err := workflow.Await(work, func() bool { return workflow.AllHandlersFinished(work) }); err != nil {
 				return err
 			}
+			if b.waitSignals {
+				b.yield(work)
+			}
 			if b.readyToContinue() && !b.done() {
 				return b.continueAsNew(ctx)
 			}
@@ -183,6 +190,7 @@ func (b *batchRun) loop(ctx, work workflow.Context) error {
 		if !b.due && b.canDue(ctx) {
 			b.due, b.dueAt = true, workflow.Now(ctx)
 			b.adopting = handoverAdopts(ctx)
+			b.waitSignals = signalsBeforeHandover(ctx)
 			active, _ := b.win.load()
 			b.logger.Info("batch due to continue as new", "adopting", b.adopting, "started_in_run", b.startedInRun,
 				"active_sites", active, "history_length", workflow.GetInfo(ctx).GetCurrentHistoryLength())
@@ -195,20 +203,26 @@ func (b *batchRun) loop(ctx, work workflow.Context) error {
 	}
 }
 
+// woken: something changed, or the last lead signal a due run waits for
+// has been recorded.
+func (b *batchRun) woken() bool {
+	return b.changed || (b.waitSignals && len(b.signals) > 0 && b.signalsRecorded())
+}
+
 // wait blocks until something changes. A handover that waits for child
 // starts to be confirmed waits at most MaxHandoverWait from the moment
 // the run became due: then it goes on without them (batch_carry.go).
 func (b *batchRun) wait(ctx workflow.Context) error {
 	b.changed = false
 	if !b.due || !b.adopting || b.stale {
-		return workflow.Await(ctx, func() bool { return b.changed })
+		return workflow.Await(ctx, b.woken)
 	}
 	left := MaxHandoverWait - workflow.Now(ctx).Sub(b.dueAt)
 	if left <= 0 {
 		b.stale = true
 		return nil
 	}
-	changed, err := workflow.AwaitWithTimeout(ctx, left, func() bool { return b.changed })
+	changed, err := workflow.AwaitWithTimeout(ctx, left, b.woken)
 	if err == nil && !changed {
 		b.stale = true
 	}
@@ -227,6 +241,18 @@ func (b *batchRun) receiveSiteEvents(ctx workflow.Context) {
 			b.onSiteEvent(ev)
 		}
 	})
+}
+
+// yield lets every other coroutine run before the run hands over. The
+// events of a workflow task are all delivered before any coroutine runs,
+// and this one runs first: a site's end handed to the receiving coroutine
+// (receiveSiteEvents), or a child's result to its own, would not be applied
+// yet, and a carry taken then would lose it (the next run would wait for
+// that site for ever). A coroutine started now runs after all the others.
+func (b *batchRun) yield(ctx workflow.Context) {
+	done := false
+	workflow.Go(ctx, func(workflow.Context) { done = true })
+	_ = workflow.Await(ctx, func() bool { return done })
 }
 
 // done: nothing queued, running or being prepared.

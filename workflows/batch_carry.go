@@ -133,12 +133,13 @@ func (b *batchRun) canDue(ctx workflow.Context) bool {
 }
 
 // readyToContinue: continue-as-new is due, no batch-scoped step is running
-// (its result comes to this run), and either every site this run started is
+// (its result comes to this run), every lead-step signal sent has been
+// recorded (the server drops what a closed run had not delivered), and either every site this run started is
 // confirmed started (they are handed over running) or, for runs recorded
 // before changeHandoverAdopts, no site of this run is still moving (sites
 // blocked on a human are carried over).
 func (b *batchRun) readyToContinue() bool {
-	if !b.due || b.lead.running > 0 {
+	if !b.due || b.lead.running > 0 || (b.waitSignals && !b.signalsRecorded()) {
 		return false
 	}
 	if b.adopting {

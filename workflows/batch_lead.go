@@ -104,7 +104,7 @@ func (b *batchRun) deliver(ctx workflow.Context, round, k int, perSite map[strin
 		case running && c.inRun:
 			ls := LeadStatus{StepID: st.StepID, Status: status, Values: vals, Error: st.Error}
 			if c.started {
-				workflow.SignalExternalWorkflow(ctx, SiteWorkflowID(t.SiteID), "", SignalLeadStep, ls)
+				b.trackSignal(workflow.SignalExternalWorkflow(ctx, SiteWorkflowID(t.SiteID), "", SignalLeadStep, ls))
 			} else {
 				c.late = append(c.late, ls)
 			}
@@ -157,4 +157,28 @@ func (b *batchRun) cleanupStep(ctx workflow.Context, round, k int, targets []con
 	}
 	st.Message = "cleaned up: " + out.Message
 	b.logger.Info("batch cleanup done", "step", ps.ID, "cleanup", ps.Cleanup, "round", round)
+}
+
+// trackSignal keeps a lead-step signal until the server has recorded it:
+// a run does not continue as new before (readyToContinue), because a
+// signal still in flight when its sender closes is dropped, and its site
+// then waits for a batch step that is long done. A signal that failed (the
+// site has ended) counts as recorded: that site no longer waits. It adds no
+// coroutine and no command: runs recorded before
+// changeSignalsBeforeHandover replay as they ran.
+func (b *batchRun) trackSignal(f workflow.Future) {
+	b.signals = append(b.signals, f)
+}
+
+// signalsRecorded drops the signals the server has recorded and says
+// whether none is left in flight.
+func (b *batchRun) signalsRecorded() bool {
+	left := b.signals[:0]
+	for _, f := range b.signals {
+		if !f.IsReady() {
+			left = append(left, f)
+		}
+	}
+	b.signals = left
+	return len(left) == 0
 }

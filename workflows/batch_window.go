@@ -61,7 +61,7 @@ func (b *batchRun) startChild(ctx workflow.Context) {
 			b.changed = true // a handover waits for every start
 		}
 		for _, ls := range c.late {
-			f.SignalChildWorkflow(gctx, SignalLeadStep, ls)
+			b.trackSignal(f.SignalChildWorkflow(gctx, SignalLeadStep, ls))
 		}
 		c.late = nil
 		var res SiteResult

@@ -9,7 +9,11 @@ import (
 
 // TestReplayRecordedHistories replays histories recorded on a real dev
 // server (go run ./workflows/internal/record): a change that breaks
-// determinism fails here.
+// determinism fails here. Each generation of the code that running
+// batches may have recorded keeps its own files: batch_run_* and
+// site_park_retry_gate (before the handover adopted running sites),
+// batch_adopt_* and site_reports_end (handover-adopts-running-sites,
+// site-reports-end), batch_signals_* (lead-signals-before-handover).
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.json")
 	if err != nil {

@@ -22,6 +22,14 @@ const (
 	// ID an activity looks up (before it: failed). Asked when a child's
 	// start fails.
 	changeSiteOwner = "site-owner"
+	// changeSignalsBeforeHandover: a batch run continues as new only once
+	// every lead-step signal it sent has been recorded by the server, and
+	// after every other coroutine has run, so that the site events and
+	// child results of its last workflow task are applied (before
+	// it: a signal sent in the handover's own workflow task was dropped with
+	// the closed run, and its site waited for a clone that was long done).
+	// Asked when the run becomes due.
+	changeSignalsBeforeHandover = "lead-signals-before-handover"
 )
 
 // siteReportsEnd says whether this site reports its end by signal.
@@ -37,4 +45,9 @@ func handoverAdopts(ctx workflow.Context) bool {
 // looksUpOwner says whether a site found running elsewhere is looked up.
 func looksUpOwner(ctx workflow.Context) bool {
 	return workflow.GetVersion(ctx, changeSiteOwner, workflow.DefaultVersion, 1) == 1
+}
+
+// signalsBeforeHandover says whether the handover waits for lead signals.
+func signalsBeforeHandover(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, changeSignalsBeforeHandover, workflow.DefaultVersion, 1) == 1
 }
