@@ -34,6 +34,7 @@ LAZARUS_STATE=$LAZARUS_STATE scripts/down.sh >/dev/null 2>&1 || true
 rm -rf "$LAZARUS_STATE"
 go build -o bin/lazarus ./starter
 go build -o bin/lazarus-worker ./worker/cmd/lazarus-worker
+go build -o bin/lazarus-chaos ./chaos/cmd/lazarus-chaos
 t0=$(secs)
 scripts/up.sh
 trap '[ "${KEEP_UP:-0}" = 1 ] || scripts/down.sh' EXIT
@@ -92,6 +93,12 @@ printf 'seconds\trun\trunning\tqueued\n' >"$occ"
   done
 ) &
 sampler=$!
+# Every step's recovery wait (from a failed or lost attempt to the attempt
+# that could run after it), measured as `make chaos` measures it: sampled
+# while the batch runs, read from the histories when it closes.
+waits=$out/demo-waits.json
+lazarus-chaos observe --batch "$batch" --json "$waits" >"$out/demo-waits.txt" 2>&1 &
+observer=$!
 set +e
 lazarus restore start --runbook restore2 --ids-file "$deleted" --restore-offset "$RESTORE_OFFSET" \
   --batch-id "$batch" --concurrency "$CONCURRENCY" --wait --auto-approve demo-customer
@@ -99,6 +106,11 @@ restore_rc=$?
 set -e
 kill "$sampler" 2>/dev/null || true
 restore_s=$(elapsed "$tr")
+# It ends when the batch closes; a watch that gave up leaves the batch
+# running: the observer then measures what ran so far.
+[ "$restore_rc" = 0 ] || kill -TERM "$observer" 2>/dev/null || true
+wait "$observer" || true
+recovery=$(tail -n 1 "$out/demo-waits.txt")
 # Through each handover (a sample whose run differs from the one before),
 # and over the whole time sites were queued: the fewest sites running.
 occupancy=$(awk -F'\t' 'NR > 2 && $4 > 0 { if (min == "" || $3 < min) min = $3; sum += $3; n++ }
@@ -129,6 +141,7 @@ cat <<MSG
   guard           the mixed list was refused (exit 1)
   restore         batch $batch: $n sites in ${restore_s}s (watch exit $restore_rc), restore offset $RESTORE_OFFSET (demo; policy 5m)
   window          $CONCURRENCY sites; $occupancy (samples in $occ)
+  recovery        $recovery (every wait in $waits)
   verify          exit $verify_rc
   report          $out/demo-report.md, $out/demo-report.html
   Web UI          $LAZARUS_UI_ADDRESS/namespaces/default/workflows/lazarus-batch-$batch
@@ -140,6 +153,7 @@ SITES=$n
 RESTORE_SECONDS=$restore_s
 RESTORE_RC=$restore_rc
 VERIFY_RC=$verify_rc
+RECOVERY="$recovery"
 MSG
 if [ "$restore_rc" != 0 ] || [ "$verify_rc" != 0 ]; then
   echo "demo: FAILED (restore exit $restore_rc, verify exit $verify_rc)" >&2

@@ -5,6 +5,7 @@
 // when any scenario fails, 2 when it cannot run.
 //
 //	lazarus-chaos [--scenarios 1,4] [--sites 200] [--state .state/chaos] ...
+//	lazarus-chaos observe --batch ID [--json waits.json]   (observe.go)
 //
 // Every flag has an environment variable (SCENARIOS, SITES, FLEET,
 // CONCURRENCY, SEED, TIMEOUT, MAX_RECOVERY, KILLS, OUTAGE, OUTAGE_SERVICE,
@@ -27,6 +28,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "observe" {
+		os.Exit(runObserve(os.Args[2:]))
+	}
 	os.Exit(run())
 }
 
