@@ -182,3 +182,29 @@ func (b *batchRun) signalsRecorded() bool {
 	b.signals = left
 	return len(left) == 0
 }
+
+// tellAdopted tells a site that an earlier run started but handed back to
+// the queue unconfirmed (requeueUnconfirmed) how its round's batch steps
+// ended: that run never sent it the statuses that came after its start
+// (they waited for the confirmation), and its round ended before the
+// handover. The values are those its new start carried (the old ones and
+// the late ones); a status it already had is applied again, unchanged.
+func (b *batchRun) tellAdopted(ctx workflow.Context, siteID string, round int, vars map[string]string) {
+	if round >= len(b.lead.rounds) {
+		return
+	}
+	for _, st := range b.lead.rounds[round].Steps {
+		ls := LeadStatus{StepID: st.StepID, Error: st.Error}
+		switch st.Status {
+		case StepDone:
+			ls.Status, ls.Values = LeadDone, vars
+		case StepSkipped:
+			ls.Status = LeadSkipped
+		case StepFailed:
+			ls.Status = LeadFailed
+		default:
+			continue // still to come: deliver signals it (the site runs)
+		}
+		b.trackSignal(workflow.SignalExternalWorkflow(ctx, SiteWorkflowID(siteID), "", SignalLeadStep, ls))
+	}
+}

@@ -51,6 +51,9 @@ func (b *batchRun) startChild(ctx workflow.Context) {
 				// Started by an earlier run whose handover did not see the
 				// start confirmed: it runs, and reports its end by signal.
 				c.started, c.inRun, b.changed = true, false, true
+				if tellsAdoptedLead(gctx) {
+					b.tellAdopted(gctx, site.SiteID, round, vars)
+				}
 				return
 			}
 			b.record(res)

@@ -30,6 +30,12 @@ const (
 	// the closed run, and its site waited for a clone that was long done).
 	// Asked when the run becomes due.
 	changeSignalsBeforeHandover = "lead-signals-before-handover"
+	// changeAdoptedLead: a site an earlier run started but handed back
+	// unconfirmed, found running when this run starts it again, is told how
+	// its round's batch steps ended (before it: it was adopted as it was,
+	// and waited for a batch step whose end it had never been told). Asked
+	// when that start fails.
+	changeAdoptedLead = "adopted-site-told-lead"
 )
 
 // siteReportsEnd says whether this site reports its end by signal.
@@ -50,4 +56,9 @@ func looksUpOwner(ctx workflow.Context) bool {
 // signalsBeforeHandover says whether the handover waits for lead signals.
 func signalsBeforeHandover(ctx workflow.Context) bool {
 	return workflow.GetVersion(ctx, changeSignalsBeforeHandover, workflow.DefaultVersion, 1) == 1
+}
+
+// tellsAdoptedLead says whether an adopted unconfirmed site is told its leads.
+func tellsAdoptedLead(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, changeAdoptedLead, workflow.DefaultVersion, 1) == 1
 }
