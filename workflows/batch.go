@@ -75,12 +75,15 @@ type batchRun struct {
 	// for child starts to be confirmed and goes on without them.
 	due, adopting, stale bool
 	dueAt                time.Time
-	// signals are lead-step signals the server may not have recorded yet;
-	// waitSignals says the handover waits for them (batch_lead.go).
-	signals     []workflow.Future
-	waitSignals bool
-	changed     bool
-	pubStatus   string
+	// sent are lead-step signals the server may not have delivered yet,
+	// resent by the next run when this one hands over first; resends says
+	// this run does so (batch_lead.go); resend is what the run before
+	// handed over undelivered.
+	sent      []sentLead
+	resend    []SiteLead
+	resends   bool
+	changed   bool
+	pubStatus string
 }
 
 func newBatchRun(ctx workflow.Context, in RestoreBatchInput) (*batchRun, error) {
@@ -151,6 +154,7 @@ func (b *batchRun) run(ctx workflow.Context) (BatchResult, error) {
 	// explicitly and still cleans up.
 	work, _ := workflow.NewDisconnectedContext(ctx)
 	b.receiveSiteEvents(work)
+	b.resendLead(work)
 	if b.runs == 1 && len(b.g.batchSteps) > 0 && len(b.win.queue) > 0 {
 		b.startRound(work, b.win.queue)
 	}
@@ -179,7 +183,7 @@ func (b *batchRun) loop(ctx, work workflow.Context) error {
 			if err := workflow.Await(work, func() bool { return workflow.AllHandlersFinished(work) }); err != nil {
 				return err
 			}
-			if b.waitSignals {
+			if b.resends {
 				b.yield(work)
 			}
 			if b.readyToContinue() && !b.done() {
@@ -190,7 +194,7 @@ func (b *batchRun) loop(ctx, work workflow.Context) error {
 		if !b.due && b.canDue(ctx) {
 			b.due, b.dueAt = true, workflow.Now(ctx)
 			b.adopting = handoverAdopts(ctx)
-			b.waitSignals = signalsBeforeHandover(ctx)
+			b.resends = handoverResendsLead(ctx)
 			active, _ := b.win.load()
 			b.logger.Info("batch due to continue as new", "adopting", b.adopting, "started_in_run", b.startedInRun,
 				"active_sites", active, "history_length", workflow.GetInfo(ctx).GetCurrentHistoryLength())
@@ -203,26 +207,24 @@ func (b *batchRun) loop(ctx, work workflow.Context) error {
 	}
 }
 
-// woken: something changed, or the last lead signal a due run waits for
-// has been recorded.
-func (b *batchRun) woken() bool {
-	return b.changed || (b.waitSignals && len(b.signals) > 0 && b.signalsRecorded())
-}
-
 // wait blocks until something changes. A handover that waits for child
 // starts to be confirmed waits at most MaxHandoverWait from the moment
 // the run became due: then it goes on without them (batch_carry.go).
 func (b *batchRun) wait(ctx workflow.Context) error {
 	b.changed = false
 	if !b.due || !b.adopting || b.stale {
-		return workflow.Await(ctx, b.woken)
+		return workflow.Await(ctx, func() bool { return b.changed })
 	}
-	left := MaxHandoverWait - workflow.Now(ctx).Sub(b.dueAt)
+	wait := MaxHandoverWait
+	if b.resends {
+		wait = QuickHandoverWait
+	}
+	left := wait - workflow.Now(ctx).Sub(b.dueAt)
 	if left <= 0 {
 		b.stale = true
 		return nil
 	}
-	changed, err := workflow.AwaitWithTimeout(ctx, left, b.woken)
+	changed, err := workflow.AwaitWithTimeout(ctx, left, func() bool { return b.changed })
 	if err == nil && !changed {
 		b.stale = true
 	}

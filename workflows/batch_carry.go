@@ -32,6 +32,12 @@ const (
 	// sites back to the queue and the next run starts them again (or finds
 	// them started, and adopts them: notStarted).
 	MaxHandoverWait = time.Minute
+	// QuickHandoverWait replaces MaxHandoverWait for runs that resend
+	// their undelivered lead signals (changeHandoverResendsLead): a site
+	// handed back is then safe to start again, so the run waits only long
+	// enough to spare the usual late confirmation a second start, and the
+	// window does not drain while an overloaded server catches up.
+	QuickHandoverWait = 15 * time.Second
 	// MaxPendingChildrenPerRun stays under the server's 2,000 pending
 	// children per execution.
 	MaxPendingChildrenPerRun = 1500
@@ -72,6 +78,15 @@ type BatchCarry struct {
 	// RecentEnds are the end times of the latest sites that finished
 	// (oldest first, at most RateWindow), for the ETA's completion rate.
 	RecentEnds []time.Time `json:"recent_ends,omitempty"`
+	// Resend are lead-step signals the run had sent but the server had not
+	// delivered when it continued as new: the next run sends them again.
+	Resend []SiteLead `json:"resend,omitempty"`
+}
+
+// SiteLead is a lead-step status for one site.
+type SiteLead struct {
+	SiteID string     `json:"site_id"`
+	Lead   LeadStatus `json:"lead"`
 }
 
 // BlockedSite is a running site carried to the next run: moving
@@ -93,6 +108,7 @@ func (b *batchRun) carry() BatchCarry {
 		Rounds: b.lead.rounds, LeadTable: b.lead.table, SiteLead: b.lead.siteRow, SiteRound: b.lead.siteRound,
 		StepSeconds: b.tally.stepSeconds, StepCount: b.tally.stepCount, Errors: b.tally.errors,
 		StepsDone: b.tally.stepsDone, StepsDoneByStage: b.tally.stageDone, RecentEnds: b.tally.recentEnds,
+		Resend: b.undelivered(),
 	}
 }
 
@@ -115,6 +131,7 @@ func (b *batchRun) resume(c BatchCarry) {
 	for _, bs := range c.Blocked {
 		b.win.adopt(bs)
 	}
+	b.resend = c.Resend
 }
 
 func orEmpty[V any](m map[string]V) map[string]V {
@@ -133,13 +150,12 @@ func (b *batchRun) canDue(ctx workflow.Context) bool {
 }
 
 // readyToContinue: continue-as-new is due, no batch-scoped step is running
-// (its result comes to this run), every lead-step signal sent has been
-// recorded (the server drops what a closed run had not delivered), and either every site this run started is
+// (its result comes to this run), and either every site this run started is
 // confirmed started (they are handed over running) or, for runs recorded
 // before changeHandoverAdopts, no site of this run is still moving (sites
 // blocked on a human are carried over).
 func (b *batchRun) readyToContinue() bool {
-	if !b.due || b.lead.running > 0 || (b.waitSignals && !b.signalsRecorded()) {
+	if !b.due || b.lead.running > 0 {
 		return false
 	}
 	if b.adopting {

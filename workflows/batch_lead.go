@@ -104,7 +104,7 @@ func (b *batchRun) deliver(ctx workflow.Context, round, k int, perSite map[strin
 		case running && c.inRun:
 			ls := LeadStatus{StepID: st.StepID, Status: status, Values: vals, Error: st.Error}
 			if c.started {
-				b.trackSignal(workflow.SignalExternalWorkflow(ctx, SiteWorkflowID(t.SiteID), "", SignalLeadStep, ls))
+				b.tellLead(ctx, t.SiteID, ls)
 			} else {
 				c.late = append(c.late, ls)
 			}
@@ -159,28 +159,54 @@ func (b *batchRun) cleanupStep(ctx workflow.Context, round, k int, targets []con
 	b.logger.Info("batch cleanup done", "step", ps.ID, "cleanup", ps.Cleanup, "round", round)
 }
 
-// trackSignal keeps a lead-step signal until the server has recorded it:
-// a run does not continue as new before (readyToContinue), because a
-// signal still in flight when its sender closes is dropped, and its site
-// then waits for a batch step that is long done. A signal that failed (the
-// site has ended) counts as recorded: that site no longer waits. It adds no
-// coroutine and no command: runs recorded before
-// changeSignalsBeforeHandover replay as they ran.
-func (b *batchRun) trackSignal(f workflow.Future) {
-	b.signals = append(b.signals, f)
+// sentLead is a lead-step signal sent to a site, until it is delivered.
+type sentLead struct {
+	SiteLead
+	f workflow.Future
 }
 
-// signalsRecorded drops the signals the server has recorded and says
-// whether none is left in flight.
-func (b *batchRun) signalsRecorded() bool {
-	left := b.signals[:0]
-	for _, f := range b.signals {
-		if !f.IsReady() {
-			left = append(left, f)
+// tellLead signals a lead-step status to a site and keeps the signal until
+// the server has delivered it: a run that hands over first carries it to
+// the next run, which sends it again (undelivered, resendLead), because the
+// server drops a signal whose sender has closed. A status applied twice is
+// applied once. No coroutine and no command beyond the signal: runs
+// recorded before changeHandoverResendsLead replay as they ran.
+func (b *batchRun) tellLead(ctx workflow.Context, siteID string, ls LeadStatus) {
+	f := workflow.SignalExternalWorkflow(ctx, SiteWorkflowID(siteID), "", SignalLeadStep, ls)
+	b.keepSent(siteID, ls, f)
+}
+
+func (b *batchRun) keepSent(siteID string, ls LeadStatus, f workflow.Future) {
+	left := b.sent[:0]
+	for _, s := range b.sent {
+		if !s.f.IsReady() {
+			left = append(left, s)
 		}
 	}
-	b.signals = left
-	return len(left) == 0
+	b.sent = append(left, sentLead{SiteLead{SiteID: siteID, Lead: ls}, f})
+}
+
+// undelivered are the lead signals the server has not delivered yet, for
+// the carry (none for runs recorded before changeHandoverResendsLead).
+func (b *batchRun) undelivered() []SiteLead {
+	if !b.resends {
+		return nil
+	}
+	var out []SiteLead
+	for _, s := range b.sent {
+		if !s.f.IsReady() {
+			out = append(out, s.SiteLead)
+		}
+	}
+	return out
+}
+
+// resendLead sends again what the run before handed over undelivered.
+func (b *batchRun) resendLead(ctx workflow.Context) {
+	for _, s := range b.resend {
+		b.tellLead(ctx, s.SiteID, s.Lead)
+	}
+	b.resend = nil
 }
 
 // tellAdopted tells a site that an earlier run started but handed back to
@@ -205,6 +231,6 @@ func (b *batchRun) tellAdopted(ctx workflow.Context, siteID string, round int, v
 		default:
 			continue // still to come: deliver signals it (the site runs)
 		}
-		b.trackSignal(workflow.SignalExternalWorkflow(ctx, SiteWorkflowID(siteID), "", SignalLeadStep, ls))
+		b.tellLead(ctx, siteID, ls)
 	}
 }

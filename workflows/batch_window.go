@@ -64,7 +64,7 @@ func (b *batchRun) startChild(ctx workflow.Context) {
 			b.changed = true // a handover waits for every start
 		}
 		for _, ls := range c.late {
-			b.trackSignal(f.SignalChildWorkflow(gctx, SignalLeadStep, ls))
+			b.keepSent(site.SiteID, ls, f.SignalChildWorkflow(gctx, SignalLeadStep, ls))
 		}
 		c.late = nil
 		var res SiteResult

@@ -22,8 +22,10 @@ import (
 // the run ready to hand over. Each signal must still reach its site: a run
 // that continued as new in that same workflow task lost them (the server
 // drops a signal whose sender has closed), and their sites waited for
-// clone-b for ever (chaos scenario 2, 200 sites: 1 site never ended). Here
-// every site must end, on a real dev server.
+// clone-b for ever (chaos scenario 2, 200 sites: 1 site never ended); now
+// the next run sends again what was not delivered. And each site's end
+// must reach the batch, also when it arrives in the handover's workflow
+// task. Here every site must end, on a real dev server.
 func TestIntegrationLeadSignalsSurviveHandover(t *testing.T) {
 	const nSites, perRun = 120, 40
 	c := devServer(t)

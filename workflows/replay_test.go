@@ -13,7 +13,7 @@ import (
 // batches may have recorded keeps its own files: batch_run_* and
 // site_park_retry_gate (before the handover adopted running sites),
 // batch_adopt_* and site_reports_end (handover-adopts-running-sites,
-// site-reports-end), batch_signals_* (lead-signals-before-handover).
+// site-reports-end), batch_resend_* (handover-resends-lead).
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.json")
 	if err != nil {

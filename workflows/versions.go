@@ -22,14 +22,18 @@ const (
 	// ID an activity looks up (before it: failed). Asked when a child's
 	// start fails.
 	changeSiteOwner = "site-owner"
-	// changeSignalsBeforeHandover: a batch run continues as new only once
-	// every lead-step signal it sent has been recorded by the server, and
-	// after every other coroutine has run, so that the site events and
-	// child results of its last workflow task are applied (before
-	// it: a signal sent in the handover's own workflow task was dropped with
-	// the closed run, and its site waited for a clone that was long done).
-	// Asked when the run becomes due.
-	changeSignalsBeforeHandover = "lead-signals-before-handover"
+	// changeHandoverResendsLead: a batch run hands over at once, without
+	// waiting for the server to deliver the lead-step signals it sent: the
+	// ones not yet delivered go in the carry and the next run sends them
+	// again (the server drops a signal whose sender has closed); it waits
+	// QuickHandoverWait, not MaxHandoverWait, for unconfirmed child starts
+	// (a site handed back and found running is adopted and told its leads:
+	// changeAdoptedLead); and it lets every other coroutine run before it
+	// takes the carry, so the site events and child results of its last
+	// workflow task are in it. Before it: a signal sent in the handover's
+	// own workflow task was lost, and its site waited for a batch step long
+	// done. Asked when the run becomes due.
+	changeHandoverResendsLead = "handover-resends-lead"
 	// changeAdoptedLead: a site an earlier run started but handed back
 	// unconfirmed, found running when this run starts it again, is told how
 	// its round's batch steps ended (before it: it was adopted as it was,
@@ -53,9 +57,10 @@ func looksUpOwner(ctx workflow.Context) bool {
 	return workflow.GetVersion(ctx, changeSiteOwner, workflow.DefaultVersion, 1) == 1
 }
 
-// signalsBeforeHandover says whether the handover waits for lead signals.
-func signalsBeforeHandover(ctx workflow.Context) bool {
-	return workflow.GetVersion(ctx, changeSignalsBeforeHandover, workflow.DefaultVersion, 1) == 1
+// handoverResendsLead says whether the handover carries undelivered lead
+// signals to the next run (and waits QuickHandoverWait).
+func handoverResendsLead(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, changeHandoverResendsLead, workflow.DefaultVersion, 1) == 1
 }
 
 // tellsAdoptedLead says whether an adopted unconfirmed site is told its leads.
