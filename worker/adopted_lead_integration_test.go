@@ -14,10 +14,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
-	"go.uber.org/zap"
 
 	"github.com/lazarus-dr/lazarus/contract"
-	"github.com/lazarus-dr/lazarus/internal/devserver"
 	"github.com/lazarus-dr/lazarus/runbooks"
 	"github.com/lazarus-dr/lazarus/workflows"
 )
@@ -50,25 +48,14 @@ func oldRun(ctx workflow.Context, site workflows.RestoreSiteInput, next workflow
 func TestAdoptedUnconfirmedSiteIsToldItsLead(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	srv, err := devserver.Start(ctx, devserver.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
-	c := srv.Client()
 	var sawClone atomic.Value
-	cfg := DefaultConfig()
-	cfg.ServiceList = []string{"svc"}
-	opts := Options{Client: c, Config: cfg, Logger: zap.NewNop(), RegisterActivities: func(r sdkworker.ActivityRegistry) error {
+	c := devWorker(ctx, t, func(r sdkworker.ActivityRegistry) error {
 		r.RegisterActivityWithOptions(func(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 			sawClone.Store(in.Vars["clone.dsn"])
 			return contract.StepOutput{Message: "restored"}, nil
 		}, activity.RegisterOptions{Name: "restore"})
 		return nil
-	}}
-	wctx, stop := context.WithCancel(ctx)
-	defer stop()
-	go func() { _ = Run(wctx, opts) }()
+	})
 	old := sdkworker.New(c, oldRunQueue, sdkworker.Options{})
 	old.RegisterWorkflowWithOptions(oldRun, workflow.RegisterOptions{Name: "OldBatchRun"})
 	if err := old.Start(); err != nil {

@@ -11,10 +11,8 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
-	"go.uber.org/zap"
 
 	"github.com/lazarus-dr/lazarus/contract"
-	"github.com/lazarus-dr/lazarus/internal/devserver"
 	"github.com/lazarus-dr/lazarus/runbooks"
 	"github.com/lazarus-dr/lazarus/workflows"
 )
@@ -25,16 +23,8 @@ import (
 func TestSecondBatchReportsSiteOfFirstBatch(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	srv, err := devserver.Start(ctx, devserver.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
-	c := srv.Client()
 	release := make(chan struct{})
-	cfg := DefaultConfig()
-	cfg.ServiceList = []string{"svc"}
-	opts := Options{Client: c, Config: cfg, Logger: zap.NewNop(), RegisterActivities: func(r sdkworker.ActivityRegistry) error {
+	c := devWorker(ctx, t, func(r sdkworker.ActivityRegistry) error {
 		r.RegisterActivityWithOptions(func(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
 			if in.BatchID == "first" {
 				<-release // the first batch holds its site until the second has ended
@@ -42,10 +32,7 @@ func TestSecondBatchReportsSiteOfFirstBatch(t *testing.T) {
 			return contract.StepOutput{Message: "held"}, nil
 		}, activity.RegisterOptions{Name: "hold"})
 		return nil
-	}}
-	wctx, stop := context.WithCancel(ctx)
-	defer stop()
-	go func() { _ = Run(wctx, opts) }()
+	})
 
 	p := runbooks.Plan{Runbook: "race", Steps: []runbooks.PlanStep{{ID: "hold", Action: "hold", Scope: runbooks.ScopeSite,
 		Service: "svc", Timeout: time.Minute, OnFailure: runbooks.OnFailurePark, Retry: runbooks.RetryPolicy{MaximumAttempts: 1}}}}
