@@ -12,6 +12,7 @@ import (
 
 	"github.com/lazarus-dr/lazarus/contract"
 	"github.com/lazarus-dr/lazarus/platform"
+	"github.com/lazarus-dr/lazarus/platform/httpapi"
 )
 
 // AppsReattach (apps.reattach) copies the site's app installation rows
@@ -43,7 +44,7 @@ func (a *Activities) AppsReattach(ctx context.Context, in contract.StepInput) (c
 	pending := map[string]platform.VendorOperation{} // app -> operation
 	for _, app := range apps {
 		var op platform.VendorOperation
-		err := a.call(ctx, func(ctx context.Context) (err error) {
+		err := a.callVendor(ctx, func(ctx context.Context) (err error) {
 			if to != in.SiteID {
 				op, err = a.d.Vendors.Migrate(ctx, app, in.SiteID, to)
 			} else {
@@ -95,8 +96,15 @@ func (a *Activities) waitVendors(ctx context.Context, in contract.StepInput, pen
 				op, err = a.d.Vendors.Operation(ctx, pending[app].ID)
 				return err
 			})
-			if err != nil {
+			if err != nil && httpapi.IsPermanent(err) {
 				return fmt.Errorf("vendor operation %s of app %s: %w", pending[app].ID, app, err)
+			}
+			if err != nil {
+				// A poll that fails in a way that may pass (a 5xx, a timeout)
+				// is asked again at the next poll, within VendorPoll: one
+				// flaky answer does not cost the attempt, and its retry.
+				log.Warn("vendor poll failed; polling on", zap.String("app", app), zap.Error(err))
+				continue
 			}
 			if op.Error != "" {
 				return fmt.Errorf("vendor operation %s of app %s failed: %s", op.ID, app, op.Error)
@@ -108,6 +116,29 @@ func (a *Activities) waitVendors(ctx context.Context, in contract.StepInput, pen
 		}
 	}
 	return nil
+}
+
+// vendorTries is how many times one vendor request is sent within an
+// attempt when it fails in a way that may pass.
+const vendorTries = 3
+
+// callVendor sends one vendor request (idempotent: asking again for the
+// same reattach or migration returns the same operation), trying again up
+// to vendorTries times, VendorPollInterval apart, when it fails in a way
+// that may pass (not a 4xx, not the attempt's end). Under a service that
+// errs now and then, the attempt then rarely fails for one unlucky call.
+func (a *Activities) callVendor(ctx context.Context, f func(ctx context.Context) error) error {
+	for try := 1; ; try++ {
+		err := a.call(ctx, f)
+		if err == nil || httpapi.IsPermanent(err) || ctx.Err() != nil || try == vendorTries {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(a.d.VendorPollInterval):
+		}
+	}
 }
 
 // appsAtPoint lists the app IDs the site had at the restore point (rows of
