@@ -90,13 +90,7 @@ func (b *batchRun) runLeadStep(ctx workflow.Context, round, k, i int) {
 // waits in its late list).
 func (b *batchRun) deliver(ctx workflow.Context, round, k int, perSite map[string]contract.Vars) {
 	st := b.lead.rounds[round].Steps[k]
-	status := LeadDone
-	switch st.Status {
-	case StepSkipped:
-		status = LeadSkipped
-	case StepFailed:
-		status = LeadFailed
-	}
+	status := leadStatus(st.Status) // the step has ended
 	for _, t := range b.lead.targets[round] {
 		vals := perSite[t.SiteID]
 		c, running := b.win.running[t.SiteID]
@@ -220,16 +214,12 @@ func (b *batchRun) tellAdopted(ctx workflow.Context, siteID string, round int, v
 		return
 	}
 	for _, st := range b.lead.rounds[round].Steps {
-		ls := LeadStatus{StepID: st.StepID, Error: st.Error}
-		switch st.Status {
-		case StepDone:
-			ls.Status, ls.Values = LeadDone, vars
-		case StepSkipped:
-			ls.Status = LeadSkipped
-		case StepFailed:
-			ls.Status = LeadFailed
-		default:
+		ls := LeadStatus{StepID: st.StepID, Status: leadStatus(st.Status), Error: st.Error}
+		switch ls.Status {
+		case LeadPending:
 			continue // still to come: deliver signals it (the site runs)
+		case LeadDone:
+			ls.Values = vars
 		}
 		b.tellLead(ctx, siteID, ls)
 	}

@@ -108,6 +108,19 @@ func (l *leadRounds) hasWork(round int) bool {
 	return false
 }
 
+// leadStatus is how a site sees the state of a batch step.
+func leadStatus(stepStatus string) string {
+	switch stepStatus {
+	case StepDone:
+		return LeadDone
+	case StepSkipped:
+		return LeadSkipped
+	case StepFailed:
+		return LeadFailed
+	}
+	return LeadPending
+}
+
 // pending lists the round's batch steps that are not done, for a site's input.
 func (l *leadRounds) pending(round int) []LeadStatus {
 	if round >= len(l.rounds) {
@@ -115,15 +128,14 @@ func (l *leadRounds) pending(round int) []LeadStatus {
 	}
 	var out []LeadStatus
 	for _, st := range l.rounds[round].Steps {
-		switch st.Status {
-		case StepDone:
-		case StepSkipped:
-			out = append(out, LeadStatus{StepID: st.StepID, Status: LeadSkipped})
-		case StepFailed:
-			out = append(out, LeadStatus{StepID: st.StepID, Status: LeadFailed, Error: st.Error})
-		default:
-			out = append(out, LeadStatus{StepID: st.StepID, Status: LeadPending})
+		ls := LeadStatus{StepID: st.StepID, Status: leadStatus(st.Status)}
+		switch ls.Status {
+		case LeadDone:
+			continue
+		case LeadFailed:
+			ls.Error = st.Error
 		}
+		out = append(out, ls)
 	}
 	return out
 }
