@@ -116,7 +116,8 @@ recovery=$(tail -n 1 "$out/demo-waits.txt")
 occupancy=$(awk -F'\t' 'NR > 2 && $4 > 0 { if (min == "" || $3 < min) min = $3; sum += $3; n++ }
   NR > 2 && $2 != prev && prev != "" { h = h sprintf(" run %s->%s: %s->%s running;", prev, $2, last, $3) }
   NR > 1 { prev = $2; last = $3 }
-  END { printf "while sites were queued: %s samples, fewest running %s, mean %.0f;%s", n, min, (n ? sum / n : 0), h }' "$occ")
+  END { if (n) printf "while sites were queued: %s samples, fewest running %s, mean %.0f;%s", n, min, sum / n, h
+        else printf "no site waited in the queue (the window holds them all);%s", h }' "$occ")
 echo "RESTORE_SECONDS=$restore_s SITES=$n"
 
 kill "$(cat "$LAZARUS_STATE/pids/traffic")" 2>/dev/null || true
