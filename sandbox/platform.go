@@ -247,6 +247,10 @@ func (p *Platform) clusterConfig(name string, port int) pg.ClusterConfig {
 			"max_wal_size":    "512MB",
 			"archive_timeout": "60",
 			"max_connections": "200",
+			// Per-statement counts and times (the pg_stat_statements view,
+			// after CREATE EXTENSION): what `make bench` reads to see where
+			// a restore's database time goes.
+			"shared_preload_libraries": "pg_stat_statements",
 		},
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
+	"github.com/lazarus-dr/lazarus/internal/debugserver"
 	"github.com/lazarus-dr/lazarus/internal/printer"
 	"github.com/lazarus-dr/lazarus/internal/tools"
 	"github.com/lazarus-dr/lazarus/logging"
@@ -89,6 +90,7 @@ fleet, replays the 2022 bad script and verifies restored sites against the truth
 
 func sandboxUpCmd(f *sandboxFlags) *cobra.Command {
 	var portBase, shards int
+	var pprofAddr string
 	c := &cobra.Command{
 		Use:   "up",
 		Short: "Start (or resume) the sandbox and run in the foreground until Ctrl-C or SIGTERM",
@@ -98,6 +100,11 @@ func sandboxUpCmd(f *sandboxFlags) *cobra.Command {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			start := time.Now()
+			stopProfiles, err := debugserver.Start(pprofAddr, f.logger())
+			if err != nil {
+				return fmt.Errorf("sandbox up: %w", err)
+			}
+			defer stopProfiles()
 			p, err := sandbox.Up(ctx, sandbox.Options{StateDir: f.dir(), PortBase: portBase, Shards: shards, Logger: f.logger()})
 			if err != nil {
 				return err
@@ -126,6 +133,7 @@ func sandboxUpCmd(f *sandboxFlags) *cobra.Command {
 	}
 	c.Flags().IntVar(&portBase, "port-base", 0, "first of 11 consecutive ports (default: free ports, recorded for the next up)")
 	c.Flags().IntVar(&shards, "shards", 0, "product shards on first up (default 4)")
+	c.Flags().StringVar(&pprofAddr, "pprof-address", os.Getenv("LAZARUS_SANDBOX_PPROF_ADDRESS"), "serve Go profiles (net/http/pprof) of the sandbox's services on this address ($LAZARUS_SANDBOX_PPROF_ADDRESS; default off)")
 	return c
 }
 

@@ -26,6 +26,8 @@ type Flags struct {
 	LogJSON      bool
 	NoWorkflows  bool
 	NoActivities bool
+	// PprofAddress serves the runtime's profiles there (off when empty).
+	PprofAddress string
 	// Per-service overrides: --limit db=8 --rate vendors=50.
 	Limits map[string]int
 	Rates  map[string]string
@@ -41,6 +43,7 @@ func (f *Flags) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.LogJSON, "log-json", false, "log JSON lines")
 	fs.BoolVar(&f.NoWorkflows, "no-workflows", false, "run the activity workers only")
 	fs.BoolVar(&f.NoActivities, "no-activities", false, "run the workflow worker only")
+	fs.StringVar(&f.PprofAddress, "pprof-address", os.Getenv("LAZARUS_PPROF_ADDRESS"), "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060 ($LAZARUS_PPROF_ADDRESS; default off)")
 	fs.StringToIntVar(&f.Limits, "limit", nil, "max concurrent activities per service, e.g. --limit db=8,vendors=20")
 	fs.StringToStringVar(&f.Rates, "rate", nil, "activities per second per service task queue, e.g. --rate vendors=50")
 }
@@ -80,7 +83,7 @@ func (f *Flags) Options() (Options, *zap.Logger, error) {
 	return Options{
 		Temporal:     tconn.Config{Address: f.Address, Namespace: f.Namespace, Logger: log},
 		PlatformFile: f.Platform, Config: cfg, Logger: log,
-		NoWorkflows: f.NoWorkflows, NoActivities: f.NoActivities,
+		NoWorkflows: f.NoWorkflows, NoActivities: f.NoActivities, PprofAddress: f.PprofAddress,
 	}, log, nil
 }
 

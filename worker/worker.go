@@ -19,6 +19,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.uber.org/zap"
 
+	"github.com/lazarus-dr/lazarus/internal/debugserver"
 	"github.com/lazarus-dr/lazarus/internal/tconn"
 	"github.com/lazarus-dr/lazarus/runbooks"
 	"github.com/lazarus-dr/lazarus/workflows"
@@ -38,6 +39,9 @@ type Options struct {
 	// NoWorkflows runs activity workers only; NoActivities the workflow
 	// worker only (to scale them apart).
 	NoWorkflows, NoActivities bool
+	// PprofAddress, when set, serves the runtime's profiles there
+	// (internal/debugserver).
+	PprofAddress string
 	// RegisterActivities, when set, replaces the real activities on every
 	// service worker (benchmarks with no-op adapters, tests).
 	RegisterActivities func(r sdkworker.ActivityRegistry) error
@@ -70,6 +74,11 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.NoWorkflows && opts.NoActivities {
 		return errors.New("worker: --no-workflows and --no-activities together leave nothing to run")
 	}
+	stopProfiles, err := debugserver.Start(opts.PprofAddress, log)
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	defer stopProfiles()
 	register := opts.RegisterActivities
 	var closeDeps func()
 	if register == nil && !opts.NoActivities {
