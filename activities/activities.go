@@ -11,6 +11,7 @@ import (
 
 	"github.com/lazarus-dr/lazarus/contract"
 	"github.com/lazarus-dr/lazarus/platform/httpapi"
+	"github.com/lazarus-dr/lazarus/platform/pg"
 )
 
 // Activities holds every runbook action as a method.
@@ -27,6 +28,9 @@ func New(d Deps) *Activities {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.Pools == nil {
+		d.Pools = pg.NewPools(pg.RestoreLimits, 0)
 	}
 	if d.VendorPoll <= 0 {
 		d.VendorPoll = 30 * time.Second

@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/lazarus-dr/lazarus/platform"
+	"github.com/lazarus-dr/lazarus/platform/pg"
 	"github.com/lazarus-dr/lazarus/platform/s3media"
 )
 
@@ -22,6 +23,10 @@ type Deps struct {
 	Media  *s3media.Store
 	PITR   PITR
 	Logger *zap.Logger
+	// Pools are the connection pools of the reads of tenant rows (live
+	// stores and clones), shared by every activity of the worker; New makes
+	// them when nil.
+	Pools *pg.Pools
 
 	// VendorPoll bounds how long apps.reattach polls vendor operations in
 	// one attempt before it returns a retryable "pending" error (default 30s);

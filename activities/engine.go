@@ -2,11 +2,13 @@ package activities
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"time"
 
 	"github.com/lazarus-dr/lazarus/platform"
+	"github.com/lazarus-dr/lazarus/platform/pg"
 	"github.com/lazarus-dr/lazarus/platform/pitr"
 )
 
@@ -16,10 +18,14 @@ import (
 // shared.
 type Engine struct {
 	Cloner pitr.Cloner
+	// Pools, when set, hold the connections of the tenant copies (else
+	// each copy opens its own two).
+	Pools *pg.Pools
 }
 
-// NewEngine returns the local PostgreSQL engine for a platform description.
-func NewEngine(c pitr.Cloner) *Engine { return &Engine{Cloner: c} }
+// NewEngine returns the local PostgreSQL engine for a platform description,
+// its copies on the connections of pools (nil: a connection per copy).
+func NewEngine(c pitr.Cloner, pools *pg.Pools) *Engine { return &Engine{Cloner: c, Pools: pools} }
 
 // PlanClones implements PITR.
 func (e *Engine) PlanClones(points map[string]time.Time, tol time.Duration) (ClonePlan, error) {
@@ -58,13 +64,14 @@ func (e *Engine) Teardown(ctx context.Context, _ platform.Cluster, id string) er
 	return e.Cloner.Teardown(ctx, id)
 }
 
-// CopyTenant implements PITR with pitr.LoadDSN (binary COPY through a temp
+// CopyTenant implements PITR with pitr.Load (binary COPY through a temp
 // table, INSERT ... ON CONFLICT DO NOTHING, one transaction per table), on
-// connections with the restore's session limits (pg.RestoreLimits).
+// connections with the restore's session limits (pg.RestoreLimits): pooled
+// ones when the engine has Pools.
 func (e *Engine) CopyTenant(ctx context.Context, req TenantCopy) (TenantCopyResult, error) {
 	store := req.Store
 	store.Tables = req.Tables
-	res, err := pitr.LoadDSN(ctx, req.CloneDSN, req.LiveDSN, pitr.LoadRequest{
+	res, err := e.load(ctx, req.CloneDSN, req.LiveDSN, pitr.LoadRequest{
 		Store: store, SiteID: req.SiteID, AsSiteID: req.AsSiteID, SkipTables: req.Done,
 		OnProgress: func(p pitr.Progress) {
 			if req.Progress != nil {
@@ -82,4 +89,25 @@ func (e *Engine) CopyTenant(ctx context.Context, req TenantCopy) (TenantCopyResu
 		}
 	}
 	return TenantCopyResult{Rows: res.Rows, Inserted: res.Inserted, Tables: n}, nil
+}
+
+// load runs pitr.Load on pooled connections, or pitr.LoadDSN without pools.
+func (e *Engine) load(ctx context.Context, cloneDSN, liveDSN string, req pitr.LoadRequest) (pitr.LoadResult, error) {
+	if e.Pools == nil {
+		return pitr.LoadDSN(ctx, cloneDSN, liveDSN, req)
+	}
+	if err := pitr.ValidateLoad(req); err != nil {
+		return pitr.LoadResult{Store: req.Store.Name}, err
+	}
+	src, err := e.Pools.Acquire(ctx, cloneDSN)
+	if err != nil {
+		return pitr.LoadResult{Store: req.Store.Name}, fmt.Errorf("load site %s store %s: clone: %w", req.SiteID, req.Store.Name, err)
+	}
+	defer src.Release()
+	dst, err := e.Pools.Acquire(ctx, liveDSN)
+	if err != nil {
+		return pitr.LoadResult{Store: req.Store.Name}, fmt.Errorf("load site %s store %s: live store: %w", req.SiteID, req.Store.Name, err)
+	}
+	defer dst.Release()
+	return pitr.Load(ctx, src.Conn(), dst.Conn(), req)
 }

@@ -71,7 +71,7 @@ func upWorld(t *testing.T, sites int) *world {
 	api := httpapi.New(desc.Services)
 	deps := activities.Deps{
 		Description: desc, Catalog: api, Vendors: api, Search: api, FrontDoor: api, Truth: p,
-		Media: p.Media(), PITR: activities.NewEngine(pitr.NewLocalCloner(desc, log)), Logger: log,
+		Media: p.Media(), PITR: activities.NewEngine(pitr.NewLocalCloner(desc, log), nil), Logger: log,
 		VendorPoll: 20 * time.Second, VendorPollInterval: 100 * time.Millisecond,
 	}
 	return &world{t: t, p: p, desc: desc, api: api, deps: deps, acts: activities.New(deps), batch: "it-batch"}

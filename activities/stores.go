@@ -145,13 +145,13 @@ func (a *Activities) storeOfKind(kind string) (platform.Store, error) {
 // connection with the restore's session limits.
 func (a *Activities) tenantRows(ctx context.Context, dsn string, s platform.Store, table, siteID string) (out []map[string]any, err error) {
 	err = a.call(ctx, func(ctx context.Context) (err error) {
-		out, err = readTenantRows(ctx, dsn, s, table, siteID)
+		out, err = readTenantRows(ctx, a.d.Pools, dsn, s, table, siteID)
 		return err
 	})
 	return out, err
 }
 
-func readTenantRows(ctx context.Context, dsn string, s platform.Store, table, siteID string) ([]map[string]any, error) {
+func readTenantRows(ctx context.Context, pools *pg.Pools, dsn string, s platform.Store, table, siteID string) ([]map[string]any, error) {
 	var t platform.Table
 	found := false
 	for _, x := range s.Tables {
@@ -162,11 +162,11 @@ func readTenantRows(ctx context.Context, dsn string, s platform.Store, table, si
 	if !found {
 		t = platform.Table{Name: table}
 	}
-	conn, err := pg.OpenForRestore(ctx, dsn)
+	conn, err := pools.Acquire(ctx, dsn)
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close(context.Background())
+	defer conn.Release()
 	q := fmt.Sprintf(`SELECT to_jsonb(t) FROM %s t WHERE %s = $1 ORDER BY t::text`,
 		pgx.Identifier{t.Name}.Sanitize(), pgx.Identifier{s.TenantColumnOf(t)}.Sanitize())
 	rows, err := conn.Query(ctx, q, siteID)

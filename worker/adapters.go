@@ -10,6 +10,7 @@ import (
 	"github.com/lazarus-dr/lazarus/activities"
 	"github.com/lazarus-dr/lazarus/platform"
 	"github.com/lazarus-dr/lazarus/platform/httpapi"
+	"github.com/lazarus-dr/lazarus/platform/pg"
 	"github.com/lazarus-dr/lazarus/platform/pitr"
 	"github.com/lazarus-dr/lazarus/platform/s3media"
 )
@@ -30,12 +31,12 @@ func RealActivities(ctx context.Context, platformFile string, log *zap.Logger) (
 		activities.Register(r, deps)
 		return nil
 	}
-	return reg, func() {}, nil
+	return reg, deps.Pools.Close, nil
 }
 
 // BuildDeps builds the activities' dependencies from a platform description.
 func BuildDeps(ctx context.Context, desc *platform.Description, log *zap.Logger) (activities.Deps, error) {
-	deps := activities.Deps{Description: desc, Logger: log}
+	deps := activities.Deps{Description: desc, Logger: log, Pools: pg.NewPools(pg.RestoreLimits, 0)}
 	api := httpapi.New(desc.Services)
 	deps.Catalog = api
 	deps.Vendors = api
@@ -51,6 +52,6 @@ func BuildDeps(ctx context.Context, desc *platform.Description, log *zap.Logger)
 		}
 		deps.Media = m
 	}
-	deps.PITR = activities.NewEngine(pitr.NewLocalCloner(desc, log))
+	deps.PITR = activities.NewEngine(pitr.NewLocalCloner(desc, log), deps.Pools)
 	return deps, nil
 }

@@ -120,7 +120,7 @@ func Load(ctx context.Context, src, dst *pgx.Conn, req LoadRequest) (LoadResult,
 func load(ctx context.Context, src, dst *pgx.Conn, req LoadRequest) (LoadResult, error) {
 	began := time.Now()
 	res := LoadResult{Store: req.Store.Name}
-	if err := validateLoad(req); err != nil {
+	if err := ValidateLoad(req); err != nil {
 		return res, err
 	}
 	skip := map[string]bool{}
@@ -167,7 +167,7 @@ func load(ctx context.Context, src, dst *pgx.Conn, req LoadRequest) (LoadResult,
 // LoadDSN is Load with its own connections: srcDSN reaches the store's
 // database on the clone, dstDSN the live store's database.
 func LoadDSN(ctx context.Context, srcDSN, dstDSN string, req LoadRequest) (LoadResult, error) {
-	if err := validateLoad(req); err != nil {
+	if err := ValidateLoad(req); err != nil {
 		return LoadResult{Store: req.Store.Name}, err
 	}
 	src, err := pg.OpenForRestore(ctx, srcDSN)
@@ -183,7 +183,9 @@ func LoadDSN(ctx context.Context, srcDSN, dstDSN string, req LoadRequest) (LoadR
 	return Load(ctx, src, dst, req)
 }
 
-func validateLoad(req LoadRequest) error {
+// ValidateLoad reports everything wrong with a load request, before any
+// connection is made.
+func ValidateLoad(req LoadRequest) error {
 	var problems []string
 	if req.Store.Name == "" {
 		problems = append(problems, "store name is empty")
