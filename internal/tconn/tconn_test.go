@@ -1,6 +1,10 @@
 package tconn
 
-import "testing"
+import (
+	"testing"
+
+	"go.temporal.io/sdk/client"
+)
 
 func TestClientOptionsFromEnv(t *testing.T) {
 	t.Setenv("TEMPORAL_CONFIG_FILE", t.TempDir()+"/none.toml")
@@ -43,5 +47,22 @@ func TestLinks(t *testing.T) {
 	t.Setenv("LAZARUS_UI_ADDRESS", "https://ui.example/")
 	if got := ListURL("", "default", `LazarusBatchID="b1"`); got != "https://ui.example/namespaces/default/workflows?query=LazarusBatchID%3D%22b1%22" {
 		t.Fatal(got)
+	}
+}
+
+func TestCompressionOffOnlyOverLoopback(t *testing.T) {
+	t.Setenv("TEMPORAL_CONFIG_FILE", t.TempDir()+"/none.toml")
+	for addr, none := range map[string]bool{
+		"127.0.0.1:7233": true, "localhost:7233": true, "[::1]:7233": true,
+		"temporal.example.com:7233": false, "10.0.0.5:7233": false,
+	} {
+		opts, err := ClientOptions(Config{Address: addr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, isNone := opts.ConnectionOptions.GrpcCompression.(*client.GrpcCompressionNone)
+		if isNone != none {
+			t.Errorf("%s: compression off = %v, want %v", addr, isNone, none)
+		}
 	}
 }
