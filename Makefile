@@ -14,7 +14,7 @@ build: ## build bin/lazarus and bin/lazarus-worker
 test: ## unit, fuzz (briefly) and integration tests on real Temporal, PostgreSQL and S3
 	scripts/test.sh
 
-bench: tools build ## speed and scale figures
+bench: tools build ## speed and scale figures, into out/bench.json (SITES=883 BENCH_DEMO=1 PROGRAMS=lazarus,plain)
 	scripts/bench.sh
 
 demo: tools build ## the 2022-like disaster and its Restore 2, end to end, with the Web UI

@@ -28,6 +28,8 @@ type batch struct {
 	id      string
 	wid     string
 	started time.Time
+	// histories, when set, is given every history batchWaits reads.
+	histories *historyTally
 }
 
 // startBatch starts a Restore 2 batch of the deleted sites.

@@ -12,22 +12,27 @@ import (
 
 // Observation is what Observe measured of a batch it followed: every
 // recovery wait, longest first, and the longest that counts (a wait
-// measured from an attempt the sampler saw, or any wait after a timeout).
+// measured from an attempt the sampler saw, or any wait after a timeout);
+// and, from the same histories, each action's times and the histories'
+// sizes.
 type Observation struct {
 	Waits   []Wait `json:"waits"`
 	Longest *Wait  `json:"longest,omitempty"`
 	// Bounds counts the waits that do not count: quick errors whose first
 	// attempt the sampler never saw (an upper bound that includes queueing).
 	Bounds int `json:"upper_bounds"`
+	HistoryStats
 }
 
 // Observe follows a batch that someone else starts (the demo's), the way
 // the scenarios follow theirs: it waits for the batch workflow to exist,
 // describes its running steps every SamplePeriod until the batch closes
 // (or ctx ends), then reads every history of the batch and measures the
-// recovery waits. It never changes the batch.
+// recovery waits, each action's times and the histories' sizes. It never
+// changes the batch.
 func Observe(ctx context.Context, tc client.Client, batchID string) (Observation, error) {
-	b := &batch{s: &stack{tc: tc}, id: batchID, wid: workflows.BatchWorkflowID(batchID), started: time.Now()}
+	wid := workflows.BatchWorkflowID(batchID)
+	b := &batch{s: &stack{tc: tc}, id: batchID, wid: wid, started: time.Now(), histories: newHistoryTally(wid)}
 	sm := newSampler()
 	sctx, stopSampling := context.WithCancel(ctx)
 	go sm.sample(sctx, b)
@@ -45,7 +50,7 @@ func Observe(ctx context.Context, tc client.Client, batchID string) (Observation
 	if err != nil {
 		return Observation{}, fmt.Errorf("measure the recovery waits of batch %s: %w", batchID, err)
 	}
-	o := Observation{Waits: waits, Bounds: countBounds(waits)}
+	o := Observation{Waits: waits, Bounds: countBounds(waits), HistoryStats: b.histories.stats()}
 	for i := range waits {
 		if waits[i].counts() {
 			o.Longest = &waits[i]

@@ -336,6 +336,9 @@ func (b *batch) execWaits(ctx context.Context, wid, rid string, running bool, en
 		}
 		events = append(events, e)
 	}
+	if b.histories != nil {
+		b.histories.add(wid, events)
+	}
 	seen := func(id string) attempts { return sm.of(rid, id) }
 	ws, open := historyWaits(wid, events, seen)
 	if running {

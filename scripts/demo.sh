@@ -82,14 +82,19 @@ lazarus restore start --runbook restore2 --ids-file "$deleted" --restore-offset 
 tr=$(secs)
 # The window's occupancy, sampled every 2 s while the batch runs: how many
 # sites run, how many wait, and which run of the batch holds them (a
-# handover to the next run must not empty the window).
+# handover to the next run must not empty the window); and how many sites
+# have finished and the ETA the batch reports (BatchProgress.ETA, in
+# nanoseconds in the JSON), to measure the ETA's error.
 occ=$out/demo-occupancy.tsv
-printf 'seconds\trun\trunning\tqueued\n' >"$occ"
+printf 'seconds\trun\trunning\tqueued\tfinished\teta_seconds\n' >"$occ"
 (
   while sleep 2; do
     j=$(lazarus batch status "$batch" -o json 2>/dev/null) || continue
     num() { printf '%s' "$j" | grep -o "\"$1\": *[0-9]*" | head -1 | grep -o '[0-9]*$' || echo 0; }
-    printf '%s\t%s\t%s\t%s\n' "$(elapsed "$tr")" "$(num runs)" "$(num running)" "$(num queued)" >>"$occ"
+    # Finished: every site neither in the window nor queued.
+    finished=$(( $(num sites_total) - $(num running) - $(num parked) - $(num waiting) - $(num queued) ))
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(elapsed "$tr")" "$(num runs)" "$(num running)" "$(num queued)" \
+      "$finished" "$(awk -v ns="$(num eta)" 'BEGIN { printf "%.1f", ns / 1e9 }')" >>"$occ"
   done
 ) &
 sampler=$!
@@ -118,7 +123,21 @@ occupancy=$(awk -F'\t' 'NR > 2 && $4 > 0 { if (min == "" || $3 < min) min = $3; 
   NR > 1 { prev = $2; last = $3 }
   END { if (n) printf "while sites were queued: %s samples, fewest running %s, mean %.0f;%s", n, min, sum / n, h
         else printf "no site waited in the queue (the window holds them all);%s", h }' "$occ")
-echo "RESTORE_SECONDS=$restore_s SITES=$n"
+sites_per_s=$(awk -v n="$n" -v s="$restore_s" 'BEGIN { if (s > 0) printf "%.2f", n / s }')
+# The ETA's error when 10% of the sites had finished: the first sample at
+# or past 10%, its ETA against the time the restore actually took from
+# then on (|eta - actual| / actual).
+read -r eta_error eta_at10 actual_at10 finished_at10 t_at10 < <(awk -F'\t' -v n="$n" -v end="$restore_s" '
+  NR > 1 && n > 0 && $5 >= 0.1 * n { rem = end - $1; if (rem <= 0) exit
+    e = $6 - rem; if (e < 0) e = -e
+    printf "%.3f %.1f %.1f %d %.1f\n", e / rem, $6, rem, $5, $1; exit }' "$occ") || true
+if [ -n "${eta_error:-}" ]; then
+  eta_line="at 10% ($finished_at10 of $n sites finished, ${t_at10}s in) the ETA said ${eta_at10}s, the rest took ${actual_at10}s: error $eta_error"
+else
+  eta_error= eta_at10= actual_at10=
+  eta_line="no sample had 10% of the sites finished before the restore ended"
+fi
+echo "RESTORE_SECONDS=$restore_s SITES=$n SITES_PER_SECOND=$sites_per_s"
 
 kill "$(cat "$LAZARUS_STATE/pids/traffic")" 2>/dev/null || true
 sleep 1
@@ -136,13 +155,19 @@ say "report"
 lazarus report "$batch" --format md --out "$out/demo-report.md"
 lazarus report "$batch" --format html --out "$out/demo-report.html"
 
+# The worker's peak resident memory, read before the stack is stopped.
+worker_rss=$(awk '/^VmHWM:/ { printf "%d", $2 * 1024 }' "/proc/$(cat "$LAZARUS_STATE/pids/worker" 2>/dev/null)/status" 2>/dev/null) || worker_rss=
+rss_line=${worker_rss:+$(awk -v b="$worker_rss" 'BEGIN { printf "%.0f MiB", b / 1048576 }')}
+
 say "summary"
 cat <<MSG
   disaster        $(wc -l <"$ids") IDs deleted by the script ($n sites)
   guard           the mixed list was refused (exit 1)
-  restore         batch $batch: $n sites in ${restore_s}s (watch exit $restore_rc), restore offset $RESTORE_OFFSET (demo; policy 5m)
+  restore         batch $batch: $n sites in ${restore_s}s, ${sites_per_s:-?} sites/s (watch exit $restore_rc), restore offset $RESTORE_OFFSET (demo; policy 5m)
+  ETA             $eta_line
   window          $CONCURRENCY sites; $occupancy (samples in $occ)
-  recovery        $recovery (every wait in $waits)
+  recovery        $recovery (every wait and each action's times in $waits)
+  worker          peak RSS ${rss_line:-unknown (no worker pid)}
   verify          exit $verify_rc
   report          $out/demo-report.md, $out/demo-report.html
   Web UI          $LAZARUS_UI_ADDRESS/namespaces/default/workflows/lazarus-batch-$batch
@@ -152,6 +177,11 @@ cat >"$out/demo-summary.txt" <<MSG
 BATCH=$batch
 SITES=$n
 RESTORE_SECONDS=$restore_s
+RESTORE_SITES_PER_SECOND=$sites_per_s
+ETA_ERROR_AT_10PCT=$eta_error
+ETA_AT_10PCT_SECONDS=$eta_at10
+ACTUAL_AT_10PCT_SECONDS=$actual_at10
+WORKER_PEAK_RSS_BYTES=$worker_rss
 RESTORE_RC=$restore_rc
 VERIFY_RC=$verify_rc
 RECOVERY="$recovery"

@@ -4,9 +4,15 @@
 // running the same number of activities in the same shape (the same DAG per
 // site, one child workflow per site, the same sliding window, the same task
 // queues per service, the same worker settings) on the same dev server. It
-// prints both throughputs and their ratio (target: Lazarus >= 0.9 of plain).
+// prints both throughputs and their ratio (target: Lazarus >= 0.9 of plain),
+// the Lazarus batch runs' history sizes, whether any history or payload
+// limit was hit, and this process's peak RSS (the Lazarus worker runs in
+// it). The dev server it starts has scripts/up.sh's settings (file-backed
+// SQLite, WAL pragmas, eager activities), as the demo's does. -json writes
+// the figures to a file; -programs lazarus skips the plain program.
 //
 //	go run ./bench/overhead -sites 883
+//	go run ./bench/overhead -sites 10000 -programs lazarus -json out/bench-overhead.json
 package main
 
 import (
@@ -15,8 +21,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sort"
-	"strings"
 	"syscall"
 	"time"
 
@@ -35,42 +41,63 @@ import (
 )
 
 func main() {
-	sites := flag.Int("sites", 883, "sites per batch")
-	window := flag.Int("window", workflows.DefaultMaxConcurrentSites, "sites at once (both programs)")
-	runs := flag.Int("runs", 1, "runs of each program (alternating; the best of each is compared)")
-	runbook := flag.String("runbook", "restore2", "runbook (gates are removed: no human in a benchmark)")
-	address := flag.String("address", "", "use this Temporal server instead of starting a dev server")
-	perRun := flag.Int("children-per-run", 0, "Lazarus: site workflows per batch run before continue-as-new (0: the workflow's default)")
-	timeout := flag.Duration("timeout", 15*time.Minute, "give up after this long")
-	programs := flag.String("programs", "lazarus,plain", "which programs to run (lazarus, plain or both; the ratio needs both)")
+	var cfg config
+	flag.IntVar(&cfg.sites, "sites", 883, "sites per batch")
+	flag.IntVar(&cfg.window, "window", workflows.DefaultMaxConcurrentSites, "sites at once (both programs)")
+	flag.IntVar(&cfg.runs, "runs", 1, "runs of each program (alternating; the best of each is compared)")
+	flag.StringVar(&cfg.runbook, "runbook", "restore2", "runbook (gates are removed: no human in a benchmark)")
+	flag.StringVar(&cfg.address, "address", "", "use this Temporal server instead of starting a dev server")
+	flag.IntVar(&cfg.perRun, "children-per-run", 0, "Lazarus: site workflows per batch run before continue-as-new (0: the workflow's default)")
+	timeout := flag.Duration("timeout", 0, "give up after this long (0: 15 min, or 300 ms per site, program and run when that is longer)")
+	programs := flag.String("programs", "lazarus,plain", "which programs to run: lazarus, plain or lazarus,plain (the ratio needs both)")
+	jsonOut := flag.String("json", "", "also write the figures to this file (JSON)")
 	flag.Parse()
+	if err := cfg.check(*programs, *timeout); err != nil {
+		fmt.Fprintln(os.Stderr, "overhead:", err)
+		os.Exit(2)
+	}
+	if *timeout == 0 {
+		*timeout = cfg.defaultTimeout()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	childrenPerRun = *perRun
-	runLazarusProgram = strings.Contains(*programs, "lazarus")
-	runPlainProgram = strings.Contains(*programs, "plain")
-	if err := run(ctx, *sites, *window, *runs, *runbook, *address); err != nil {
+	f := &figures{Sites: cfg.sites, Window: cfg.window, Runs: cfg.runs, Runbook: cfg.runbook}
+	err := run(ctx, cfg, f)
+	if *jsonOut != "" {
+		if werr := f.write(*jsonOut); werr != nil {
+			fmt.Fprintln(os.Stderr, "overhead:", werr)
+			os.Exit(1)
+		}
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "overhead:", err)
 		os.Exit(1)
 	}
 }
 
-var childrenPerRun int
+// devServerKind says what the dev server runs on: the same settings as
+// scripts/up.sh (the demo's), so that the figures compare with the demo's.
+const devServerKind = "dev server: SQLite file (journal_mode=wal, synchronous=normal), eager activities, as scripts/up.sh"
 
-// runLazarusProgram and runPlainProgram say which programs -programs asked for.
-var runLazarusProgram, runPlainProgram = true, true
-
-func run(ctx context.Context, nSites, window, runs int, runbook, address string) error {
+func run(ctx context.Context, cfg config, f *figures) error {
+	address := cfg.address
+	f.Server = "Temporal at " + address
 	if address == "" {
-		srv, err := devserver.Start(ctx, devserver.Options{})
+		dir, err := os.MkdirTemp("", "overhead-")
+		if err != nil {
+			return fmt.Errorf("dev server folder: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		srv, err := devserver.Start(ctx, devserver.Options{DBFile: filepath.Join(dir, "temporal.db")})
 		if err != nil {
 			return err
 		}
 		defer srv.Stop()
 		address = srv.FrontendHostPort()
-		fmt.Printf("overhead: dev server at %s\n", address)
+		f.Server = devServerKind
+		fmt.Printf("overhead: dev server at %s (%s)\n", address, devServerKind)
 	}
 	quiet, err := logging.New("error", false)
 	if err != nil {
@@ -78,23 +105,32 @@ func run(ctx context.Context, nSites, window, runs int, runbook, address string)
 	}
 	c, err := client.Dial(client.Options{HostPort: address, Logger: logging.NewTemporalLogger(quiet)})
 	if err != nil {
-		return err
+		return fmt.Errorf("dial Temporal at %s: %w", address, err)
 	}
 	defer c.Close()
-	plan, err := runbooks.Load(runbook)
+	plan, err := runbooks.Load(cfg.runbook)
 	if err != nil {
 		return err
 	}
 	plan = withoutGates(plan)
-	acts := len(plan.BatchSteps())*2 + nSites*len(plan.SiteSteps()) // each batch step has a cleanup
+	acts := len(plan.BatchSteps())*2 + cfg.sites*len(plan.SiteSteps()) // each batch step has a cleanup
+	f.Activities = acts
 	fmt.Printf("overhead: runbook %s without gates: %d site steps, %d batch steps; %d sites, window %d: about %d activities per run\n",
-		plan.Runbook, len(plan.SiteSteps()), len(plan.BatchSteps()), nSites, window, acts)
+		plan.Runbook, len(plan.SiteSteps()), len(plan.BatchSteps()), cfg.sites, cfg.window, acts)
 
 	var bestL, bestP time.Duration
-	for r := 0; r < runs; r++ {
-		if runLazarusProgram {
-			dl, err := runLazarus(ctx, c, plan, nSites, window, r)
+	var lim limits
+	var rss int64
+	defer func() { f.fill(acts, bestL, bestP, lim, rss) }()
+	for r := 0; r < cfg.runs; r++ {
+		if cfg.lazarus {
+			dl, err := lazarusRun(ctx, c, plan, cfg, r, &lim)
+			if m, rerr := peakRSS(); rerr == nil {
+				rss = max(rss, m)
+			}
 			if err != nil {
+				printLimits(lim, rss)
+				f.Error = err.Error()
 				return fmt.Errorf("lazarus run %d: %w", r+1, err)
 			}
 			fmt.Printf("  run %d lazarus   %8.2fs  %6.0f activities/s\n", r+1, dl.Seconds(), float64(acts)/dl.Seconds())
@@ -102,8 +138,8 @@ func run(ctx context.Context, nSites, window, runs int, runbook, address string)
 				bestL = dl
 			}
 		}
-		if runPlainProgram {
-			dp, err := runPlain(ctx, c, plan, nSites, window, r)
+		if cfg.plain {
+			dp, err := runPlain(ctx, c, plan, cfg.sites, cfg.window, r)
 			if err != nil {
 				return fmt.Errorf("plain run %d: %w", r+1, err)
 			}
@@ -112,6 +148,9 @@ func run(ctx context.Context, nSites, window, runs int, runbook, address string)
 				bestP = dp
 			}
 		}
+	}
+	if cfg.lazarus {
+		printLimits(lim, rss)
 	}
 	if bestL == 0 || bestP == 0 {
 		return nil
@@ -122,8 +161,45 @@ func run(ctx context.Context, nSites, window, runs int, runbook, address string)
 		verdict = "BELOW"
 	}
 	fmt.Printf("overhead: Lazarus %d sites in %.2fs vs plain SDK %.2fs: throughput ratio %.2f (%s the 0.9 target)\n",
-		nSites, bestL.Seconds(), bestP.Seconds(), ratio, verdict)
+		cfg.sites, bestL.Seconds(), bestP.Seconds(), ratio, verdict)
 	return nil
+}
+
+// lazarusRun runs the Lazarus program once and adds what its batch runs'
+// histories say about the server's limits to lim (a batch that did not
+// complete is a limit hit too).
+func lazarusRun(ctx context.Context, c client.Client, plan *runbooks.Plan, cfg config, r int, lim *limits) (time.Duration, error) {
+	d, wid, runID, err := runLazarus(ctx, c, plan, cfg, r)
+	var l limits
+	var herr error
+	if runID != "" {
+		// Read even when ctx ended: the histories say why.
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
+		defer cancel()
+		l, herr = batchLimits(hctx, c, wid, runID)
+	}
+	if err != nil {
+		l.Hit = append(l.Hit, "the batch did not complete: "+err.Error())
+	}
+	lim.merge(l)
+	if err == nil && herr != nil {
+		err = fmt.Errorf("read the batch's histories: %w", herr)
+	}
+	return d, err
+}
+
+// printLimits prints the batch runs' history sizes, the limits hit and
+// the peak RSS.
+func printLimits(l limits, rss int64) {
+	fmt.Printf("overhead: Lazarus batch: %d runs, largest run history %d events, %.2f MB; workflow tasks: %d failed, %d timed out\n",
+		l.Runs, l.MaxEvents, float64(l.MaxBytes)/1e6, l.TaskFailures, l.TaskTimeouts)
+	if len(l.Hit) == 0 {
+		fmt.Printf("overhead: no history or payload limit hit (warning limits: %d events, %d MB per run)\n", historyEventsWarn, historyBytesWarn>>20)
+	}
+	for _, h := range l.Hit {
+		fmt.Printf("overhead: LIMIT HIT: %s\n", h)
+	}
+	fmt.Printf("overhead: peak RSS of this process (the Lazarus worker runs in it): %.0f MiB\n", float64(rss)/(1<<20))
 }
 
 // withoutGates drops gate steps (a benchmark has no human to approve them).
@@ -171,7 +247,11 @@ func benchSites(n int) []workflows.Site {
 	return out
 }
 
-func runLazarus(ctx context.Context, c client.Client, plan *runbooks.Plan, n, window, r int) (time.Duration, error) {
+// runLazarus runs one no-op Lazarus batch of cfg.sites sites on an
+// in-process worker and returns how long it took, the batch workflow's ID
+// and its first run's ID (empty when it did not start).
+func runLazarus(ctx context.Context, c client.Client, plan *runbooks.Plan, cfg config, r int) (time.Duration, string, string, error) {
+	n, window := cfg.sites, cfg.window
 	wctx, stop := context.WithCancel(ctx)
 	ready := make(chan struct{})
 	errc := make(chan error, 1)
@@ -182,21 +262,22 @@ func runLazarus(ctx context.Context, c client.Client, plan *runbooks.Plan, n, wi
 	case <-ready:
 	case err := <-errc:
 		stop()
-		return 0, err
+		return 0, "", "", fmt.Errorf("start the worker: %w", err)
 	}
 	// The worker has stopped before the next program starts: its pollers
 	// must not overlap the next program's.
 	defer func() { stop(); <-errc }()
 	id := fmt.Sprintf("overhead-%d-%d", time.Now().UnixNano(), r)
+	wid := workflows.BatchWorkflowID(id)
 	start := time.Now()
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.BatchWorkflowID(id), TaskQueue: workflows.WorkflowTaskQueue},
-		workflows.RestoreBatchWorkflowName, workflows.RestoreBatchInput{BatchID: id, Plan: *plan, Sites: benchSites(n), MaxConcurrentSites: window, MaxChildrenPerRun: childrenPerRun})
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: wid, TaskQueue: workflows.WorkflowTaskQueue},
+		workflows.RestoreBatchWorkflowName, workflows.RestoreBatchInput{BatchID: id, Plan: *plan, Sites: benchSites(n), MaxConcurrentSites: window, MaxChildrenPerRun: cfg.perRun})
 	if err != nil {
-		return 0, err
+		return 0, "", "", fmt.Errorf("start the batch: %w", err)
 	}
 	var res workflows.BatchResult
 	if err := run.Get(ctx, &res); err != nil {
-		return 0, err
+		return time.Since(start), wid, run.GetRunID(), fmt.Errorf("batch %s: %w", id, err)
 	}
 	d := time.Since(start)
 	restored := 0
@@ -206,9 +287,9 @@ func runLazarus(ctx context.Context, c client.Client, plan *runbooks.Plan, n, wi
 		}
 	}
 	if restored != n {
-		return d, fmt.Errorf("%d of %d sites restored", restored, n)
+		return d, wid, run.GetRunID(), fmt.Errorf("%d of %d sites restored", restored, n)
 	}
-	return d, nil
+	return d, wid, run.GetRunID(), nil
 }
 
 // The plain program: the same DAG per site in a child workflow, a sliding

@@ -2,7 +2,8 @@
 // the time to bring up a clone recovered to a point (copy + WAL replay +
 // paused), and the extraction rate of pitr.Load (rows per second) next to a
 // plain COPY ... TO STDOUT piped into COPY ... FROM STDIN of the same rows,
-// as a ratio (target: at least 0.8). scripts/bench-pitr.sh runs it.
+// as a ratio (target: at least 0.8). scripts/bench-pitr.sh runs it; -json
+// FILE also writes the figures to FILE.
 //
 // It makes its own PostgreSQL cluster in a temporary folder and removes it;
 // it must never touch any other cluster.
@@ -11,10 +12,12 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -45,12 +48,54 @@ func main() {
 	rows := flag.Int("rows", 200000, "rows of the restored tenant (another tenant gets as many)")
 	rounds := flag.Int("rounds", 3, "measurements of each kind (the median is printed)")
 	keep := flag.Bool("keep", false, "keep the temporary folder")
+	jsonOut := flag.String("json", "", "also write the figures to this file (JSON)")
 	flag.Parse()
-	if err := run(*rows, *rounds, *keep); err != nil {
+	if *rows <= 0 || *rounds <= 0 {
+		fmt.Fprintf(os.Stderr, "pitrbench: -rows %d -rounds %d: both must be at least 1\n", *rows, *rounds)
+		os.Exit(2)
+	}
+	f, err := run(*rows, *rounds, *keep)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "pitrbench:", err)
 		os.Exit(1)
 	}
+	if *jsonOut != "" {
+		if err := f.write(*jsonOut); err != nil {
+			fmt.Fprintln(os.Stderr, "pitrbench:", err)
+			os.Exit(1)
+		}
+	}
 }
+
+// figures are what -json writes: medians over the rounds.
+type figures struct {
+	Rows             int     `json:"extraction_rows"`
+	Rounds           int     `json:"rounds"`
+	CloneSeconds     float64 `json:"clone_seconds"`
+	WALReplayedBytes int64   `json:"wal_replayed_bytes"`
+	// PlainRowsPerSecond is the baseline: COPY TO STDOUT | COPY FROM STDIN.
+	PlainRowsPerSecond  float64 `json:"plain_copy_rows_per_second"`
+	DirectRowsPerSecond float64 `json:"direct_rows_per_second"`
+	MergeRowsPerSecond  float64 `json:"merge_rows_per_second"`
+	// ExtractionRatio is the direct path's rate over the baseline's.
+	ExtractionRatio float64 `json:"extraction_ratio"`
+	MergeRatio      float64 `json:"merge_ratio"`
+}
+
+// write writes the figures to path as indented JSON.
+func (f figures) write(path string) error {
+	raw, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode the figures: %w", err)
+	}
+	if err := os.WriteFile(path, append(raw, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write -json %s: %w", path, err)
+	}
+	return nil
+}
+
+// round3 rounds x to 3 decimals.
+func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 
 func median(xs []float64) float64 {
 	s := append([]float64(nil), xs...)
@@ -58,10 +103,16 @@ func median(xs []float64) float64 {
 	return s[len(s)/2]
 }
 
-func run(n, rounds int, keep bool) error {
-	if n <= 0 || rounds <= 0 {
-		return fmt.Errorf("-rows and -rounds must be positive")
-	}
+// run measures and prints the figures, and returns them.
+func run(n, rounds int, keep bool) (figures, error) {
+	var f figures
+	err := measure(n, rounds, keep, &f)
+	return f, err
+}
+
+// measure makes the cluster, the backup, the clones and the copies,
+// prints the figures and sets f to them.
+func measure(n, rounds int, keep bool, f *figures) error {
 	ctx := context.Background()
 	bin, err := tools.PGBin()
 	if err != nil {
@@ -198,6 +249,9 @@ func run(n, rounds int, keep bool) error {
 	fmt.Printf("  plain COPY TO STDOUT | COPY FROM STDIN : %9.0f rows/s\n", p)
 	fmt.Printf("  pitr.Load, direct path (tenant absent) : %9.0f rows/s   ratio %.2f (target >= 0.80)\n", d, d/p)
 	fmt.Printf("  pitr.Load, merge path (temp table + ON CONFLICT DO NOTHING): %9.0f rows/s   ratio %.2f\n", m, m/p)
+	*f = figures{Rows: n, Rounds: rounds, CloneSeconds: round3(median(cloneSecs)), WALReplayedBytes: int64(walBytes),
+		PlainRowsPerSecond: math.Round(p), DirectRowsPerSecond: math.Round(d), MergeRowsPerSecond: math.Round(m),
+		ExtractionRatio: round3(d / p), MergeRatio: round3(m / p)}
 	return nil
 }
 
