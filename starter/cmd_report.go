@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/lazarus-dr/lazarus/report"
 	"github.com/lazarus-dr/lazarus/workflows"
@@ -142,6 +143,16 @@ func enrichSites(ctx context.Context, c client.Client, res *workflows.BatchResul
 			var full workflows.SiteResult
 			if err := c.GetWorkflow(ctx, wid, "").Get(ctx, &full); err != nil || full.SiteID != s.SiteID {
 				return
+			}
+			if len(full.Steps) == 0 {
+				// A site returns its batch the brief result and keeps
+				// the full one in its memo.
+				if p, ok := desc.GetWorkflowExecutionInfo().GetMemo().GetFields()[workflows.MemoSiteResult]; ok {
+					var m workflows.SiteResult
+					if converter.GetDefaultDataConverter().FromPayload(p, &m) == nil && m.SiteID == s.SiteID {
+						full = m
+					}
+				}
 			}
 			outcome := s.Outcome
 			errs := s.Errors

@@ -84,6 +84,9 @@ type batchRun struct {
 	resends   bool
 	changed   bool
 	pubStatus string
+	// kids is the watcher of this run's children (batch_children.go); nil
+	// in runs recorded before it, whose children have a coroutine each.
+	kids *children
 }
 
 func newBatchRun(ctx workflow.Context, in RestoreBatchInput) (*batchRun, error) {
@@ -153,6 +156,9 @@ func (b *batchRun) run(ctx workflow.Context) (BatchResult, error) {
 	// cancellation does not reach: a cancelled batch cancels its sites
 	// explicitly and still cleans up.
 	work, _ := workflow.NewDisconnectedContext(ctx)
+	if watchesChildren(ctx) {
+		b.watchChildren(work)
+	}
 	b.receiveSiteEvents(work)
 	b.resendLead(work)
 	if b.runs == 1 && len(b.g.batchSteps) > 0 && len(b.win.queue) > 0 {

@@ -57,6 +57,7 @@ func (b *batchRun) record(r SiteResult) {
 		}
 	}
 	b.tally.countSteps(r.Steps, b.g)
+	b.tally.countStepTimes(r.StepTimes, b.g)
 	b.tally.results = append(b.tally.results, trimResult(r, len(b.win.known) <= MaxSitesWithTimes))
 	b.changed = true
 }
@@ -76,6 +77,24 @@ func (t *tally) countSteps(steps []StepState, g *graph) {
 		}
 		if st.Status == StepDone && !st.StartedAt.IsZero() && !st.EndedAt.IsZero() {
 			t.stepSeconds[st.StepID] += st.EndedAt.Sub(st.StartedAt).Seconds()
+			t.stepCount[st.StepID]++
+		}
+	}
+}
+
+// countStepTimes counts a finished site's steps from its brief result.
+func (t *tally) countStepTimes(times []StepTime, g *graph) {
+	for _, st := range times {
+		i, ok := g.index[st.StepID]
+		if !ok || g.isBatchStep(st.StepID) || (st.Status != StepDone && st.Status != StepSkipped) {
+			continue
+		}
+		t.stepsDone++
+		if stage := g.plan.Steps[i].Stage; stage != "" {
+			t.stageDone[stage]++
+		}
+		if st.Status == StepDone {
+			t.stepSeconds[st.StepID] += st.Seconds
 			t.stepCount[st.StepID]++
 		}
 	}

@@ -43,6 +43,11 @@ func (b *batchRun) startChild(ctx workflow.Context) {
 
 	opts := b.childOptions(site)
 	cctx := workflow.WithChildOptions(ctx, opts)
+	if b.kids != nil {
+		f := workflow.ExecuteChildWorkflow(cctx, RestoreSiteWorkflowName, in)
+		b.watch(&watchedChild{site: site, workflowID: opts.WorkflowID, round: round, vars: vars, c: c, f: f})
+		return
+	}
 	workflow.Go(ctx, func(gctx workflow.Context) {
 		f := workflow.ExecuteChildWorkflow(cctx, RestoreSiteWorkflowName, in)
 		if err := f.GetChildWorkflowExecution().Get(gctx, nil); err != nil {

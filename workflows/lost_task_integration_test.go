@@ -9,6 +9,7 @@ import (
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/lazarus-dr/lazarus/contract"
@@ -54,7 +55,8 @@ func TestIntegrationLostTaskRetriedAtHeartbeatTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	took := time.Since(began)
-	st := stepState(t, res.Steps, "flags")
+	full := memoResult(ctx, t, c, SiteWorkflowID("lost-1"))
+	st := stepState(t, full.Steps, "flags")
 	if res.Outcome != SiteRestored || st.Attempts != 2 {
 		t.Fatalf("site %s, step %s after %d attempts; want restored at the second attempt", res.Outcome, st.Status, st.Attempts)
 	}
@@ -62,4 +64,22 @@ func TestIntegrationLostTaskRetriedAtHeartbeatTimeout(t *testing.T) {
 		t.Fatalf("the lost task was retried after %s; the heartbeat timeout is 3s", took)
 	}
 	t.Logf("lost task retried and the site restored in %s (heartbeat timeout 3s, start-to-close 30m)", took.Round(100*time.Millisecond))
+}
+
+// memoResult reads a closed site's full result from its memo.
+func memoResult(ctx context.Context, t *testing.T, c client.Client, wid string) SiteResult {
+	t.Helper()
+	d, err := c.DescribeWorkflowExecution(ctx, wid, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ok := d.GetWorkflowExecutionInfo().GetMemo().GetFields()[MemoSiteResult]
+	if !ok {
+		t.Fatalf("%s: no %q in its memo", wid, MemoSiteResult)
+	}
+	var res SiteResult
+	if err := converter.GetDefaultDataConverter().FromPayload(p, &res); err != nil {
+		t.Fatal(err)
+	}
+	return res
 }

@@ -143,15 +143,30 @@ func (s *siteRun) run(ctx workflow.Context) (SiteResult, error) {
 	res := s.result(ctx)
 	s.publish(ctx)
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	ret, toBatch := res, res.forBatch()
+	if returnsBrief(dctx) {
+		// The batch gets the brief result (the child's result is copied
+		// into the batch's history); the full one stays in the memo.
+		s.keepFullResult(dctx, res)
+		ret = res.brief(s.g)
+		toBatch = ret
+	}
 	if s.siteReportsEnd(dctx) {
 		// The run of the batch that started this site may have handed it
 		// over to a later run: the signal reaches the batch's current run.
-		brief := res.forBatch()
-		s.notifyParent(dctx, SiteEvent{SiteID: s.in.Site.SiteID, Kind: SiteEventFinished, Result: &brief}, true)
+		s.notifyParent(dctx, SiteEvent{SiteID: s.in.Site.SiteID, Kind: SiteEventFinished, Result: &toBatch}, true)
 	}
 	_ = workflow.Await(dctx, func() bool { return workflow.AllHandlersFinished(dctx) })
 	s.logger.Info("site restore ended", "outcome", res.Outcome, "duration", res.Duration.String())
-	return res, nil
+	return ret, nil
+}
+
+// keepFullResult puts the site's full result in its memo, where the report
+// and the Web UI read it.
+func (s *siteRun) keepFullResult(ctx workflow.Context, res SiteResult) {
+	if err := workflow.UpsertMemo(ctx, map[string]interface{}{MemoSiteResult: res}); err != nil {
+		s.logger.Warn("keep the full result in the memo", "error", err)
+	}
 }
 
 // receiveLead applies the batch's lead-step signals as they come.

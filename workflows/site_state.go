@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"math"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -145,5 +146,29 @@ func (r SiteResult) forBatch() SiteResult {
 		steps[i] = StepState{StepID: st.StepID, Stage: st.Stage, Status: st.Status, StartedAt: st.StartedAt, EndedAt: st.EndedAt}
 	}
 	r.Steps = steps
+	return r
+}
+
+// brief is the result as the site returns it to its batch (and signals it):
+// every field the batch keeps, and of the steps only the site steps done
+// or skipped, with their durations. A site step's message, values and
+// error stay in the site's own history and memo: sent to the batch they
+// made up two thirds of its history (about 15 KB a site).
+func (r SiteResult) brief(g *graph) SiteResult {
+	var times []StepTime
+	for _, st := range r.Steps {
+		if _, ok := g.index[st.StepID]; !ok || g.isBatchStep(st.StepID) {
+			continue
+		}
+		if st.Status != StepDone && st.Status != StepSkipped {
+			continue
+		}
+		t := StepTime{StepID: st.StepID, Status: st.Status}
+		if st.Status == StepDone && !st.StartedAt.IsZero() && !st.EndedAt.IsZero() {
+			t.Seconds = math.Round(st.EndedAt.Sub(st.StartedAt).Seconds()*1000) / 1000
+		}
+		times = append(times, t)
+	}
+	r.Steps, r.StepTimes = nil, times
 	return r
 }

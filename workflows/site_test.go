@@ -82,6 +82,16 @@ func siteResult(t *testing.T, env *testsuite.TestWorkflowEnvironment) SiteResult
 	if err := env.GetWorkflowResult(&res); err != nil {
 		t.Fatal(err)
 	}
+	// The site returns the brief result; its steps come from its state.
+	if len(res.Steps) > 0 {
+		t.Fatalf("the site returned %d step states, want the brief result (step times)", len(res.Steps))
+	}
+	res.Steps = query(t, env).Steps
+	for _, bt := range res.StepTimes {
+		if st := stepState(t, res.Steps, bt.StepID); st.Status != bt.Status {
+			t.Fatalf("brief result: step %s %s, its state says %s", bt.StepID, bt.Status, st.Status)
+		}
+	}
 	return res
 }
 

@@ -154,7 +154,23 @@ type SiteResult struct {
 	Users        int           `json:"users,omitempty"`
 	Errors       []string      `json:"errors,omitempty"`
 	Steps        []StepState   `json:"steps,omitempty"`
+	// StepTimes replace Steps in what a site returns to its batch (and
+	// signals it): its finished site steps and how long each took. The
+	// full result is in the site's memo (MemoSiteResult).
+	StepTimes []StepTime `json:"step_times,omitempty"`
 }
+
+// StepTime is a finished site step as its batch counts it.
+type StepTime struct {
+	StepID  string  `json:"step_id"`
+	Status  string  `json:"status"`
+	Seconds float64 `json:"seconds,omitempty"`
+}
+
+// MemoSiteResult is the memo field in which a site keeps its full result
+// (every step's state, message, values and error) since it returns its
+// batch the brief one.
+const MemoSiteResult = "result"
 
 // ParkedSite is a site waiting for an operator.
 type ParkedSite struct {

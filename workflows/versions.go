@@ -40,6 +40,15 @@ const (
 	// and waited for a batch step whose end it had never been told). Asked
 	// when that start fails.
 	changeAdoptedLead = "adopted-site-told-lead"
+	// changeBriefResult: a site returns (and signals) its batch the brief
+	// result (SiteResult.StepTimes, no step list) and keeps the full one in
+	// its memo (before it: the full result, twice per site in the batch's
+	// history). Asked at the site's end.
+	changeBriefResult = "site-returns-brief-result"
+	// changeChildWatcher: one coroutine of the batch run waits for every
+	// child's start and end (batch_children.go); before it, each child had
+	// a coroutine of its own. Asked when the run starts.
+	changeChildWatcher = "batch-child-watcher"
 )
 
 // siteReportsEnd says whether this site reports its end by signal.
@@ -66,4 +75,15 @@ func handoverResendsLead(ctx workflow.Context) bool {
 // tellsAdoptedLead says whether an adopted unconfirmed site is told its leads.
 func tellsAdoptedLead(ctx workflow.Context) bool {
 	return workflow.GetVersion(ctx, changeAdoptedLead, workflow.DefaultVersion, 1) == 1
+}
+
+// returnsBrief says whether this site returns its batch the brief result.
+func returnsBrief(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, changeBriefResult, workflow.DefaultVersion, 1) == 1
+}
+
+// watchesChildren says whether this run waits for its children in one
+// coroutine.
+func watchesChildren(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, changeChildWatcher, workflow.DefaultVersion, 1) == 1
 }
