@@ -217,6 +217,17 @@ func checkStep(c *collector, rb *rawRunbook, st *rawStep) *effStep {
 			c.at(st.cleanup.n, "%s: cleanup %q does not clean up action %s (its cleanup is %s)", what, st.cleanup.v, e.action.Name, want)
 		}
 	}
+
+	// only_if_product: site steps that run an activity (its value is
+	// checked once expanded, see expand).
+	if st.onlyIfProduct.set() {
+		switch {
+		case e.scope == ScopeBatch:
+			c.at(st.onlyIfProduct.n, "%s: only_if_product %q is for site-scoped steps; this step is batch-scoped (it runs once per batch, for all its sites)", what, st.onlyIfProduct.v)
+		case isGate:
+			c.at(st.onlyIfProduct.n, "%s: only_if_product %q is for steps that run an activity; a gate (action %s) waits for a decision whatever the site's products", what, st.onlyIfProduct.v, e.action.Name)
+		}
+	}
 	return e
 }
 

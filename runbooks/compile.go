@@ -21,7 +21,7 @@ func Compile(file string, src []byte) (*Plan, error) {
 	for _, st := range rb.steps {
 		effs = append(effs, checkStep(c, rb, st))
 	}
-	g := expand(c, effs)
+	g := expand(c, rb, effs)
 	resolveNeeds(c, g)
 	findCycles(c, g)
 	if !c.ok() {
@@ -57,18 +57,19 @@ func build(rb *rawRunbook, g *graph, src []byte) *Plan {
 		needs := append([]int(nil), n.needs...)
 		sort.Slice(needs, func(i, j int) bool { return pos[needs[i]] < pos[needs[j]] })
 		ps := PlanStep{
-			ID:          n.id,
-			Action:      e.action.Name,
-			Scope:       e.scope,
-			Service:     e.service,
-			Stage:       e.stage,
-			Timeout:     e.timeout,
-			Heartbeat:   e.heartbeat,
-			Retry:       e.retry,
-			RetryBudget: e.budget,
-			OnFailure:   e.onFailure,
-			Estimate:    e.estimate,
-			Cleanup:     e.cleanup,
+			ID:            n.id,
+			Action:        e.action.Name,
+			Scope:         e.scope,
+			Service:       e.service,
+			Stage:         e.stage,
+			Timeout:       e.timeout,
+			Heartbeat:     e.heartbeat,
+			Retry:         e.retry,
+			RetryBudget:   e.budget,
+			OnFailure:     e.onFailure,
+			Estimate:      e.estimate,
+			Cleanup:       e.cleanup,
+			OnlyIfProduct: n.onlyIf,
 		}
 		for _, w := range needs {
 			ps.Needs = append(ps.Needs, g.nodes[w].id)

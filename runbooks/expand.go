@@ -17,6 +17,7 @@ type gnode struct {
 	order  int   // file order: source step, then item
 	needs  []int // indices into graph.nodes, deduplicated
 	params map[string]string
+	onlyIf string // only_if_product, expanded
 	// needNode[i] is the needs entry that produced needs[i].
 	needNode []*yaml.Node
 }
@@ -42,8 +43,9 @@ func groupName(tmpl string) string {
 }
 
 // expand turns the checked steps into graph nodes, one per expansion, and
-// records id problems (templating, duplicates).
-func expand(c *collector, steps []*effStep) *graph {
+// records id problems (templating, duplicates) and problems of the expanded
+// params and only_if_product.
+func expand(c *collector, rb *rawRunbook, steps []*effStep) *graph {
 	g := &graph{byID: map[string]int{}, groups: map[string][]int{}}
 	groupOwner := map[string]*rawStep{}
 	for _, e := range steps {
@@ -113,6 +115,9 @@ func expand(c *collector, steps []*effStep) *graph {
 				}
 				n.params[p.key.v] = v
 			}
+			if st.onlyIfProduct.set() {
+				n.onlyIf = expandOnlyIf(c, rb, st, tmpl, templated, it.v)
+			}
 			g.byID[id] = len(g.nodes)
 			g.nodes = append(g.nodes, n)
 			if templated {
@@ -130,6 +135,54 @@ func expand(c *collector, steps []*effStep) *graph {
 	}
 	return g
 }
+
+// expandOnlyIf returns the step's only_if_product for one expansion (item;
+// templated says whether the step has for_each), {{item}} expanded as in
+// params, and reports a bad value: another template, an empty value, a name
+// that is not a product name, or, when the runbook has a list named
+// products, a value that is not one of its items. It returns "" on a problem.
+func expandOnlyIf(c *collector, rb *rawRunbook, st *rawStep, tmpl string, templated bool, item string) string {
+	o := st.onlyIfProduct
+	v := o.v
+	if itemTmpl.MatchString(v) {
+		if !templated {
+			c.at(o.n, "step %q: only_if_product %q uses {{item}} but the step has no for_each", tmpl, o.v)
+			return ""
+		}
+		v = itemTmpl.ReplaceAllString(v, item)
+	}
+	if otherTmpl.MatchString(v) {
+		c.at(o.n, "step %q: only_if_product %q: the only template is {{item}}", tmpl, o.v)
+		return ""
+	}
+	id := tmpl
+	if templated {
+		id = itemTmpl.ReplaceAllString(tmpl, item)
+	}
+	switch {
+	case strings.TrimSpace(v) == "":
+		c.at(o.n, "step %q: only_if_product is empty: name the product the site must have had for the step to run", id)
+		return ""
+	case !itemRe.MatchString(v):
+		c.at(o.n, "step %q: only_if_product %q is not a product name: want letters, digits, '.', '_' or '-'", id, v)
+		return ""
+	}
+	if products := rb.lists[productsList]; len(products) > 0 {
+		names := make([]string, len(products))
+		for i, p := range products {
+			names[i] = p.v
+		}
+		if !contains(names, v) {
+			c.at(o.n, "step %q: only_if_product %q is not a product of lists.%s%s (known: %s)", id, v, productsList, didYouMean(v, names), strings.Join(names, ", "))
+			return ""
+		}
+	}
+	return v
+}
+
+// productsList is the name of the list that, when a runbook has it, holds
+// every product only_if_product may name.
+const productsList = "products"
 
 // resolveNeeds turns every needs entry into edges, reporting dangling needs
 // and batch steps that need site steps.

@@ -470,6 +470,8 @@ func parseStep(c *collector, rb *rawRunbook, index int, n *yaml.Node) *rawStep {
 		case "for_each":
 			st.forEach = v
 			st.items = forEachItems(c, rb, what, v)
+		case "only_if_product":
+			st.onlyIfProduct = str(c, what+".only_if_product", v)
 		}
 	})
 	if st.id.set() {

@@ -76,6 +76,18 @@ type PlanStep struct {
 	// Cleanup is, for a batch-scoped step, the action that releases what it
 	// made (for example dropping a point-in-time clone) once no site needs it.
 	Cleanup string `json:"cleanup,omitempty"`
+	// OnlyIfProduct, when set (on a site-scoped step that runs an activity,
+	// never a batch step or a gate), names a product: the step runs only
+	// when the site had that product at the restore point. The site's
+	// products are the var site.products (contract.VarSiteProducts: a
+	// comma-separated, sorted list of product names) that catalog.undelete
+	// sets in its output values. When the step becomes ready and that var is
+	// known and does not list the product, the step is skipped ("site had no
+	// NAME at the restore point: nothing to do") without running its
+	// activity; when the var is absent (another runbook, an older action),
+	// the step runs as if OnlyIfProduct were empty. {{item}} is expanded in
+	// it under for_each, as in Params.
+	OnlyIfProduct string `json:"only_if_product,omitempty"`
 }
 
 // Plan is a compiled runbook: plain data, small enough for a Temporal

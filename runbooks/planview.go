@@ -66,7 +66,8 @@ func (p *Plan) LeadSteps(id string) []string {
 
 // Check verifies that a plan (for example one received as workflow input)
 // is well formed: unique IDs, known actions, needs naming earlier steps only,
-// batch steps needing no site step, gates with deadlines. It is pure and
+// batch steps needing no site step, gates with deadlines, only_if_product on
+// site steps that run an activity and naming a product. It is pure and
 // deterministic, so a workflow may call it.
 func (p *Plan) Check() error {
 	var errs *multierror.Error
@@ -90,6 +91,17 @@ func (p *Plan) Check() error {
 			}
 			if a.Gate && (s.Gate == nil || s.Gate.Deadline <= 0) {
 				errs = multierror.Append(errs, fmt.Errorf("step %q: gate without deadline", s.ID))
+			}
+			if s.OnlyIfProduct != "" && a.Gate {
+				errs = multierror.Append(errs, fmt.Errorf("step %q: only_if_product on a gate", s.ID))
+			}
+		}
+		if s.OnlyIfProduct != "" {
+			if s.Scope == ScopeBatch {
+				errs = multierror.Append(errs, fmt.Errorf("step %q: only_if_product on a batch step", s.ID))
+			}
+			if !itemRe.MatchString(s.OnlyIfProduct) {
+				errs = multierror.Append(errs, fmt.Errorf("step %q: only_if_product %q is not a product name", s.ID, s.OnlyIfProduct))
 			}
 		}
 		for _, n := range s.Needs {

@@ -8,7 +8,8 @@ import (
 
 // Mermaid renders the plan as a Mermaid flowchart: an arrow goes from a step
 // to the steps that need it; batch steps are drawn as subroutines, gates as
-// hexagons, and the critical path is highlighted.
+// hexagons, steps with only_if_product dashed with "only if PRODUCT" in
+// their label, and the critical path is highlighted.
 func (p *Plan) Mermaid() string {
 	var b strings.Builder
 	b.WriteString("flowchart TD\n")
@@ -18,6 +19,9 @@ func (p *Plan) Mermaid() string {
 	}
 	for i, s := range p.Steps {
 		label := fmt.Sprintf("%s<br/><i>%s</i> · %s", s.ID, s.Action, shortDuration(s.Estimate))
+		if s.OnlyIfProduct != "" {
+			label += "<br/>only if " + s.OnlyIfProduct
+		}
 		label = strings.ReplaceAll(label, `"`, "#quot;")
 		open, closeS := "[\"", "\"]"
 		switch {
@@ -33,6 +37,16 @@ func (p *Plan) Mermaid() string {
 			fmt.Fprintf(&b, "  %s --> %s\n", ids[n], ids[s.ID])
 		}
 	}
+	var cond []string
+	for _, s := range p.Steps {
+		if s.OnlyIfProduct != "" {
+			cond = append(cond, ids[s.ID])
+		}
+	}
+	if len(cond) > 0 {
+		b.WriteString("  classDef conditional stroke-dasharray:5 5;\n")
+		fmt.Fprintf(&b, "  class %s conditional\n", strings.Join(cond, ","))
+	}
 	if len(p.CriticalPath) > 0 {
 		b.WriteString("  classDef critical stroke:#c00,stroke-width:3px;\n")
 		cp := make([]string, 0, len(p.CriticalPath))
@@ -46,7 +60,8 @@ func (p *Plan) Mermaid() string {
 	return b.String()
 }
 
-// DOT renders the plan as a Graphviz digraph (same conventions as Mermaid).
+// DOT renders the plan as a Graphviz digraph (same conventions as Mermaid;
+// steps with only_if_product are dashed).
 func (p *Plan) DOT() string {
 	var b strings.Builder
 	critical := map[string]bool{}
@@ -55,12 +70,19 @@ func (p *Plan) DOT() string {
 	}
 	fmt.Fprintf(&b, "digraph %s {\n  rankdir=TB;\n  node [shape=box, fontname=\"Helvetica\"];\n", dotQuote(p.Runbook))
 	for _, s := range p.Steps {
-		attrs := []string{fmt.Sprintf("label=%s", dotQuote(fmt.Sprintf("%s\n%s · %s", s.ID, s.Action, shortDuration(s.Estimate))))}
+		label := fmt.Sprintf("%s\n%s · %s", s.ID, s.Action, shortDuration(s.Estimate))
+		if s.OnlyIfProduct != "" {
+			label += "\nonly if " + s.OnlyIfProduct
+		}
+		attrs := []string{fmt.Sprintf("label=%s", dotQuote(label))}
 		switch {
 		case s.Scope == ScopeBatch:
 			attrs = append(attrs, "shape=box3d")
 		case s.Gate != nil:
 			attrs = append(attrs, "shape=hexagon")
+		}
+		if s.OnlyIfProduct != "" {
+			attrs = append(attrs, "style=dashed")
 		}
 		if critical[s.ID] {
 			attrs = append(attrs, "color=red", "penwidth=3")

@@ -77,6 +77,8 @@ type rawStep struct {
 	retryBudget dval
 	params      []rawParam
 	gate        *rawGate
+	// onlyIfProduct is the step's only_if_product, before expansion.
+	onlyIfProduct sval
 
 	// forEach is set when the step has for_each; items are its items
 	// (literal, or those of the named list).
@@ -102,7 +104,7 @@ var (
 	retryFields    = []string{"initial_interval", "backoff", "max_interval", "max_attempts"}
 	gateFields     = []string{"deadline", "escalation", "on_deadline"}
 	stepFields     = []string{"id", "action", "needs", "scope", "service", "stage", "timeout",
-		"heartbeat", "retry", "retry_budget", "on_failure", "estimate", "params", "gate", "cleanup", "for_each"}
+		"heartbeat", "retry", "retry_budget", "on_failure", "estimate", "params", "gate", "cleanup", "for_each", "only_if_product"}
 )
 
 // Built-in defaults, used when the runbook's defaults do not say.
