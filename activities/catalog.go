@@ -140,7 +140,46 @@ func (a *Activities) CatalogUndelete(ctx context.Context, in contract.StepInput)
 	if err != nil {
 		return contract.StepOutput{}, err
 	}
-	return contract.StepOutput{Message: copyMessage("catalog undeleted", in, in.SiteID, res)}, nil
+	out := contract.StepOutput{Message: copyMessage("catalog undeleted", in, in.SiteID, res)}
+	products, known, err := a.productsAt(ctx, in)
+	if err != nil {
+		return contract.StepOutput{}, err
+	}
+	if known {
+		out.Values = contract.Vars{contract.VarSiteProducts: strings.Join(products, ",")}
+	}
+	return out, nil
+}
+
+// productsAt lists, sorted, the products the site had at the restore point
+// (its rows of the catalog's placements table on the clone). known is false
+// when the catalog has no placements table.
+func (a *Activities) productsAt(ctx context.Context, in contract.StepInput) (products []string, known bool, err error) {
+	cat, err := a.storeOfKind("catalog")
+	if err != nil {
+		return nil, false, err
+	}
+	table := placementsTable(cat)
+	if table == "" {
+		return nil, false, nil
+	}
+	clone, _, err := a.storeDSNs(in, cat)
+	if err != nil {
+		return nil, false, err
+	}
+	rows, err := a.tenantRows(ctx, clone, cat, table, in.SiteID)
+	if err != nil {
+		return nil, false, err
+	}
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if p := str(r, "product"); p != "" && !seen[p] {
+			seen[p] = true
+			products = append(products, p)
+		}
+	}
+	slices.Sort(products)
+	return products, true, nil
 }
 
 // sameAsClone refuses a live site whose root catalog row differs from the

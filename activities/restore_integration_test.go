@@ -350,7 +350,11 @@ func TestRestoreActionsOnSandbox(t *testing.T) {
 	// Restore 2 for siteR2: same IDs.
 	v := vars[siteR2]
 	products := w.productsAt(siteR2, v)
-	w.run(siteR2, v, point, contract.ActionCatalogUndelete, nil)
+	// The catalog undelete says which products the site had at the point
+	// (the product steps of the others are skipped without an activity).
+	if out := w.run(siteR2, v, point, contract.ActionCatalogUndelete, nil); out.Values[contract.VarSiteProducts] != strings.Join(products, ",") {
+		t.Errorf("catalog.undelete: %s = %q, want %q (the clone's placements)", contract.VarSiteProducts, out.Values[contract.VarSiteProducts], strings.Join(products, ","))
+	}
 	w.run(siteR2, v, point, contract.ActionMetadataRestore, nil)
 	w.run(siteR2, v, point, contract.ActionIdentityContacts, nil)
 	w.run(siteR2, v, point, contract.ActionIdentitySync, nil)

@@ -35,7 +35,27 @@ const (
 	VarRestorePointExtraLoss = "restore_point_extra_loss"
 	// VarApps counts the apps apps.reattach reattached or migrated.
 	VarApps = "apps"
+	// VarSiteProducts lists, comma-separated and sorted, the products the
+	// site had at the restore point (the clone's catalog placements), set
+	// by catalog.undelete. A step with only_if_product runs only when this
+	// list names its product (or when the list is not set).
+	VarSiteProducts = "site.products"
 )
+
+// Products is VarSiteProducts as a set; ok is false when it is not set.
+func (v Vars) Products() (set map[string]bool, ok bool) {
+	s, ok := v[VarSiteProducts]
+	if !ok {
+		return nil, false
+	}
+	set = map[string]bool{}
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			set[p] = true
+		}
+	}
+	return set, true
+}
 
 // CloneDSNVar names the DSN of the point-in-time clone of a cluster that
 // serves a site.

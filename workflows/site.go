@@ -221,6 +221,9 @@ func (s *siteRun) startReady(ctx, actCtx workflow.Context) {
 		if s.steps[i].Status != StepPending || !s.ready(i) {
 			continue
 		}
+		if s.withoutProduct(ctx, i) {
+			continue
+		}
 		s.steps[i].Status = StepRunning
 		if isGate(s.in.Plan.Steps[i]) {
 			s.steps[i].Status = StepWaiting
@@ -228,6 +231,23 @@ func (s *siteRun) startReady(ctx, actCtx workflow.Context) {
 		s.live++
 		workflow.Go(ctx, func(gctx workflow.Context) { s.runStep(gctx, actCtx, i) })
 	}
+}
+
+// withoutProduct skips a ready step whose only_if_product the site did not
+// have at the restore point (contract.VarSiteProducts, when a step set it),
+// without running its activity, and says so.
+func (s *siteRun) withoutProduct(ctx workflow.Context, i int) bool {
+	p := s.in.Plan.Steps[i].OnlyIfProduct
+	if p == "" {
+		return false
+	}
+	had, known := s.vars().Products()
+	if !known || had[p] {
+		return false
+	}
+	s.steps[i].StartedAt = workflow.Now(ctx)
+	s.finishStep(ctx, i, StepSkipped, fmt.Sprintf("site had no %s at the restore point: nothing to do", p), nil)
+	return true
 }
 
 // finished: nothing alive, nothing startable, no batch step still pending.
