@@ -108,6 +108,7 @@ type stepJSON struct {
 	HeartbeatSeconds float64           `json:"heartbeat_seconds,omitempty"`
 	RetryBudgetSecs  float64           `json:"retry_budget_seconds,omitempty"`
 	Cleanup          string            `json:"cleanup,omitempty"`
+	OnlyIfProduct    string            `json:"only_if_product,omitempty"`
 	GateDeadlineSecs float64           `json:"gate_deadline_seconds,omitempty"`
 	Critical         bool              `json:"critical,omitempty"`
 }
@@ -151,7 +152,7 @@ func newPlanJSON(plan *runbooks.Plan) planJSON {
 			Needs: s.Needs, Params: s.Params, EstimateSeconds: s.Estimate.Seconds(),
 			TimeoutSeconds: s.Timeout.Seconds(), StartSeconds: sched.Start[s.ID].Seconds(),
 			FinishSeconds: sched.Finish[s.ID].Seconds(), OnFailure: string(s.OnFailure),
-			MaxAttempts: s.Retry.MaximumAttempts, Cleanup: s.Cleanup, Critical: crit[s.ID],
+			MaxAttempts: s.Retry.MaximumAttempts, Cleanup: s.Cleanup, OnlyIfProduct: s.OnlyIfProduct, Critical: crit[s.ID],
 			HeartbeatSeconds: s.Heartbeat.Seconds(), RetryBudgetSecs: s.RetryBudget.Seconds(),
 		}
 		if s.Gate != nil {
@@ -182,6 +183,8 @@ type planStepRow struct {
 	Estimate string
 	Start    string
 	Needs    string
+	// OnlyIf is the product without which the step is skipped.
+	OnlyIf string `text:"ONLY IF"`
 }
 
 // criticalRow is a line of the plan's critical path.
@@ -215,7 +218,7 @@ func writePlanText(p *printer.Printer, plan *runbooks.Plan) error {
 			needs = "-"
 		}
 		rows[i] = planStepRow{N: i + 1, Step: s.ID + mark, Action: s.Action, Scope: string(s.Scope), Service: s.Service,
-			Stage: s.Stage, Estimate: fmtDur(s.Estimate), Start: fmtDur(sched.Start[s.ID]), Needs: needs}
+			Stage: s.Stage, Estimate: fmtDur(s.Estimate), Start: fmtDur(sched.Start[s.ID]), Needs: needs, OnlyIf: orDefault(s.OnlyIfProduct, "-")}
 	}
 	if err := p.Table(rows, printer.TableOptions{}); err != nil {
 		return err
