@@ -29,6 +29,9 @@ func New(d Deps) *Activities {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.QuietStart == 0 {
+		d.QuietStart = QuietStart
+	}
 	if d.Pools == nil {
 		d.Pools = pg.NewPools(pg.RestoreLimits, 0)
 	}

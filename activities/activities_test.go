@@ -360,7 +360,7 @@ func TestCopyResumesFromHeartbeatAndRemaps(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
 	rec := &recordingPITR{}
-	a := New(Deps{Description: testDescription(), PITR: rec})
+	a := New(Deps{Description: testDescription(), PITR: rec, QuietStart: -1})
 	var beats []any
 	a.beat = func(_ context.Context, details ...any) { beats = append(beats, details...) }
 	env.RegisterActivityWithOptions(a.Funcs()[contract.ActionIdentitySync], activity.RegisterOptions{Name: contract.ActionIdentitySync})

@@ -37,6 +37,9 @@ type Deps struct {
 	// while it runs (default DefaultHeartbeatEvery; never more than a third
 	// of the attempt's heartbeat timeout).
 	HeartbeatEvery time.Duration
+	// QuietStart is how long an attempt runs before its progress is sent
+	// as heartbeats (default QuietStart; negative: from the start).
+	QuietStart time.Duration
 	// Deadlines of one call (see heartbeat.go): a platform service's call
 	// or a read of a tenant's rows (default DefaultCallTimeout), one store's
 	// tenant copy (DefaultCopyTimeout), one clone made or torn down

@@ -85,6 +85,16 @@ func latest(ctx context.Context) any {
 	return p.details
 }
 
+// QuietStart (Deps.QuietStart unless set): an attempt's progress goes to
+// Temporal as a heartbeat only once the attempt has run this long. Most steps end within a second, and
+// the first heartbeat of an attempt is sent at once (the SDK throttles only
+// the later ones): a server write per step, 3% of the dev server's CPU in
+// the demo's profile, for details no retry would need. Until then the
+// details stay in the attempt's pulse, where keepAlive's ticker and the
+// next progress report find them; a worker that dies within QuietStart
+// makes its retry redo under QuietStart of idempotent work.
+const QuietStart = 2 * time.Second
+
 // heartbeat records progress: the attempt is alive and the details are
 // where a retry resumes.
 func (a *Activities) heartbeat(ctx context.Context, details any) {
@@ -92,6 +102,9 @@ func (a *Activities) heartbeat(ctx context.Context, details any) {
 		p.mu.Lock()
 		p.details = details
 		p.mu.Unlock()
+	}
+	if activity.IsActivity(ctx) && a.d.QuietStart > 0 && a.d.Now().Sub(activity.GetInfo(ctx).StartedTime) < a.d.QuietStart {
+		return
 	}
 	a.beat(ctx, details)
 }

@@ -142,7 +142,7 @@ func TestHungCallsEndInARetryableError(t *testing.T) {
 func TestKeepAliveRepeatsTheLatestProgress(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
-	a := New(Deps{HeartbeatEvery: 10 * time.Millisecond})
+	a := New(Deps{HeartbeatEvery: 10 * time.Millisecond, QuietStart: -1})
 	var mu sync.Mutex
 	var seen []copyResume
 	a.beat = func(_ context.Context, details ...any) {
@@ -179,5 +179,40 @@ func TestKeepAliveRepeatsTheLatestProgress(t *testing.T) {
 	}
 	if last := seen[len(seen)-1]; last.Rows != 9 {
 		t.Errorf("last heartbeat %+v, want this attempt's progress", last)
+	}
+}
+
+// Progress reported within QuietStart of the attempt's start stays in the
+// pulse (no heartbeat is sent); after it, it is sent.
+func TestProgressIsQuietAtTheStart(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	a := New(Deps{HeartbeatEvery: time.Hour, QuietStart: 150 * time.Millisecond})
+	var mu sync.Mutex
+	var sent []int
+	a.beat = func(_ context.Context, details ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		n, _ := details[0].(int)
+		sent = append(sent, n)
+	}
+	act := step(func(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
+		ctx = withPulse(ctx)
+		a.heartbeat(ctx, 1)
+		if got := latest(ctx); got != 1 {
+			t.Errorf("pulse holds %v, want the quiet progress 1", got)
+		}
+		time.Sleep(200 * time.Millisecond)
+		a.heartbeat(ctx, 2)
+		return contract.StepOutput{}, nil
+	})
+	env.RegisterActivityWithOptions(act, activity.RegisterOptions{Name: "quiet"})
+	if _, err := env.ExecuteActivity("quiet", contract.StepInput{}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(sent) != 1 || sent[0] != 2 {
+		t.Fatalf("heartbeats sent %v, want only the progress after QuietStart [2]", sent)
 	}
 }
