@@ -202,7 +202,8 @@ func (o *restoreStartOpts) run(ctx context.Context, in io.Reader, out, errw io.W
 	wid := workflows.BatchWorkflowID(batchID)
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       wid,
-		TaskQueue:                workflows.WorkflowTaskQueue,
+		TaskQueue:                workflows.BatchTaskQueue,
+		WorkflowTaskTimeout:      workflows.BatchWorkflowTaskTimeout,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		// A batch ID names one batch forever: never hand back an old run.

@@ -25,6 +25,10 @@ import (
 	"github.com/lazarus-dr/lazarus/workflows"
 )
 
+// BatchWorkflowTasks is how many batch workflow tasks the worker runs at
+// once (a batch has one at a time; several batches may run).
+const BatchWorkflowTasks = 8
+
 // Options of Run.
 type Options struct {
 	// Client, when set, is used (and not closed); else Run dials Temporal
@@ -123,6 +127,16 @@ func Run(ctx context.Context, opts Options) error {
 		w.RegisterActivityWithOptions(siteOwner(c), activity.RegisterOptions{Name: workflows.ActivitySiteOwner})
 		workers = append(workers, w)
 		queues = append(queues, workflows.WorkflowTaskQueue)
+		// The batches' own queue, with slots of its own: a batch's task
+		// never waits behind its sites' (workflows.BatchTaskQueue).
+		bw := sdkworker.New(c, workflows.BatchTaskQueue, sdkworker.Options{
+			MaxConcurrentWorkflowTaskExecutionSize: BatchWorkflowTasks,
+			WorkflowTaskPollerBehavior:             pollers(2),
+			WorkerStopTimeout:                      opts.Config.StopTimeout,
+		})
+		workflows.Register(bw)
+		workers = append(workers, bw)
+		queues = append(queues, workflows.BatchTaskQueue)
 	}
 	if !opts.NoActivities {
 		for _, svc := range opts.Services() {

@@ -1,10 +1,23 @@
 package workflows
 
+import "time"
+
 // Task queues, workflow names, message names and search attributes: the
 // constants that the worker, the CLI and the tests share.
 const (
-	// WorkflowTaskQueue is where RestoreBatch and RestoreSite run.
+	// WorkflowTaskQueue is where RestoreSite runs (and RestoreBatch of the
+	// batches started before BatchTaskQueue).
 	WorkflowTaskQueue = "lazarus-workflows"
+	// BatchTaskQueue is where the CLI starts RestoreBatch: a batch's
+	// workflow tasks never queue behind the hundreds of its sites' (each
+	// second a batch task waits is a second in which a site event can
+	// arrive and make the server refuse the batch's continue-as-new).
+	BatchTaskQueue = "lazarus-batches"
+	// BatchWorkflowTaskTimeout is a batch's workflow task timeout. A batch
+	// task that completes 200 child starts can take the server more than
+	// the default 10 s under load; timing it out then only wastes the work
+	// and costs a full replay of the run's history.
+	BatchWorkflowTaskTimeout = 30 * time.Second
 	// ActivityTaskQueuePrefix prefixes each service's activity task queue.
 	ActivityTaskQueuePrefix = "lazarus-"
 

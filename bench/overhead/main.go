@@ -270,7 +270,7 @@ func runLazarus(ctx context.Context, c client.Client, plan *runbooks.Plan, cfg c
 	id := fmt.Sprintf("overhead-%d-%d", time.Now().UnixNano(), r)
 	wid := workflows.BatchWorkflowID(id)
 	start := time.Now()
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: wid, TaskQueue: workflows.WorkflowTaskQueue},
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: wid, TaskQueue: workflows.BatchTaskQueue, WorkflowTaskTimeout: workflows.BatchWorkflowTaskTimeout},
 		workflows.RestoreBatchWorkflowName, workflows.RestoreBatchInput{BatchID: id, Plan: *plan, Sites: benchSites(n), MaxConcurrentSites: window, MaxChildrenPerRun: cfg.perRun})
 	if err != nil {
 		return 0, "", "", fmt.Errorf("start the batch: %w", err)
