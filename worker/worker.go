@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
@@ -28,6 +29,18 @@ import (
 // BatchWorkflowTasks is how many batch workflow tasks the worker runs at
 // once (a batch has one at a time; several batches may run).
 const BatchWorkflowTasks = 8
+
+// How long a workflow task waits in this worker's sticky queue (the worker
+// that holds the workflow in its cache) before the server gives it to any
+// worker, which must then replay the whole history. The SDK's 5 s is
+// shorter than a busy worker's queue: in the 883-site demo, four of the
+// batch's tasks were taken away so, and each cost a full replay of a
+// 3,000-event run. A dead worker's batch waits BatchStickyTimeout (its
+// sites run on meanwhile).
+const (
+	SiteStickyTimeout  = 15 * time.Second
+	BatchStickyTimeout = 30 * time.Second
+)
 
 // Options of Run.
 type Options struct {
@@ -120,6 +133,7 @@ func Run(ctx context.Context, opts Options) error {
 		wo := sdkworker.Options{
 			MaxConcurrentWorkflowTaskExecutionSize: opts.Config.Workflows.MaxConcurrentWorkflowTasks,
 			WorkflowTaskPollerBehavior:             pollers(opts.Config.Workflows.Pollers),
+			StickyScheduleToStartTimeout:           SiteStickyTimeout,
 			WorkerStopTimeout:                      opts.Config.StopTimeout,
 		}
 		w := sdkworker.New(c, workflows.WorkflowTaskQueue, wo)
@@ -131,7 +145,8 @@ func Run(ctx context.Context, opts Options) error {
 		// never waits behind its sites' (workflows.BatchTaskQueue).
 		bw := sdkworker.New(c, workflows.BatchTaskQueue, sdkworker.Options{
 			MaxConcurrentWorkflowTaskExecutionSize: BatchWorkflowTasks,
-			WorkflowTaskPollerBehavior:             pollers(2),
+			WorkflowTaskPollerBehavior:             pollers(4),
+			StickyScheduleToStartTimeout:           BatchStickyTimeout,
 			WorkerStopTimeout:                      opts.Config.StopTimeout,
 		})
 		workflows.Register(bw)
