@@ -75,9 +75,6 @@ type BatchCarry struct {
 	// StepsDone counts finished site steps of finished sites (per stage too).
 	StepsDone        int            `json:"steps_done,omitempty"`
 	StepsDoneByStage map[string]int `json:"steps_done_by_stage,omitempty"`
-	// RecentEnds are the end times of the latest sites that finished
-	// (oldest first, at most RateWindow), for the ETA's completion rate.
-	RecentEnds []time.Time `json:"recent_ends,omitempty"`
 	// Resend are lead-step signals the run had sent but the server had not
 	// delivered when it continued as new: the next run sends them again.
 	Resend []SiteLead `json:"resend,omitempty"`
@@ -107,7 +104,7 @@ func (b *batchRun) carry() BatchCarry {
 		StartedAt: b.startedAt, Runs: b.runs,
 		Rounds: b.lead.rounds, LeadTable: b.lead.table, SiteLead: b.lead.siteRow, SiteRound: b.lead.siteRound,
 		StepSeconds: b.tally.stepSeconds, StepCount: b.tally.stepCount, Errors: b.tally.errors,
-		StepsDone: b.tally.stepsDone, StepsDoneByStage: b.tally.stageDone, RecentEnds: b.tally.recentEnds,
+		StepsDone: b.tally.stepsDone, StepsDoneByStage: b.tally.stageDone,
 		Resend: b.undelivered(),
 	}
 }
@@ -118,7 +115,7 @@ func (b *batchRun) resume(c BatchCarry) {
 	b.startedAt, b.runs = c.StartedAt, c.Runs
 	b.tally = &tally{results: c.Results, errors: c.Errors, stepsDone: c.StepsDone,
 		stageDone: orEmpty(c.StepsDoneByStage), stepSeconds: orEmpty(c.StepSeconds),
-		stepCount: orEmpty(c.StepCount), recentEnds: c.RecentEnds}
+		stepCount: orEmpty(c.StepCount)}
 	b.lead.rounds, b.lead.table = c.Rounds, c.LeadTable
 	b.lead.siteRow, b.lead.siteRound = orEmpty(c.SiteLead), orEmpty(c.SiteRound)
 	for i, row := range c.LeadTable {

@@ -24,7 +24,6 @@ func TestCarryRoundTrip(t *testing.T) {
 		SiteRound:          map[string]int{},
 		MaxConcurrentSites: 7, StepSeconds: map[string]float64{"restore": 3}, StepCount: map[string]int{"restore": 1},
 		Errors: []string{"batch step x failed"}, StepsDone: 2, StepsDoneByStage: map[string]int{"stage-restore": 1},
-		RecentEnds: []time.Time{t0},
 	}
 	b := &batchRun{g: g, win: newWindow(), lead: newLeadRounds(g)}
 	b.resume(in)

@@ -3,8 +3,6 @@ package workflows
 import (
 	"fmt"
 	"time"
-
-	"go.temporal.io/sdk/workflow"
 )
 
 // MaxSitesWithTimes: a batch's result keeps each site's deletion time and
@@ -20,10 +18,6 @@ const (
 	MaxErrorLength   = 300
 )
 
-// RateWindow is how many of the latest site ends the ETA's completion rate
-// is measured over.
-const RateWindow = 100
-
 // tally is what a batch has counted of its finished sites: their trimmed
 // results, the batch's errors, completed site steps (per stage too), the
 // measured step durations and the latest end times (for the ETA).
@@ -34,7 +28,6 @@ type tally struct {
 	stageDone   map[string]int
 	stepSeconds map[string]float64
 	stepCount   map[string]int
-	recentEnds  []time.Time
 }
 
 // record keeps a site's result once, trimmed to what the batch result
@@ -51,9 +44,6 @@ func (b *batchRun) record(r SiteResult) {
 		}
 		if r.DeletedAt.IsZero() {
 			r.DeletedAt = c.site.DeletedAt
-		}
-		if b.root != nil {
-			b.tally.noteEnd(workflow.Now(b.root))
 		}
 	}
 	b.tally.countSteps(r.Steps, b.g)
@@ -118,12 +108,4 @@ func trimResult(r SiteResult, withTimes bool) SiteResult {
 		kept.EndedAt = r.EndedAt.Truncate(time.Second)
 	}
 	return kept
-}
-
-// noteEnd keeps a site's end time for the rate (the latest RateWindow).
-func (t *tally) noteEnd(at time.Time) {
-	t.recentEnds = append(t.recentEnds, at)
-	if n := len(t.recentEnds); n > RateWindow {
-		t.recentEnds = append([]time.Time(nil), t.recentEnds[n-RateWindow:]...)
-	}
 }
