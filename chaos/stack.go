@@ -122,7 +122,8 @@ func (s *stack) startTemporal(ctx context.Context) error {
 	s.temporalArgs = []string{"server", "start-dev", "--ip", "127.0.0.1", "--port", strconv.Itoa(port),
 		"--ui-port", strconv.Itoa(ui), "--db-filename", filepath.Join(s.dir, "temporal.db"),
 		"--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
-		"--dynamic-config-value", "system.enableActivityEagerExecution=true", "--log-level", "warn"}
+		"--dynamic-config-value", "system.enableActivityEagerExecution=true",
+		"--dynamic-config-value", "history.maximumBufferedEventsBatch=1000", "--log-level", "warn"}
 	for _, sa := range workflows.SearchAttributeTypes {
 		s.temporalArgs = append(s.temporalArgs, "--search-attribute", sa)
 	}

@@ -57,9 +57,14 @@ wait_for() {
 sa=(--search-attribute LazarusBatchID=Keyword --search-attribute LazarusSiteID=Keyword
     --search-attribute LazarusRunbook=Keyword --search-attribute LazarusStage=Keyword
     --search-attribute LazarusStatus=Keyword --search-attribute LazarusNeedsAttention=Bool)
+# history.maximumBufferedEventsBatch: a batch receives its sites' events
+# while its workflow task runs; past 100 (the default) the server fails the
+# task to flush them (FORCE_CLOSE_COMMAND) and the work is replayed, which
+# under load let more pile up: 1000 leaves a slow task room to finish.
 start temporal temporal server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$UI_PORT" \
   --db-filename "$state/temporal.db" --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal \
-  --dynamic-config-value system.enableActivityEagerExecution=true --log-level warn "${sa[@]}"
+  --dynamic-config-value system.enableActivityEagerExecution=true \
+  --dynamic-config-value history.maximumBufferedEventsBatch=1000 --log-level warn "${sa[@]}"
 wait_for "Temporal" 60 temporal operator cluster health --address "$TEMPORAL_ADDRESS"
 
 start sandbox bin/lazarus sandbox up

@@ -37,6 +37,7 @@ func Start(ctx context.Context, o Options) (*testsuite.DevServer, error) {
 	}
 	args := []string{
 		"--dynamic-config-value", "system.enableActivityEagerExecution=true",
+		"--dynamic-config-value", "history.maximumBufferedEventsBatch=1000", // as scripts/up.sh
 	}
 	if o.DBFile != "" {
 		args = append(args, "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal")
