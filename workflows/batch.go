@@ -63,6 +63,7 @@ type batchRun struct {
 	paused, cancelled bool
 	maxConcurrent     int
 	startedAt         time.Time
+	firstSiteAt       time.Time
 	runs              int
 
 	// packedPlan is the plan as every site's input carries it.

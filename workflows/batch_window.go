@@ -37,6 +37,9 @@ func (b *batchRun) startChild(ctx workflow.Context) {
 	in := RestoreSiteInput{BatchID: b.in.BatchID, Site: site, PackedPlan: b.packedPlan, Drill: b.in.Drill,
 		Vars: vars, Lead: b.lead.pending(round)}
 	c := b.win.begin(round, workflow.Now(ctx))
+	if b.firstSiteAt.IsZero() {
+		b.firstSiteAt = c.startedAt
+	}
 	c.vars = vars
 	b.startedInRun++
 	b.changed = true

@@ -42,6 +42,12 @@ func TestBatchETAUsesPaceSoFar(t *testing.T) {
 	if d := b.eta(start.Add(50*time.Second), 783); d != 392*time.Second {
 		t.Fatalf("pace ETA %v, want 392s (783 sites at 2/s)", d)
 	}
+	// Measured from the first site's start when known (the lead steps'
+	// 25 s before it are not the sites' pace): 100 in 25 s, 4 a second.
+	b.firstSiteAt = start.Add(25 * time.Second)
+	if d := b.eta(start.Add(50*time.Second), 783); d != 196*time.Second {
+		t.Fatalf("pace ETA from the first site %v, want 196s (783 sites at 4/s)", d)
+	}
 	if d := b.eta(start.Add(50*time.Second), 0); d != 0 {
 		t.Fatalf("nothing left: ETA %v", d)
 	}
