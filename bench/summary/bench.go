@@ -1,6 +1,10 @@
 package main
 
-import "math"
+import (
+	"math"
+
+	"github.com/lazarus-dr/lazarus/chaos"
+)
 
 // Bench is out/bench.json: every figure of `make bench`, flat, so that a
 // script can compare two runs. A figure that was not measured (its bench
@@ -53,28 +57,12 @@ type Bench struct {
 	MergeRatio             *float64 `json:"merge_ratio"`
 }
 
-// Action is one action's executions, as chaos.ActionStats writes them:
-// the total from scheduled to closed, split into queue (scheduled to
-// started) and run (started to closed), nearest-rank percentiles in
-// seconds.
-type Action struct {
-	Count    int     `json:"count"`
-	Failed   int     `json:"failed,omitempty"`
-	Retried  int     `json:"retried,omitempty"`
-	P50      float64 `json:"p50_seconds"`
-	P95      float64 `json:"p95_seconds"`
-	QueueP50 float64 `json:"queue_p50_seconds"`
-	QueueP95 float64 `json:"queue_p95_seconds"`
-	RunP50   float64 `json:"run_p50_seconds"`
-	RunP95   float64 `json:"run_p95_seconds"`
-}
-
-// Spread is a count's median and maximum over N values.
-type Spread struct {
-	N   int `json:"n"`
-	P50 int `json:"p50"`
-	Max int `json:"max"`
-}
+// Action is one action's times, as lazarus-chaos observe measured them
+// from the histories; Spread a count's median and maximum.
+type (
+	Action = chaos.ActionStats
+	Spread = chaos.Spread
+)
 
 // combine puts the inputs' figures together and derives the rates and
 // ratios that need two of them.

@@ -77,19 +77,27 @@ func OpenWithLimits(ctx context.Context, dsn string, lim Limits) (*pgx.Conn, err
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", redact(dsn), err)
 	}
+	return whileStartingUp(ctx, dsn, func() (*pgx.Conn, error) { return pgx.ConnectConfig(ctx, cfg.Copy()) })
+}
+
+// whileStartingUp calls connect until it succeeds, retrying for
+// startupRetry while the server says it is starting up (a clone just
+// started, a restarted cluster); any other error ends it at once.
+func whileStartingUp[T any](ctx context.Context, dsn string, connect func() (T, error)) (T, error) {
 	deadline := time.Now().Add(startupRetry)
 	for {
-		conn, err := pgx.ConnectConfig(ctx, cfg.Copy())
+		conn, err := connect()
 		if err == nil {
 			return conn, nil
 		}
+		var zero T
 		var pgErr *pgconn.PgError
 		startingUp := errors.As(err, &pgErr) && pgErr.Code == "57P03" // cannot_connect_now
 		if !startingUp || time.Now().After(deadline) {
-			return nil, fmt.Errorf("connect %s: %w", redact(dsn), err)
+			return zero, fmt.Errorf("connect %s: %w", redact(dsn), err)
 		}
 		if werr := waitPoll(ctx, 100*time.Millisecond); werr != nil {
-			return nil, fmt.Errorf("connect %s: %w", redact(dsn), err)
+			return zero, fmt.Errorf("connect %s: %w", redact(dsn), err)
 		}
 	}
 }

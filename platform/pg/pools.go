@@ -2,12 +2,10 @@ package pg
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -54,21 +52,7 @@ func (p *Pools) Acquire(ctx context.Context, dsn string) (*pgxpool.Conn, error) 
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", redact(dsn), err)
 	}
-	deadline := time.Now().Add(startupRetry)
-	for {
-		conn, err := pool.Acquire(ctx)
-		if err == nil {
-			return conn, nil
-		}
-		var pgErr *pgconn.PgError
-		startingUp := errors.As(err, &pgErr) && pgErr.Code == "57P03" // cannot_connect_now
-		if !startingUp || time.Now().After(deadline) {
-			return nil, fmt.Errorf("connect %s: %w", redact(dsn), err)
-		}
-		if werr := waitPoll(ctx, 100*time.Millisecond); werr != nil {
-			return nil, fmt.Errorf("connect %s: %w", redact(dsn), err)
-		}
-	}
+	return whileStartingUp(ctx, dsn, func() (*pgxpool.Conn, error) { return pool.Acquire(ctx) })
 }
 
 func (p *Pools) pool(dsn string) (*pgxpool.Pool, error) {
