@@ -76,6 +76,12 @@ type batchRun struct {
 	// for child starts to be confirmed and goes on without them.
 	due, adopting, stale bool
 	dueAt                time.Time
+	// settles says the handover waits for its own commands to settle
+	// (batch_settle.go); quiet is its one timer, quietFrom the count of
+	// outstanding commands when that timer started.
+	settles   bool
+	quiet     workflow.Future
+	quietFrom int
 	// sent are lead-step signals the server may not have delivered yet,
 	// resent by the next run when this one hands over first; resends says
 	// this run does so (batch_lead.go); resend is what the run before
@@ -202,6 +208,7 @@ func (b *batchRun) loop(ctx, work workflow.Context) error {
 			b.due, b.dueAt = true, workflow.Now(ctx)
 			b.adopting = handoverAdopts(ctx)
 			b.resends = handoverResendsLead(ctx)
+			b.settles = b.adopting && b.resends && handoverSettles(ctx)
 			active, _ := b.win.load()
 			b.logger.Info("batch due to continue as new", "adopting", b.adopting, "started_in_run", b.startedInRun,
 				"active_sites", active, "history_length", workflow.GetInfo(ctx).GetCurrentHistoryLength())
@@ -221,6 +228,9 @@ func (b *batchRun) wait(ctx workflow.Context) error {
 	b.changed = false
 	if !b.due || !b.adopting || b.stale {
 		return workflow.Await(ctx, func() bool { return b.changed })
+	}
+	if b.settles {
+		return b.settle(ctx)
 	}
 	wait := MaxHandoverWait
 	if b.resends {

@@ -36,7 +36,10 @@ const (
 	// their undelivered lead signals (changeHandoverResendsLead): a site
 	// handed back is then safe to start again, so the run waits only long
 	// enough to spare the usual late confirmation a second start, and the
-	// window does not drain while an overloaded server catches up.
+	// window does not drain while an overloaded server catches up. In runs
+	// recorded since changeHandoverSettles it is the longest quiet spell
+	// (no start confirmed, no signal delivered) a handover waits through,
+	// and MaxHandoverWait bounds the whole wait (batch_settle.go).
 	QuickHandoverWait = 15 * time.Second
 	// MaxPendingChildrenPerRun stays under the server's 2,000 pending
 	// children per execution.
@@ -159,6 +162,9 @@ func (b *batchRun) readyToContinue() bool {
 		return false
 	}
 	if b.adopting {
+		if b.settles {
+			return b.stale || b.settled()
+		}
 		return b.stale || !b.win.starting()
 	}
 	return !b.win.moving()

@@ -70,15 +70,19 @@ func TestIntegrationHandoverKeepsWindowFull(t *testing.T) {
 }
 
 // handover is one continue-as-new of a batch: how many sites it handed
-// over running, and how long it took from the run being due (the version
-// marker recorded then) to the continue-as-new.
+// over running, and how long it took from the run being due (the
+// handover-adopts-running-sites marker, recorded then) to the
+// continue-as-new.
 type handover struct {
 	running int
 	took    time.Duration
+	// refused counts the run's workflow tasks the server failed (a
+	// continue-as-new refused because events arrived meanwhile).
+	refused int
 }
 
 func (h handover) String() string {
-	return fmt.Sprintf("%d running, %s", h.running, h.took.Round(10*time.Millisecond))
+	return fmt.Sprintf("%d running, %s, %d refused", h.running, h.took.Round(10*time.Millisecond), h.refused)
 }
 
 // handedOver walks a batch's runs back from the last and returns its
@@ -90,6 +94,7 @@ func handedOver(t *testing.T, c client.Client, id, lastRun string) []handover {
 		it := c.GetWorkflowHistory(context.Background(), id, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 		prev := ""
 		var due time.Time
+		refused := 0
 		for it.HasNext() {
 			ev, err := it.Next()
 			if err != nil {
@@ -98,15 +103,24 @@ func handedOver(t *testing.T, c client.Client, id, lastRun string) []handover {
 			if a := ev.GetWorkflowExecutionStartedEventAttributes(); a != nil {
 				prev = a.GetContinuedExecutionRunId()
 			}
-			if ev.GetMarkerRecordedEventAttributes() != nil && due.IsZero() {
-				due = ev.GetEventTime().AsTime()
+			if m := ev.GetMarkerRecordedEventAttributes(); m != nil && due.IsZero() {
+				var change string
+				if p := m.GetDetails()["change-id"]; p != nil {
+					_ = converter.GetDefaultDataConverter().FromPayloads(p, &change)
+				}
+				if change == changeHandoverAdopts {
+					due = ev.GetEventTime().AsTime()
+				}
+			}
+			if ev.GetWorkflowTaskFailedEventAttributes() != nil {
+				refused++
 			}
 			if a := ev.GetWorkflowExecutionContinuedAsNewEventAttributes(); a != nil {
 				var next RestoreBatchInput
 				if err := converter.GetDefaultDataConverter().FromPayloads(a.GetInput(), &next); err != nil {
 					t.Fatal(err)
 				}
-				h := handover{running: adoptedMoving(next.Carry), took: ev.GetEventTime().AsTime().Sub(due)}
+				h := handover{running: adoptedMoving(next.Carry), took: ev.GetEventTime().AsTime().Sub(due), refused: refused}
 				out = append([]handover{h}, out...)
 			}
 		}

@@ -49,6 +49,16 @@ const (
 	// child's start and end (batch_children.go); before it, each child had
 	// a coroutine of its own. Asked when the run starts.
 	changeChildWatcher = "batch-child-watcher"
+	// changeHandoverSettles: a due run waits until the server has
+	// confirmed every child start and delivered every lead signal it sent,
+	// for as long as they keep coming (batch_settle.go), with one timer at
+	// a time. Before it, the run went on after QuickHandoverWait from the
+	// moment it was due, with a new timer each time it woke: the late
+	// confirmations and the timers' firings then arrived during its
+	// continue-as-new task, which the server refused (UNHANDLED_COMMAND)
+	// and which then replayed the whole run, again and again. Asked when
+	// the run becomes due.
+	changeHandoverSettles = "handover-settles"
 )
 
 // siteReportsEnd says whether this site reports its end by signal.
@@ -86,4 +96,9 @@ func returnsBrief(ctx workflow.Context) bool {
 // coroutine.
 func watchesChildren(ctx workflow.Context) bool {
 	return workflow.GetVersion(ctx, changeChildWatcher, workflow.DefaultVersion, 1) == 1
+}
+
+// handoverSettles says whether a due run waits for its commands to settle.
+func handoverSettles(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, changeHandoverSettles, workflow.DefaultVersion, 1) == 1
 }

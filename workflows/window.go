@@ -168,6 +168,18 @@ func (w *window) unconfirmed() []*child {
 	return out
 }
 
+// unconfirmedCount counts the sites this run started whose start is not
+// confirmed yet (unconfirmed without taking them out).
+func (w *window) unconfirmedCount() int {
+	n := 0
+	for _, id := range w.order {
+		if c := w.running[id]; c.inRun && !c.started {
+			n++
+		}
+	}
+	return n
+}
+
 // starting says whether a site this run started is not confirmed started yet.
 func (w *window) starting() bool {
 	for _, id := range w.order {
