@@ -262,7 +262,7 @@ func renderProgress(out io.Writer, p workflows.BatchProgress, wfStatus string) {
 		}
 	}
 	if p.ETA > 0 {
-		fmt.Fprintf(out, "  ETA %s (the batch's pace so far; from the step estimates until two sites have finished)\n", p.ETA.Round(time.Second))
+		fmt.Fprintf(out, "  ETA %s (the batch's pace since its first site ended; from the step estimates until three sites have finished)\n", p.ETA.Round(time.Second))
 	}
 }
 

@@ -64,6 +64,7 @@ type batchRun struct {
 	maxConcurrent     int
 	startedAt         time.Time
 	firstSiteAt       time.Time
+	firstEndAt        time.Time
 	runs              int
 
 	// packedPlan is the plan as every site's input carries it.

@@ -59,6 +59,9 @@ type BatchCarry struct {
 	// FirstSiteAt is when the batch started its first site (after its
 	// lead steps): where the ETA's pace is measured from.
 	FirstSiteAt time.Time `json:"first_site_at,omitzero"`
+	// FirstEndAt is when the batch's first site ended: where the ETA's
+	// pace is measured from, once known.
+	FirstEndAt time.Time `json:"first_end_at,omitzero"`
 	// Blocked are sites started by an earlier run that were still running,
 	// parked or waiting on a gate when it continued as new; the next run
 	// adopts them, and their result arrives by SignalSiteEvent.
@@ -107,7 +110,7 @@ func (b *batchRun) carry() BatchCarry {
 	return BatchCarry{
 		Results: b.tally.results, Pending: b.win.queue, Blocked: b.win.adopted(),
 		Paused: b.paused, Cancelled: b.cancelled, MaxConcurrentSites: b.maxConcurrent,
-		StartedAt: b.startedAt, Runs: b.runs, FirstSiteAt: b.firstSiteAt,
+		StartedAt: b.startedAt, Runs: b.runs, FirstSiteAt: b.firstSiteAt, FirstEndAt: b.firstEndAt,
 		Rounds: b.lead.rounds, LeadTable: b.lead.table, SiteLead: b.lead.siteRow, SiteRound: b.lead.siteRound,
 		StepSeconds: b.tally.stepSeconds, StepCount: b.tally.stepCount, Errors: b.tally.errors,
 		StepsDone: b.tally.stepsDone, StepsDoneByStage: b.tally.stageDone,
@@ -118,7 +121,7 @@ func (b *batchRun) carry() BatchCarry {
 // resume sets a new run's state from the carry of the run before it.
 func (b *batchRun) resume(c BatchCarry) {
 	b.paused, b.cancelled, b.maxConcurrent = c.Paused, c.Cancelled, c.MaxConcurrentSites
-	b.startedAt, b.runs, b.firstSiteAt = c.StartedAt, c.Runs, c.FirstSiteAt
+	b.startedAt, b.runs, b.firstSiteAt, b.firstEndAt = c.StartedAt, c.Runs, c.FirstSiteAt, c.FirstEndAt
 	b.tally = &tally{results: c.Results, errors: c.Errors, stepsDone: c.StepsDone,
 		stageDone: orEmpty(c.StepsDoneByStage), stepSeconds: orEmpty(c.StepSeconds),
 		stepCount: orEmpty(c.StepCount)}

@@ -3,6 +3,8 @@ package workflows
 import (
 	"fmt"
 	"time"
+
+	"go.temporal.io/sdk/workflow"
 )
 
 // MaxSitesWithTimes: a batch's result keeps each site's deletion time and
@@ -45,6 +47,9 @@ func (b *batchRun) record(r SiteResult) {
 		if r.DeletedAt.IsZero() {
 			r.DeletedAt = c.site.DeletedAt
 		}
+	}
+	if b.firstEndAt.IsZero() && b.root != nil {
+		b.firstEndAt = workflow.Now(b.root)
 	}
 	b.tally.countSteps(r.Steps, b.g)
 	b.tally.countStepTimes(r.StepTimes, b.g)

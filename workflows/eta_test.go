@@ -48,6 +48,13 @@ func TestBatchETAUsesPaceSoFar(t *testing.T) {
 	if d := b.eta(start.Add(50*time.Second), 783); d != 196*time.Second {
 		t.Fatalf("pace ETA from the first site %v, want 196s (783 sites at 4/s)", d)
 	}
+	// Measured from the first site's end once known (the first wave's
+	// ramp-up before it is not the batch's pace): the 99 sites after it in
+	// the 11 s since, 9 a second.
+	b.firstEndAt = start.Add(39 * time.Second)
+	if d := b.eta(start.Add(50*time.Second), 783); d != 87*time.Second {
+		t.Fatalf("pace ETA from the first end %v, want 87s (783 sites at 9/s)", d)
+	}
 	if d := b.eta(start.Add(50*time.Second), 0); d != 0 {
 		t.Fatalf("nothing left: ETA %v", d)
 	}
