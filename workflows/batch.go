@@ -95,6 +95,9 @@ type batchRun struct {
 	// kids is the watcher of this run's children (batch_children.go); nil
 	// in runs recorded before it, whose children have a coroutine each.
 	kids *children
+	// boundsStarts: at most MaxStartingSites of this run's child starts
+	// await the server's confirmation at once (batch_window.go).
+	boundsStarts bool
 }
 
 func newBatchRun(ctx workflow.Context, in RestoreBatchInput) (*batchRun, error) {
@@ -166,6 +169,7 @@ func (b *batchRun) run(ctx workflow.Context) (BatchResult, error) {
 	work, _ := workflow.NewDisconnectedContext(ctx)
 	if watchesChildren(ctx) {
 		b.watchChildren(work)
+		b.boundsStarts = boundsStarts(ctx)
 	}
 	b.receiveSiteEvents(work)
 	b.resendLead(work)

@@ -89,8 +89,8 @@ func (b *batchRun) childStarted(ctx workflow.Context, w *watchedChild, f workflo
 	}
 	w.started = true
 	w.c.started = true
-	if b.due {
-		b.changed = true // a handover waits for every start
+	if b.due || b.boundsStarts {
+		b.changed = true // a handover waits for every start; a bounded window starts the next
 	}
 	for _, ls := range w.c.late {
 		b.keepSent(w.site.SiteID, ls, w.f.SignalChildWorkflow(ctx, SignalLeadStep, ls))

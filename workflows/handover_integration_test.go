@@ -65,6 +65,9 @@ func TestIntegrationHandoverKeepsWindowFull(t *testing.T) {
 		if h.running == 0 {
 			t.Fatalf("handover %d carried %d running sites: the window of %d drained", i+1, h.running, window)
 		}
+		if h.maxStarting > MaxStartingSites {
+			t.Fatalf("run %d had %d child starts awaiting confirmation at once, want at most %d", i+1, h.maxStarting, MaxStartingSites)
+		}
 	}
 	t.Logf("%d sites, window %d, %d per run: handovers %v", nSites, window, perRun, carried)
 }
@@ -79,10 +82,13 @@ type handover struct {
 	// refused counts the run's workflow tasks the server failed (a
 	// continue-as-new refused because events arrived meanwhile).
 	refused int
+	// maxStarting is the most child starts of the run that awaited the
+	// server's confirmation at once.
+	maxStarting int
 }
 
 func (h handover) String() string {
-	return fmt.Sprintf("%d running, %s, %d refused", h.running, h.took.Round(10*time.Millisecond), h.refused)
+	return fmt.Sprintf("%d running, %s, %d refused, at most %d starting", h.running, h.took.Round(10*time.Millisecond), h.refused, h.maxStarting)
 }
 
 // handedOver walks a batch's runs back from the last and returns its
@@ -94,7 +100,7 @@ func handedOver(t *testing.T, c client.Client, id, lastRun string) []handover {
 		it := c.GetWorkflowHistory(context.Background(), id, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 		prev := ""
 		var due time.Time
-		refused := 0
+		refused, starting, maxStarting := 0, 0, 0
 		for it.HasNext() {
 			ev, err := it.Next()
 			if err != nil {
@@ -115,12 +121,24 @@ func handedOver(t *testing.T, c client.Client, id, lastRun string) []handover {
 			if ev.GetWorkflowTaskFailedEventAttributes() != nil {
 				refused++
 			}
+			// Child starts asked for and not confirmed yet, at any point.
+			switch {
+			case ev.GetStartChildWorkflowExecutionInitiatedEventAttributes() != nil:
+				starting++
+			case ev.GetChildWorkflowExecutionStartedEventAttributes() != nil,
+				ev.GetStartChildWorkflowExecutionFailedEventAttributes() != nil:
+				starting--
+			}
+			if starting > maxStarting {
+				maxStarting = starting
+			}
 			if a := ev.GetWorkflowExecutionContinuedAsNewEventAttributes(); a != nil {
 				var next RestoreBatchInput
 				if err := converter.GetDefaultDataConverter().FromPayloads(a.GetInput(), &next); err != nil {
 					t.Fatal(err)
 				}
-				h := handover{running: adoptedMoving(next.Carry), took: ev.GetEventTime().AsTime().Sub(due), refused: refused}
+				h := handover{running: adoptedMoving(next.Carry), took: ev.GetEventTime().AsTime().Sub(due), refused: refused,
+					maxStarting: maxStarting}
 				out = append([]handover{h}, out...)
 			}
 		}

@@ -13,7 +13,9 @@ import (
 // batches may have recorded keeps its own files: batch_run_* and
 // site_park_retry_gate (before the handover adopted running sites),
 // batch_adopt_* and site_reports_end (handover-adopts-running-sites,
-// site-reports-end), batch_resend_* (handover-resends-lead).
+// site-reports-end), batch_resend_* (handover-resends-lead), batch_watch_*
+// (batch-child-watcher), batch_settle_* (handover-settles) and
+// batch_bounded_* (bounded-child-starts).
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.json")
 	if err != nil {

@@ -59,6 +59,11 @@ const (
 	// and which then replayed the whole run, again and again. Asked when
 	// the run becomes due.
 	changeHandoverSettles = "handover-settles"
+	// changeBoundedStarts: at most MaxStartingSites child starts of a run
+	// await the server's confirmation at once (batch_window.go); before
+	// it, the run asked for as many as its window had room for. Asked when
+	// the run starts (runs with the child watcher only).
+	changeBoundedStarts = "bounded-child-starts"
 )
 
 // siteReportsEnd says whether this site reports its end by signal.
@@ -101,4 +106,9 @@ func watchesChildren(ctx workflow.Context) bool {
 // handoverSettles says whether a due run waits for its commands to settle.
 func handoverSettles(ctx workflow.Context) bool {
 	return workflow.GetVersion(ctx, changeHandoverSettles, workflow.DefaultVersion, 1) == 1
+}
+
+// boundsStarts says whether this run bounds its unconfirmed child starts.
+func boundsStarts(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, changeBoundedStarts, workflow.DefaultVersion, 1) == 1
 }
