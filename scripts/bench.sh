@@ -4,7 +4,7 @@
 #   1. the orchestration overhead: Lazarus running Restore 2 for SITES sites
 #      with instant no-op activities vs a plain Temporal SDK program running
 #      the same activities in the same shape on the same dev server
-#      (bench/overhead; target ratio >= 0.9), with the batch runs' history
+#      (bench/overhead; target ratio >= 0.97), with the batch runs' history
 #      sizes, whether a history or payload limit was hit, and the worker's
 #      peak RSS;
 #   2. the PostgreSQL tenant extraction and clone figures (scripts/bench-pitr.sh);

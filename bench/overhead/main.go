@@ -4,7 +4,7 @@
 // running the same number of activities in the same shape (the same DAG per
 // site, one child workflow per site, the same sliding window, the same task
 // queues per service, the same worker settings) on the same dev server. It
-// prints both throughputs and their ratio (target: Lazarus >= 0.9 of plain),
+// prints both throughputs and their ratio (target: Lazarus >= 0.97 of plain),
 // the Lazarus batch runs' history sizes, whether any history or payload
 // limit was hit, and this process's peak RSS (the Lazarus worker runs in
 // it). The dev server it starts has scripts/up.sh's settings (file-backed
@@ -39,6 +39,10 @@ import (
 	"github.com/lazarus-dr/lazarus/worker"
 	"github.com/lazarus-dr/lazarus/workflows"
 )
+
+// OverheadTarget is the speed issue's target for Lazarus's throughput over
+// the plain SDK program's, on the same server and runbook.
+const OverheadTarget = 0.97
 
 func main() {
 	var cfg config
@@ -157,11 +161,11 @@ func run(ctx context.Context, cfg config, f *figures) error {
 	}
 	ratio := bestP.Seconds() / bestL.Seconds()
 	verdict := "meets"
-	if ratio < 0.9 {
+	if ratio < OverheadTarget {
 		verdict = "BELOW"
 	}
-	fmt.Printf("overhead: Lazarus %d sites in %.2fs vs plain SDK %.2fs: throughput ratio %.2f (%s the 0.9 target)\n",
-		cfg.sites, bestL.Seconds(), bestP.Seconds(), ratio, verdict)
+	fmt.Printf("overhead: Lazarus %d sites in %.2fs vs plain SDK %.2fs: throughput ratio %.2f (%s the %.2f target)\n",
+		cfg.sites, bestL.Seconds(), bestP.Seconds(), ratio, verdict, OverheadTarget)
 	return nil
 }
 
