@@ -27,6 +27,10 @@ type figures struct {
 	PlainActivitiesPerSecond *float64 `json:"plain_activities_per_second"`
 	// OverheadRatio is Lazarus's throughput over the plain program's.
 	OverheadRatio *float64 `json:"overhead_ratio"`
+	// SiteEvents and PlainSiteEvents are the mean history events per site
+	// workflow of each program (siteevents.go).
+	SiteEvents      *float64 `json:"noop_site_events"`
+	PlainSiteEvents *float64 `json:"plain_site_events"`
 
 	BatchRuns            *int     `json:"noop_batch_runs"`
 	MaxHistoryEvents     *int     `json:"noop_max_history_events"`

@@ -159,6 +159,13 @@ func run(ctx context.Context, cfg config, f *figures) error {
 	if bestL == 0 || bestP == 0 {
 		return nil
 	}
+	le, pe, err := printSiteEvents(ctx, c)
+	if err != nil {
+		return err
+	}
+	if le > 0 && pe > 0 {
+		f.SiteEvents, f.PlainSiteEvents = ptr(le), ptr(pe)
+	}
 	ratio := bestP.Seconds() / bestL.Seconds()
 	verdict := "meets"
 	if ratio < OverheadTarget {
