@@ -13,12 +13,16 @@ func TestConfigCheck(t *testing.T) {
 	if err := c.check("lazarus", 0); err != nil || !c.lazarus || c.plain {
 		t.Fatalf("-programs lazarus: lazarus %v plain %v err %v", c.lazarus, c.plain, err)
 	}
-	if got := c.defaultTimeout(); got != 50*time.Minute {
-		t.Errorf("timeout for 10,000 sites, one program = %s, want 50m", got)
+	if got := c.defaultTimeout(); got != 100*time.Minute {
+		t.Errorf("timeout for 10,000 sites, one program = %s, want 100m", got)
 	}
 	c = config{sites: 883, window: 200, runs: 1}
+	if err := c.check("lazarus,plain", 0); err != nil || c.defaultTimeout() != 883*2*600*time.Millisecond {
+		t.Errorf("883 sites, both programs: timeout %s, err %v; want 17m39.6s", c.defaultTimeout(), err)
+	}
+	c = config{sites: 100, window: 200, runs: 1}
 	if err := c.check("lazarus,plain", 0); err != nil || c.defaultTimeout() != 15*time.Minute {
-		t.Errorf("883 sites, both programs: timeout %s, err %v; want 15m", c.defaultTimeout(), err)
+		t.Errorf("100 sites, both programs: timeout %s, err %v; want 15m", c.defaultTimeout(), err)
 	}
 	for _, bad := range []struct {
 		c        config
