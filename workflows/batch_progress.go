@@ -89,9 +89,9 @@ func (b *batchRun) progress(ctx workflow.Context) BatchProgress {
 
 // eta: the remaining sites at the pace the batch has kept since its first
 // site ended (the sites finished after that one, over the time since: its
-// handovers and stalls included); before two sites have finished, the
+// handovers and stalls included); before three sites have finished, the
 // plan's estimate (planETA). Batches recorded before FirstEndAt existed
-// measure from their first site's start.
+// measure from their first site's start (and need two).
 //
 // Measured at 10% of the 883-site demo (2026-11-29, two runs): 13% short
 // and 2% long. The pace since the first site's start counted the first
@@ -105,19 +105,15 @@ func (b *batchRun) eta(now time.Time, remaining int) time.Duration {
 	if remaining == 0 {
 		return 0
 	}
-	finished := len(b.tally.results)
-	if !b.firstEndAt.IsZero() {
-		if d, ok := paceETA(now.Sub(b.firstEndAt), finished-1, remaining); ok {
-			return d
-		}
-	} else {
-		from := b.firstSiteAt
+	from, finished := b.firstEndAt, len(b.tally.results)-1 // the sites after the first
+	if from.IsZero() {
+		from, finished = b.firstSiteAt, len(b.tally.results)
 		if from.IsZero() {
 			from = b.startedAt
 		}
-		if d, ok := paceETA(now.Sub(from), finished, remaining); ok {
-			return d
-		}
+	}
+	if d, ok := paceETA(now.Sub(from), finished, remaining); ok {
+		return d
 	}
 	return b.planETA(remaining)
 }

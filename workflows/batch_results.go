@@ -48,7 +48,7 @@ func (b *batchRun) record(r SiteResult) {
 			r.DeletedAt = c.site.DeletedAt
 		}
 	}
-	if b.firstEndAt.IsZero() && b.root != nil {
+	if b.firstEndAt.IsZero() {
 		b.firstEndAt = workflow.Now(b.root)
 	}
 	b.tally.countSteps(r.Steps, b.g)

@@ -181,14 +181,7 @@ func (w *window) unconfirmedCount() int {
 }
 
 // starting says whether a site this run started is not confirmed started yet.
-func (w *window) starting() bool {
-	for _, id := range w.order {
-		if c := w.running[id]; c.inRun && !c.started {
-			return true
-		}
-	}
-	return false
-}
+func (w *window) starting() bool { return w.unconfirmedCount() > 0 }
 
 // count counts the running sites blocked in a way (SiteEventParked,
 // SiteEventWaiting, or "" for moving).

@@ -30,9 +30,6 @@ func siteEvents(ctx context.Context, c client.Client, workflowType string) (map[
 	sum := map[string]float64{}
 	n := 0
 	for _, e := range resp.GetExecutions() {
-		if n == siteSample {
-			break
-		}
 		it := c.GetWorkflowHistory(ctx, e.GetExecution().GetWorkflowId(), e.GetExecution().GetRunId(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 		for it.HasNext() {
 			ev, err := it.Next()
