@@ -56,7 +56,8 @@ wait_for() {
 # (scripts_test.go checks it).
 sa=(--search-attribute LazarusBatchID=Keyword --search-attribute LazarusSiteID=Keyword
     --search-attribute LazarusRunbook=Keyword --search-attribute LazarusStage=Keyword
-    --search-attribute LazarusStatus=Keyword --search-attribute LazarusNeedsAttention=Bool)
+    --search-attribute LazarusStatus=Keyword --search-attribute LazarusNeedsAttention=Bool
+    --search-attribute LazarusDrillID=Keyword --search-attribute LazarusDrillResult=Keyword)
 # history.maximumBufferedEventsBatch: a batch receives its sites' events
 # while its workflow task runs; past 100 (the default) the server fails the
 # task to flush them (FORCE_CLOSE_COMMAND) and the work is replayed, which

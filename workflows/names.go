@@ -23,6 +23,8 @@ const (
 
 	RestoreBatchWorkflowName = "RestoreBatch"
 	RestoreSiteWorkflowName  = "RestoreSite"
+	// DrillWorkflowName is a DR drill (drill.go); it runs on BatchTaskQueue.
+	DrillWorkflowName = "DrillRun"
 
 	// Site messages.
 	QuerySiteState     = "site-state"
@@ -64,6 +66,8 @@ const (
 	SearchAttrStage          = "LazarusStage"          // Keyword
 	SearchAttrStatus         = "LazarusStatus"         // Keyword
 	SearchAttrNeedsAttention = "LazarusNeedsAttention" // Bool
+	SearchAttrDrillID        = "LazarusDrillID"        // Keyword: a drill's ID, on the drill and its batch
+	SearchAttrDrillResult    = "LazarusDrillResult"    // Keyword: running | passed | failed
 )
 
 // SearchAttributeTypes lists every search attribute with its type, in the
@@ -76,6 +80,8 @@ var SearchAttributeTypes = []string{
 	SearchAttrStage + "=Keyword",
 	SearchAttrStatus + "=Keyword",
 	SearchAttrNeedsAttention + "=Bool",
+	SearchAttrDrillID + "=Keyword",
+	SearchAttrDrillResult + "=Keyword",
 }
 
 // ActivityTaskQueue is the task queue of a downstream service's activities.
@@ -87,3 +93,15 @@ func BatchWorkflowID(batchID string) string { return "lazarus-batch-" + batchID 
 // SiteWorkflowID is the workflow ID of a site's restore. It names the site
 // only, so the same site cannot be restored by two batches at once.
 func SiteWorkflowID(siteID string) string { return "lazarus-site-" + siteID }
+
+// DrillWorkflowID is the workflow ID of a drill. A scheduled drill's is
+// the schedule's action ID (DrillWorkflowID(scheduleID)) with the time
+// Temporal appends.
+func DrillWorkflowID(drillID string) string { return "lazarus-drill-" + drillID }
+
+// DrillSiteWorkflowID is the workflow ID of a drill's restore of a live
+// site into its copy. It is not SiteWorkflowID: a drill never holds the
+// name an incident's restore of the same site needs.
+func DrillSiteWorkflowID(drillID, siteID string) string {
+	return "lazarus-drill-" + drillID + "-site-" + siteID
+}

@@ -10,4 +10,6 @@ var (
 	SearchKeyStage          = temporal.NewSearchAttributeKeyKeyword(SearchAttrStage)
 	SearchKeyStatus         = temporal.NewSearchAttributeKeyKeyword(SearchAttrStatus)
 	SearchKeyNeedsAttention = temporal.NewSearchAttributeKeyBool(SearchAttrNeedsAttention)
+	SearchKeyDrillID        = temporal.NewSearchAttributeKeyKeyword(SearchAttrDrillID)
+	SearchKeyDrillResult    = temporal.NewSearchAttributeKeyKeyword(SearchAttrDrillResult)
 )
