@@ -7,6 +7,9 @@
 // keys outside the prefix it is given, and never write under the source
 // prefix when asked to copy to a new one (a drill must not touch the live
 // site). What to restore when is the runbook's business, not this package's.
+// The one exception is PurgePrefix, which removes every version under a
+// prefix: the cleanup of a drill's isolated copy, whose caller has proved
+// the prefix is the copy's.
 package s3media
 
 import (
@@ -444,4 +447,57 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 func IsNoSuchKey(err error) bool {
 	var nsk *types.NoSuchKey
 	return errors.As(err, &nsk)
+}
+
+// PurgePrefix removes every object version and delete marker under prefix
+// and says how many it removed: the cleanup of a drill copy's media, which
+// must leave nothing behind (a delete marker would hide the objects, not
+// remove them). The caller must have checked that prefix is a drill copy's
+// own: this is the only call of the package that deletes versions. It is
+// idempotent (nothing under the prefix: 0, nil). An empty prefix, one not
+// ending in "/", or "/" alone is refused.
+func (s *Store) PurgePrefix(ctx context.Context, prefix string) (int, error) {
+	if prefix == "" || prefix == "/" || !strings.HasSuffix(prefix, "/") {
+		return 0, fmt.Errorf("purge: %w %q: must be non-empty and end with /", ErrPrefix, prefix)
+	}
+	hist, err := s.History(ctx, prefix)
+	if err != nil {
+		return 0, fmt.Errorf("purge %s: %w", prefix, err)
+	}
+	keys := make([]string, 0, len(hist))
+	for k := range hist {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var ids []types.ObjectIdentifier
+	for _, k := range keys {
+		if !strings.HasPrefix(k, prefix) {
+			continue // a server that listed beyond the prefix
+		}
+		for _, e := range hist[k] {
+			ids = append(ids, types.ObjectIdentifier{Key: aws.String(e.Key), VersionId: aws.String(e.VersionID)})
+		}
+	}
+	removed := 0
+	const batch = 1000 // S3's limit per DeleteObjects
+	for len(ids) > 0 {
+		n := min(batch, len(ids))
+		octx, cancel := context.WithTimeout(ctx, s.opTimeout)
+		out, err := s.client.DeleteObjects(octx, &s3.DeleteObjectsInput{
+			Bucket: aws.String(s.bucket),
+			Delete: &types.Delete{Objects: ids[:n], Quiet: aws.Bool(true)},
+		})
+		cancel()
+		if err != nil {
+			return removed, fmt.Errorf("purge %s: delete %d versions: %w", prefix, n, err)
+		}
+		if len(out.Errors) > 0 {
+			e := out.Errors[0]
+			return removed, fmt.Errorf("purge %s: %d of %d versions not deleted, first %s (version %s): %s %s",
+				prefix, len(out.Errors), n, aws.ToString(e.Key), aws.ToString(e.VersionId), aws.ToString(e.Code), aws.ToString(e.Message))
+		}
+		removed += n
+		ids = ids[n:]
+	}
+	return removed, nil
 }
