@@ -112,3 +112,14 @@ type Truth interface {
 	// point (asSiteID differs from siteID after Restore 1 or in a drill).
 	VerifySite(ctx context.Context, siteID, asSiteID string, point time.Time) ([]StoreDiff, error)
 }
+
+// Checksums takes a checksum of every production tenant, allowing for live
+// traffic: a drill takes them before and after, to prove it wrote to no
+// production tenant. Only the sandbox has it here; a real platform plugs in
+// its own (nil: a drill cannot make that proof and says so).
+type Checksums interface {
+	// ProductionChecksums maps every production site's ID (drill copies
+	// excluded) to a checksum over all of its stores and media, the rows
+	// and objects its live traffic wrote left out.
+	ProductionChecksums(ctx context.Context) (map[string]string, error)
+}

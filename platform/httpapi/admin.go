@@ -3,6 +3,8 @@ package httpapi
 import (
 	"context"
 	"net/http"
+
+	"github.com/lazarus-dr/lazarus/platform"
 )
 
 // Fault is what one sandbox service suffers (the admin API's shape).
@@ -45,3 +47,16 @@ func (c *Client) ClearFaults(ctx context.Context) error {
 	_, err := c.do(ctx, "admin", http.MethodDelete, "/v1/faults", nil, nil)
 	return err
 }
+
+// ProductionChecksums maps every production site to its checksum over all
+// of its stores, live traffic allowed for and drill copies excluded (the
+// sandbox's admin API; a drill takes them before and after).
+func (c *Client) ProductionChecksums(ctx context.Context) (map[string]string, error) {
+	var out map[string]string
+	if _, err := c.do(ctx, "admin", http.MethodGet, "/v1/production-checksums", nil, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var _ platform.Checksums = (*Client)(nil)

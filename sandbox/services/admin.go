@@ -70,6 +70,18 @@ func (s *Server) adminHandler() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, diffs)
 	})
+	mux.HandleFunc("GET /v1/production-checksums", func(w http.ResponseWriter, r *http.Request) {
+		if s.cfg.Checksums == nil {
+			writeError(w, http.StatusNotImplemented, errors.New("production-checksums: no checksums on this server"))
+			return
+		}
+		sums, err := s.cfg.Checksums(r.Context())
+		if err != nil {
+			fail(w, fmt.Errorf("production checksums: %w", err))
+			return
+		}
+		writeJSON(w, http.StatusOK, sums)
+	})
 	mux.HandleFunc("GET /v1/health", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 	})

@@ -88,6 +88,10 @@ type MediaConfig struct {
 // (package sandbox supplies it; the admin API exposes it).
 type VerifyFunc func(ctx context.Context, siteID, asSiteID string, point time.Time) ([]platform.StoreDiff, error)
 
+// ChecksumsFunc maps every production site to its checksum, live traffic
+// allowed for (package sandbox supplies it; the admin API exposes it).
+type ChecksumsFunc func(ctx context.Context) (map[string]string, error)
+
 // PermanentDeleteFunc is the incident's permanent-delete API: for each ID,
 // one after another, it deletes an app installation for an app ID and the
 // whole site for a site ID. Package sandbox supplies it (services cannot
@@ -116,6 +120,10 @@ type Config struct {
 	// Verify is exposed as POST /v1/verify-site on the admin API; nil
 	// answers 501.
 	Verify VerifyFunc
+	// Checksums is exposed as GET /v1/production-checksums on the admin
+	// API (a drill's proof that no production tenant changed); nil answers
+	// 501.
+	Checksums ChecksumsFunc
 	// PermanentDelete is exposed as POST /v1/permanent-delete on the
 	// catalog; nil answers 501.
 	PermanentDelete PermanentDeleteFunc
