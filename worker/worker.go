@@ -20,6 +20,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.uber.org/zap"
 
+	"github.com/lazarus-dr/lazarus/drill"
 	"github.com/lazarus-dr/lazarus/internal/debugserver"
 	"github.com/lazarus-dr/lazarus/internal/tconn"
 	"github.com/lazarus-dr/lazarus/runbooks"
@@ -139,6 +140,7 @@ func Run(ctx context.Context, opts Options) error {
 		w := sdkworker.New(c, workflows.WorkflowTaskQueue, wo)
 		workflows.Register(w)
 		w.RegisterActivityWithOptions(siteOwner(c), activity.RegisterOptions{Name: workflows.ActivitySiteOwner})
+		w.RegisterActivityWithOptions(drillCollect(c), activity.RegisterOptions{Name: drill.ActivityCollect})
 		workers = append(workers, w)
 		queues = append(queues, workflows.WorkflowTaskQueue)
 		// The batches' own queue, with slots of its own: a batch's task

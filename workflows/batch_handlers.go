@@ -109,7 +109,7 @@ func (b *batchRun) cancel(ctx workflow.Context, why string) {
 	b.lead.forget()
 	work, _ := workflow.NewDisconnectedContext(ctx)
 	for _, id := range b.win.order {
-		workflow.RequestCancelExternalWorkflow(work, SiteWorkflowID(id), "")
+		workflow.RequestCancelExternalWorkflow(work, b.siteWorkflowID(id), "")
 	}
 }
 

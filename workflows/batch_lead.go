@@ -166,7 +166,7 @@ type sentLead struct {
 // applied once. No coroutine and no command beyond the signal: runs
 // recorded before changeHandoverResendsLead replay as they ran.
 func (b *batchRun) tellLead(ctx workflow.Context, siteID string, ls LeadStatus) {
-	f := workflow.SignalExternalWorkflow(ctx, SiteWorkflowID(siteID), "", SignalLeadStep, ls)
+	f := workflow.SignalExternalWorkflow(ctx, b.siteWorkflowID(siteID), "", SignalLeadStep, ls)
 	b.keepSent(siteID, ls, f)
 }
 

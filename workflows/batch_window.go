@@ -103,23 +103,43 @@ func (b *batchRun) startChild(ctx workflow.Context) {
 	})
 }
 
+// siteWorkflowID is the workflow ID of a site of this batch: a drill's
+// sites have their own (DrillSiteWorkflowID), so that a drill never holds
+// the ID an incident's restore of the same site needs. No recorded history
+// changes: nothing started a batch with Drill set before this (the DrillRun
+// workflow came with it), so no GetVersion is needed.
+func (b *batchRun) siteWorkflowID(siteID string) string {
+	if b.in.Drill {
+		return DrillSiteWorkflowID(b.in.BatchID, siteID)
+	}
+	return SiteWorkflowID(siteID)
+}
+
 func (b *batchRun) childOptions(site Site) workflow.ChildWorkflowOptions {
+	sa := []temporal.SearchAttributeUpdate{
+		SearchKeyBatchID.ValueSet(b.in.BatchID),
+		SearchKeySiteID.ValueSet(site.SiteID),
+		SearchKeyRunbook.ValueSet(b.in.Plan.Runbook),
+		// Saves the site its first upsert.
+		SearchKeyStatus.ValueSet(SiteRunning),
+	}
+	summary := fmt.Sprintf("%s of site %s (batch %s)", b.in.Plan.Runbook, site.SiteID, b.in.BatchID)
+	if b.in.Drill {
+		// A drill's batch ID is its drill ID: one filter shows the drill,
+		// its batch and its sites.
+		sa = append(sa, SearchKeyDrillID.ValueSet(b.in.BatchID))
+		summary = fmt.Sprintf("drill %s: %s of site %s into its drill copy", b.in.BatchID, b.in.Plan.Runbook, site.SiteID)
+	}
 	return workflow.ChildWorkflowOptions{
-		WorkflowID:            SiteWorkflowID(site.SiteID),
+		WorkflowID:            b.siteWorkflowID(site.SiteID),
 		TaskQueue:             WorkflowTaskQueue,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		// Sites outlive the run that started them (continue-as-new); a
 		// cancelled batch cancels them itself.
-		ParentClosePolicy:   enumspb.PARENT_CLOSE_POLICY_ABANDON,
-		WaitForCancellation: true,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			SearchKeyBatchID.ValueSet(b.in.BatchID),
-			SearchKeySiteID.ValueSet(site.SiteID),
-			SearchKeyRunbook.ValueSet(b.in.Plan.Runbook),
-			// Saves the site its first upsert.
-			SearchKeyStatus.ValueSet(SiteRunning),
-		),
-		StaticSummary: fmt.Sprintf("%s of site %s (batch %s)", b.in.Plan.Runbook, site.SiteID, b.in.BatchID),
+		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		WaitForCancellation:   true,
+		TypedSearchAttributes: temporal.NewSearchAttributes(sa...),
+		StaticSummary:         summary,
 	}
 }
 
