@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/lazarus-dr/lazarus/drill"
+	"github.com/lazarus-dr/lazarus/runbooks"
 )
 
 // DrillRun is a DR drill: it restores a sample of live sites with a runbook
@@ -110,6 +111,7 @@ func (d *drillRun) run(ctx workflow.Context) (drill.Result, error) {
 		d.res.CleanedUp = true
 		return d.finish(work), nil
 	}
+	prep.Plan = unattended(prep.Plan)
 	d.picked = prep.Sites
 	d.res.LiveSitesBefore = prep.LiveSites
 	d.res.GatesLeftOut = prep.GatesLeftOut
@@ -136,6 +138,22 @@ func (d *drillRun) run(ctx workflow.Context) (drill.Result, error) {
 	}
 	d.cleanup(work)
 	return d.finish(work), nil
+}
+
+// unattended is the plan a drill runs: a step that would park the site
+// for an operator fails it instead. Nobody watches a scheduled drill at
+// night; a parked copy would hold the drill, its clones and its copies
+// until someone came. The failure is the drill's finding.
+func unattended(p runbooks.Plan) runbooks.Plan {
+	steps := make([]runbooks.PlanStep, len(p.Steps))
+	copy(steps, p.Steps)
+	for i := range steps {
+		if steps[i].OnFailure == runbooks.OnFailurePark {
+			steps[i].OnFailure = runbooks.OnFailureFail
+		}
+	}
+	p.Steps = steps
+	return p
 }
 
 // upsert sets the drill's search attributes (its ID and result).

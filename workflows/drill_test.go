@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/lazarus-dr/lazarus/drill"
+	"github.com/lazarus-dr/lazarus/runbooks"
 )
 
 // fakeDrillPlatform stands for the drill's activities and its batch in the
@@ -124,6 +125,11 @@ func TestDrillPassesAndMeasures(t *testing.T) {
 	}
 	if want := time.Date(2026, 11, 29, 9, 55, 0, 0, time.UTC); !res.RestorePoint.Equal(want) {
 		t.Errorf("restore point %s, want %s (5m before the start)", res.RestorePoint, want)
+	}
+	for _, st := range f.batchInputs[0].Plan.Steps {
+		if st.OnFailure == runbooks.OnFailurePark {
+			t.Errorf("step %s parks in a drill: nobody is there to answer", st.ID)
+		}
 	}
 	if len(f.batchInputs) != 1 || !f.batchInputs[0].Drill || f.batchInputs[0].BatchID != "d1" || len(f.batchInputs[0].Sites) != 2 {
 		t.Fatalf("batch input %+v", f.batchInputs)
