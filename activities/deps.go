@@ -19,10 +19,14 @@ type Deps struct {
 	Search      platform.Search
 	FrontDoor   platform.FrontDoor
 	// Truth may be nil (a real platform has none).
-	Truth  platform.Truth
-	Media  *s3media.Store
-	PITR   PITR
-	Logger *zap.Logger
+	Truth platform.Truth
+	// Checksums takes every production tenant's checksum for a drill's
+	// proof that it changed none; nil on a platform without one (the
+	// sandbox's admin API has it).
+	Checksums platform.Checksums
+	Media     *s3media.Store
+	PITR      PITR
+	Logger    *zap.Logger
 	// Pools are the connection pools of the reads of tenant rows (live
 	// stores and clones), shared by every activity of the worker; New makes
 	// them when nil.

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/lazarus-dr/lazarus/contract"
+	"github.com/lazarus-dr/lazarus/drill"
 )
 
 // Func is the shape of every action.
@@ -74,14 +75,20 @@ func Names() []string {
 	return slices.Sorted(maps.Keys((&Activities{}).Funcs()))
 }
 
-// Register registers every action under its name. A worker that serves
-// only some services' task queues may register everything: the task queue
-// decides what it is given.
+// Register registers every action under its name, and the drill's
+// platform activities (drill.ActivityPrepare, ActivityChecksums,
+// ActivityCleanup) under theirs. A worker that serves only some services'
+// task queues may register everything: the task queue decides what it is
+// given (the DrillRun workflow sends the drill's to the catalog service's
+// queue).
 func Register(r worker.ActivityRegistry, deps Deps) *Activities {
 	a := New(deps)
 	funcs := a.Funcs()
 	for _, name := range Names() {
 		r.RegisterActivityWithOptions(funcs[name], activity.RegisterOptions{Name: name})
 	}
+	r.RegisterActivityWithOptions(a.DrillPrepare, activity.RegisterOptions{Name: drill.ActivityPrepare})
+	r.RegisterActivityWithOptions(a.DrillChecksums, activity.RegisterOptions{Name: drill.ActivityChecksums})
+	r.RegisterActivityWithOptions(a.DrillCleanup, activity.RegisterOptions{Name: drill.ActivityCleanup})
 	return a
 }

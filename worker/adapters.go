@@ -44,6 +44,7 @@ func BuildDeps(ctx context.Context, desc *platform.Description, log *zap.Logger)
 	deps.FrontDoor = api
 	if desc.Services.Admin != "" {
 		deps.Truth = api
+		deps.Checksums = api
 	}
 	if desc.Media.Endpoint != "" {
 		m, err := s3media.New(desc.Media)
