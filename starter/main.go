@@ -43,6 +43,7 @@ func newRootCmd() *cobra.Command {
 		newBatchCmd(),
 		newSiteCmd(),
 		newReportCmd(),
+		newDrillCmd(),
 		newSandboxCmd(),
 		newWorkerCmd(),
 	)
