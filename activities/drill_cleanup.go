@@ -155,10 +155,9 @@ func (a *Activities) copyGuard(ctx context.Context, drillID, site, copyID string
 	}
 	want := DrillURL(srcURL, drillID)
 	switch {
-	case hasRow && c.restoredFrom != site:
-		return fmt.Sprintf("its catalog row is restored from %q, not from %s", c.restoredFrom, site), nil
-	case hasRow && c.url != want:
-		return fmt.Sprintf("its catalog row has URL %s, not the drill URL %s", c.url, want), nil
+	case hasRow && (c.restoredFrom != site || c.url != want):
+		return fmt.Sprintf("its catalog row (URL %s, restored from %q) is not this drill's copy of %s (URL %s, restored from %q)",
+			c.url, c.restoredFrom, site, want, site), nil
 	case !hasRow && regURL != want:
 		return fmt.Sprintf("the ID registry has it with URL %s, not the drill URL %s", regURL, want), nil
 	}
