@@ -122,8 +122,8 @@ func slowerSteps(cur Result, previous []Result) []Regression {
 			slower = fmt.Sprintf("%.0f%% slower", 100*(c-m)/m)
 		}
 		out = append(out, Regression{Kind: RegressionSlowerStep, StepID: id, Seconds: c, MedianSeconds: m,
-			Detail: fmt.Sprintf("median %.1f s over %d sites, %s than %.1f s, its median over %d previous drills",
-				c, len(now[id]), slower, m, len(base))})
+			Detail: fmt.Sprintf("median %.1f s over %s, %s than %.1f s, its median over %s",
+				c, count(len(now[id]), "site"), slower, m, count(len(base), "previous drill"))})
 	}
 	return out
 }
@@ -185,6 +185,14 @@ func firstFew(xs []string, n int) string {
 		return strings.Join(xs, ", ")
 	}
 	return fmt.Sprintf("%s and %d more", strings.Join(xs[:n], ", "), len(xs)-n)
+}
+
+// count is "1 thing" or "n things".
+func count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
 
 // roundSeconds prints d to the millisecond.

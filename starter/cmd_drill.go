@@ -306,6 +306,9 @@ func (o *drillRunOpts) run(cmd *cobra.Command) error {
 		return err
 	}
 	printDrillSummary(out, res, card.WebUI)
+	if res.Regressions == nil {
+		res.Regressions = []drill.Regression{} // the report fills them: an array, never null
+	}
 	doc.Result = &res
 	if err := printDoc(pr, doc); err != nil {
 		return err
@@ -374,14 +377,18 @@ func drillProgressLine(ctx context.Context, c client.Client, drillID string) str
 		return fmt.Sprintf("drill %s: its batch does not answer yet", drillID)
 	}
 	done := 0
+	counts := map[string]int{}
 	for k, n := range p.SitesByStatus {
+		if n > 0 {
+			counts[k] = n
+		}
 		if k != workflows.SiteRunning && k != workflows.SiteQueued && k != workflows.SiteWaiting && k != workflows.SiteParked {
 			done += n
 		}
 	}
 	line := fmt.Sprintf("drill %s: %d/%d sites done", drillID, done, p.SitesTotal)
-	if len(p.SitesByStatus) > 0 {
-		line += " (" + strings.Join(countList(p.SitesByStatus, " "), ", ") + ")"
+	if len(counts) > 0 {
+		line += " (" + strings.Join(countList(counts, " "), ", ") + ")"
 	}
 	if p.SitesTotal > 0 && done == p.SitesTotal {
 		line += "; checking production and cleaning up"

@@ -95,9 +95,9 @@ drills. A drill still running has no report yet (exit 1).`,
 				return withExitCode(1, fmt.Errorf("write the report of drill %s: %w", id, err))
 			}
 			if toFile {
-				fmt.Fprintf(cmd.OutOrStdout(), "report of drill %s written to %s: %s, %d/%d sites validated, %d regressions against %d earlier drills\nWeb UI: %s\n",
+				fmt.Fprintf(cmd.OutOrStdout(), "report of drill %s written to %s: %s, %d/%d sites validated, %d regressions against %d earlier drills of %s\nWeb UI: %s\n",
 					id, output, drillVerdict(cur.Passed), r.Summary.SitesValidated, r.Summary.SitesTotal,
-					len(r.Result.Regressions), len(prev), webUI)
+					len(r.Result.Regressions), len(prev), cur.Runbook, webUI)
 			}
 			return nil
 		}),
