@@ -78,6 +78,11 @@ func newDrillRun(ctx workflow.Context, in drill.Input) *drillRun {
 	if in.Concurrency <= 0 {
 		in.Concurrency = drill.DefaultConcurrency
 	}
+	if in.ScheduleID != "" && in.Seed == 0 {
+		// A schedule with no seed of its own draws another sample each
+		// time (the seed is in the result: each drill can be drawn again).
+		in.Seed = start.Unix()
+	}
 	id := in.DrillID
 	if id == "" {
 		id = drill.ID(strings.TrimPrefix(orDefaultString(in.ScheduleID, info.WorkflowExecution.ID), "lazarus-drill-"), start)

@@ -206,6 +206,9 @@ func TestDrillThatCannotPrepareMakesNothing(t *testing.T) {
 func TestScheduledDrillDerivesItsID(t *testing.T) {
 	f := &fakeDrillPlatform{sites: []string{"s1"}}
 	res := runDrill(t, f, drill.Input{ScheduleID: "Weekly_DR", Sample: 1}, nil)
+	if res.Seed != time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC).Unix() {
+		t.Errorf("a schedule without a seed drew with seed %d, want the start time's", res.Seed)
+	}
 	if res.DrillID != "weekly-dr-20261129-100000" || f.batchInputs[0].BatchID != res.DrillID {
 		t.Fatalf("drill ID %q (batch %q)", res.DrillID, f.batchInputs[0].BatchID)
 	}
