@@ -432,7 +432,8 @@ func (p *Platform) startServices(ctx context.Context) error {
 		Shards:      shards,
 		Media: services.MediaConfig{Endpoint: m.Endpoint, Region: m.Region, Bucket: m.Bucket,
 			AccessKey: m.AccessKey, SecretKey: m.SecretKey},
-		Verify: p.VerifySite,
+		Verify:    p.VerifySite,
+		Checksums: p.ProductionChecksums,
 		PermanentDelete: func(ctx context.Context, ids []string) (any, error) {
 			return p.PermanentDelete(ctx, ids)
 		},
