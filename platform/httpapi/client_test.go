@@ -52,7 +52,13 @@ func TestServerErrorsAreRetryable(t *testing.T) {
 			t.Fatalf("%d: body missing from %q", code, err)
 		}
 	}
-	c := serve(t, func(w http.ResponseWriter, r *http.Request) {
+	// 501: the server does not do this at all (a platform without the
+	// drill's checksums endpoint); retrying cannot help.
+	c := serve(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNotImplemented) })
+	if _, err := c.Reindex(context.Background(), "s1", "jira"); !IsPermanent(err) {
+		t.Fatalf("501: %v is retryable", err)
+	}
+	c = serve(t, func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(409)
 		_, _ = w.Write([]byte(`{"error":"x"}`))
 	})

@@ -46,11 +46,15 @@ func (e *HTTPError) Is(target error) bool {
 func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
 
 // IsPermanent says whether retrying the same request cannot help: a 4xx
-// answer other than 408 (timeout) and 429 (too many requests).
+// answer other than 408 (timeout) and 429 (too many requests), or 501 (the
+// server does not implement the request at all).
 func IsPermanent(err error) bool {
 	var he *HTTPError
 	if !errors.As(err, &he) {
 		return false
+	}
+	if he.Status == http.StatusNotImplemented {
+		return true
 	}
 	return he.Status >= 400 && he.Status < 500 && he.Status != http.StatusRequestTimeout && he.Status != http.StatusTooManyRequests
 }
