@@ -286,9 +286,13 @@ func runLazarus(ctx context.Context, c client.Client, plan *runbooks.Plan, cfg c
 	if err != nil {
 		return 0, "", "", fmt.Errorf("start the batch: %w", err)
 	}
+	// The first run's ID, read before Get: once Get has followed the
+	// continue-as-new chain, GetRunID names the last run, and the limits
+	// would be read from the last run only.
+	first := run.GetRunID()
 	var res workflows.BatchResult
 	if err := run.Get(ctx, &res); err != nil {
-		return time.Since(start), wid, run.GetRunID(), fmt.Errorf("batch %s: %w", id, err)
+		return time.Since(start), wid, first, fmt.Errorf("batch %s: %w", id, err)
 	}
 	d := time.Since(start)
 	restored := 0
@@ -298,9 +302,9 @@ func runLazarus(ctx context.Context, c client.Client, plan *runbooks.Plan, cfg c
 		}
 	}
 	if restored != n {
-		return d, wid, run.GetRunID(), fmt.Errorf("%d of %d sites restored", restored, n)
+		return d, wid, first, fmt.Errorf("%d of %d sites restored", restored, n)
 	}
-	return d, wid, run.GetRunID(), nil
+	return d, wid, first, nil
 }
 
 // The plain program: the same DAG per site in a child workflow, a sliding
