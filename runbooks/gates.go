@@ -1,10 +1,7 @@
 package runbooks
 
-import "github.com/lazarus-dr/lazarus/contract"
-
-// A plan's shape for a run without people and without a restore batch's
-// preflight: a drill (no customer to ask, so no gates) and the clusters
-// whose base backups bound its restore point.
+// A plan's shape for a run without people: a drill (no customer to ask,
+// so no gates).
 
 // WithoutGates returns a copy of the plan without its gate steps (Step.Gate
 // set), and the IDs of the gates it dropped, in plan order. Every step that
@@ -84,19 +81,4 @@ func sortByPos(ids []string, pos map[string]int) {
 			ids[j], ids[j-1] = ids[j-1], ids[j]
 		}
 	}
-}
-
-// ClonedClusters are the clusters the plan clones (the param cluster of its
-// db.clone steps), in plan order, each once: the clusters whose oldest base
-// backup bounds the restore points the plan can reach.
-func (p *Plan) ClonedClusters() []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, st := range p.Steps {
-		if c := st.Params["cluster"]; st.Action == contract.ActionDBClone && c != "" && !seen[c] {
-			seen[c] = true
-			out = append(out, c)
-		}
-	}
-	return out
 }

@@ -1,6 +1,10 @@
 package runbooks
 
-import "time"
+import (
+	"time"
+
+	"github.com/lazarus-dr/lazarus/contract"
+)
 
 // Scope says how often a step runs: once per site, or once per batch.
 type Scope string
@@ -104,4 +108,19 @@ type Plan struct {
 	EstimatedDuration time.Duration  `json:"estimated_duration"`
 	Width             int            `json:"width"`
 	StepsPerService   map[string]int `json:"steps_per_service"`
+}
+
+// ClonedClusters are the clusters the plan clones (the param cluster of its
+// db.clone steps), in plan order, each once: the clusters whose oldest base
+// backup bounds the restore points the plan can reach.
+func (p *Plan) ClonedClusters() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, st := range p.Steps {
+		if c := st.Params["cluster"]; st.Action == contract.ActionDBClone && c != "" && !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	return out
 }

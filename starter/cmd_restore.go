@@ -160,7 +160,7 @@ func (o *restoreStartOpts) run(ctx context.Context, in io.Reader, out, errw io.W
 		retention = o.retentionFlag
 	}
 	req := preflight.Request{IDs: ids, RestoreOffset: o.offset, Retention: retention, MaxSites: o.maxSites}
-	if clusters := cloneClusters(plan); len(clusters) > 0 {
+	if clusters := plan.ClonedClusters(); len(clusters) > 0 {
 		if req.Backups, err = preflight.OldestBackups(desc, clusters...); err != nil {
 			return withExitCode(1, err)
 		}
@@ -284,20 +284,6 @@ func checkIDs(ctx context.Context, dir platform.Directory, req preflight.Request
 		return res, withExitCode(1, fmt.Errorf("preflight REFUSED the list (%s); nothing was started: fix the list and run again", r.Summary()))
 	}
 	return res, withExitCode(1, err)
-}
-
-// cloneClusters are the clusters the plan clones (its db.clone steps): the
-// clusters whose base backups bound the restore points.
-func cloneClusters(plan *runbooks.Plan) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, st := range plan.Steps {
-		if c := st.Params["cluster"]; st.Action == "db.clone" && c != "" && !seen[c] {
-			seen[c] = true
-			out = append(out, c)
-		}
-	}
-	return out
 }
 
 // dialForPreflight dials Temporal; when it cannot be reached the error is
