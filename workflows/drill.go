@@ -207,7 +207,10 @@ func (d *drillRun) prepare(ctx workflow.Context) (drill.PrepareOutput, error) {
 
 func (d *drillRun) checksums(ctx workflow.Context) (map[string]string, error) {
 	var out drill.ChecksumsOutput
-	if err := workflow.ExecuteActivity(drillActivity(ctx, drillChecksumsTimeout), drill.ActivityChecksums).Get(ctx, &out); err != nil {
+	// The checksums heartbeat while they read every tenant: a lost task or
+	// a dead worker costs the heartbeat timeout, not the 15 minutes.
+	actx := workflow.WithHeartbeatTimeout(drillActivity(ctx, drillChecksumsTimeout), DefaultHeartbeatTimeout)
+	if err := workflow.ExecuteActivity(actx, drill.ActivityChecksums).Get(ctx, &out); err != nil {
 		return nil, err
 	}
 	return out.Tenants, nil
