@@ -140,7 +140,7 @@ func TestNewSiteIDDeterministicAndDrillURL(t *testing.T) {
 	if a != b || a == NewSiteID("b2", "s1") || len(a) != 36 {
 		t.Fatalf("new IDs %q %q not deterministic per batch and site", a, b)
 	}
-	if got := DrillURL("https://acme.example.test/x", "Drill 7"); got != "https://drill-drill-7-acme.example.test/x" {
+	if got := platform.DrillURL("https://acme.example.test/x", "Drill 7"); got != "https://drill-drill-7-acme.example.test/x" {
 		t.Fatalf("drill URL %q", got)
 	}
 }

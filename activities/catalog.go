@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"net/url"
 	"reflect"
 	"slices"
 	"strings"
@@ -22,29 +21,6 @@ var siteIDNamespace = uuid.MustParse("6c1f8a52-9d0e-4c1b-8a57-3b7e4f2a9d10")
 // NewSiteID is the new ID Restore 1 (or a drill) gives a site in a batch.
 func NewSiteID(batchID, siteID string) string {
 	return uuid.NewSHA1(siteIDNamespace, []byte(batchID+"/"+siteID)).String()
-}
-
-// DrillURL is the URL of a drill's isolated copy of a site: the first host
-// label gets a "drill-<batch>-" prefix, so it never answers for the live site.
-func DrillURL(siteURL, batchID string) string {
-	u, err := url.Parse(siteURL)
-	if err != nil || u.Host == "" {
-		return "drill-" + batchID + "-" + siteURL
-	}
-	u.Host = "drill-" + sanitizeLabel(batchID) + "-" + u.Host
-	return u.String()
-}
-
-func sanitizeLabel(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
-		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') || r == '-' {
-			b.WriteRune(r)
-		} else {
-			b.WriteByte('-')
-		}
-	}
-	return b.String()
 }
 
 // siteTable is the catalog's root table (the first table of part "site").
@@ -234,7 +210,7 @@ func (a *Activities) CatalogCreateSite(ctx context.Context, in contract.StepInpu
 		return contract.StepOutput{}, permanent(ErrInvalidInput, "site %s has no url at the restore point", in.SiteID)
 	}
 	if in.Drill {
-		siteURL = DrillURL(siteURL, in.BatchID)
+		siteURL = platform.DrillURL(siteURL, in.BatchID)
 	}
 	var rec platform.SiteRecord
 	err = a.call(ctx, func(ctx context.Context) (err error) {

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/lazarus-dr/lazarus/drill"
+	"github.com/lazarus-dr/lazarus/platform"
 	"github.com/lazarus-dr/lazarus/platform/s3media"
 )
 
@@ -153,7 +154,7 @@ func (a *Activities) copyGuard(ctx context.Context, drillID, site, copyID string
 	if srcURL == "" {
 		return fmt.Sprintf("the URL of site %s is unknown (neither live nor registered), so the copy's URL cannot be checked", site), nil
 	}
-	want := DrillURL(srcURL, drillID)
+	want := platform.DrillURL(srcURL, drillID)
 	switch {
 	case hasRow && (c.restoredFrom != site || c.url != want):
 		return fmt.Sprintf("its catalog row (URL %s, restored from %q) is not this drill's copy of %s (URL %s, restored from %q)",

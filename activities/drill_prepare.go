@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -162,22 +161,7 @@ type catalogSite struct {
 // drillCopy says whether the row is a drill copy: restored from a site
 // whose URL it carries as a drill URL.
 func (s catalogSite) drillCopy() bool {
-	return s.restoredFrom != "" && s.sourceURL != "" && isDrillURLOf(s.url, s.sourceURL)
-}
-
-// isDrillURLOf reports whether u is DrillURL(orig, some drill).
-func isDrillURLOf(u, orig string) bool {
-	du, derr := url.Parse(u)
-	ou, oerr := url.Parse(orig)
-	if derr != nil || oerr != nil || du.Host == "" || ou.Host == "" {
-		return strings.HasPrefix(u, "drill-") && len(u) > len("drill-")+len(orig)+1 && strings.HasSuffix(u, "-"+orig)
-	}
-	h := du.Host
-	if !strings.HasPrefix(h, "drill-") || !strings.HasSuffix(h, "-"+ou.Host) || len(h) <= len("drill-")+len(ou.Host)+1 {
-		return false
-	}
-	du.Host = ou.Host
-	return du.String() == ou.String()
+	return s.restoredFrom != "" && s.sourceURL != "" && platform.IsDrillURL(s.url, s.sourceURL)
 }
 
 // storeDB is a live database of the description: the DSN and the stores

@@ -205,7 +205,7 @@ func (p *Platform) productionSites(ctx context.Context, snap *snapshot) ([]strin
 		if err := rows.Scan(&id, &u, &from, &orig); err != nil {
 			return nil, fmt.Errorf("list sites: %w", err)
 		}
-		if from != "" && orig != "" && isDrillURL(u, orig) {
+		if from != "" && orig != "" && platform.IsDrillURL(u, orig) {
 			continue
 		}
 		out = append(out, id)

@@ -3,11 +3,10 @@ package sandbox
 import (
 	"context"
 	"errors"
-	"net/url"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/lazarus-dr/lazarus/platform"
 	"github.com/lazarus-dr/lazarus/sandbox/schema"
 )
 
@@ -21,22 +20,6 @@ import (
 
 // drillTablesLeftOut are the truth tables a drill copy is not compared on.
 var drillTablesLeftOut = map[string]bool{"app_installations": true}
-
-// isDrillURL reports whether u is the drill URL of a site whose URL is orig.
-func isDrillURL(u, orig string) bool {
-	du, derr := url.Parse(u)
-	ou, oerr := url.Parse(orig)
-	if derr != nil || oerr != nil || du.Host == "" || ou.Host == "" {
-		// activities.DrillURL prefixes an unparsable URL as a whole.
-		return strings.HasPrefix(u, "drill-") && len(u) > len("drill-")+len(orig)+1 && strings.HasSuffix(u, "-"+orig)
-	}
-	h := du.Host
-	if !strings.HasPrefix(h, "drill-") || !strings.HasSuffix(h, "-"+ou.Host) || len(h) <= len("drill-")+len(ou.Host)+1 {
-		return false
-	}
-	du.Host = ou.Host
-	return du.String() == ou.String()
-}
 
 // drillOf reports whether asSite is a drill copy of site and, if so, the
 // URL the site has (the live one, else the one registered in the audit
@@ -60,7 +43,7 @@ func (p *Platform) drillOf(ctx context.Context, site, asSite string) (siteURL st
 	if err != nil {
 		return "", false, err
 	}
-	if from != site || orig == "" || !isDrillURL(u, orig) {
+	if from != site || orig == "" || !platform.IsDrillURL(u, orig) {
 		return "", false, nil
 	}
 	return orig, true, nil

@@ -296,7 +296,7 @@ func (p *Platform) restoredAs(ctx context.Context) (map[string]string, map[strin
 		if err := rows.Scan(&from, &id, &u, &orig); err != nil {
 			return nil, nil, err
 		}
-		if orig != "" && isDrillURL(u, orig) {
+		if orig != "" && platform.IsDrillURL(u, orig) {
 			drills[id] = true
 			continue
 		}
