@@ -8,6 +8,8 @@ import (
 	"math/big"
 	"sort"
 	"strings"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // A fingerprint sums the MD5s of a set of rows (each row in a canonical
@@ -117,4 +119,28 @@ func diffStore(truth, now storeFP) string {
 		}
 	}
 	return strings.Join(parts, "; ")
+}
+
+// addFingerprintRows adds rows of (site, rows, a, b), as the fingerprint
+// queries of truth.go and checksums.go answer them, to out under tt's store
+// and table; it closes rows.
+func addFingerprintRows(rows pgx.Rows, tt truthTable, out siteFPs) error {
+	defer rows.Close()
+	for rows.Next() {
+		var site, a, b string
+		var n int64
+		if err := rows.Scan(&site, &n, &a, &b); err != nil {
+			return err
+		}
+		f := fingerprint{Rows: n}
+		var err error
+		if f.A, err = mod64(a); err == nil {
+			f.B, err = mod64(b)
+		}
+		if err != nil {
+			return err
+		}
+		out.add(site, tt.store, tt.table, f)
+	}
+	return rows.Err()
 }

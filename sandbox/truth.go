@@ -204,25 +204,7 @@ func (p *Platform) fleetFingerprints(ctx context.Context, snap *snapshot, sites 
 		if err != nil {
 			return nil, fmt.Errorf("fingerprint %s.%s: %w", tt.db, tt.table, err)
 		}
-		for rows.Next() {
-			var site, a, b string
-			var n int64
-			if err := rows.Scan(&site, &n, &a, &b); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			f := fingerprint{Rows: n}
-			if f.A, err = mod64(a); err == nil {
-				f.B, err = mod64(b)
-			}
-			if err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out.add(site, tt.store, tt.table, f)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		if err := addFingerprintRows(rows, tt, out); err != nil {
 			return nil, fmt.Errorf("fingerprint %s.%s: %w", tt.db, tt.table, err)
 		}
 		if err := p.subtractExcluded(ctx, snap, tt, "", "", ex, out); err != nil {
