@@ -243,10 +243,13 @@ const (
 // YYYYMMDD-HHMMSS (UTC). It is a host label's worth of lower-case letters,
 // digits and '-', as a drill copy's URL carries it.
 func ID(scheduleID string, start time.Time) string {
-	return label(scheduleID) + "-" + start.UTC().Format("20060102-150405")
+	return HostLabel(scheduleID) + "-" + start.UTC().Format("20060102-150405")
 }
 
-func label(s string) string {
+// HostLabel is s in the characters of a host label: lower-case letters,
+// digits and '-' (anything else becomes '-'). A drill ID is one, and a drill
+// copy's URL carries it (platform.DrillURL).
+func HostLabel(s string) string {
 	b := make([]byte, 0, len(s))
 	for _, r := range []byte(s) {
 		switch {

@@ -3,6 +3,8 @@ package platform
 import (
 	"net/url"
 	"strings"
+
+	"github.com/lazarus-dr/lazarus/drill"
 )
 
 // A drill copy's URL: Lazarus gives a drill's copy of a site the site's URL
@@ -18,7 +20,7 @@ func DrillURL(siteURL, drillID string) string {
 	if err != nil || u.Host == "" {
 		return "drill-" + drillID + "-" + siteURL
 	}
-	u.Host = "drill-" + hostLabel(drillID) + "-" + u.Host
+	u.Host = "drill-" + drill.HostLabel(drillID) + "-" + u.Host
 	return u.String()
 }
 
@@ -35,17 +37,4 @@ func IsDrillURL(u, orig string) bool {
 	}
 	du.Host = ou.Host
 	return du.String() == ou.String()
-}
-
-// hostLabel is s as host-label characters: lower-case letters, digits, '-'.
-func hostLabel(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
-		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') || r == '-' {
-			b.WriteRune(r)
-		} else {
-			b.WriteByte('-')
-		}
-	}
-	return b.String()
 }
