@@ -121,7 +121,7 @@ func TestResolvePorts(t *testing.T) {
 		t.Errorf("changing a recorded port: want a refusal naming it, got %v", err)
 	}
 	free, err := resolvePorts(nil, Options{})
-	if err != nil || free.PlatformPG == 0 || free.S3 == 0 || free.Services.Catalog != 0 {
+	if err != nil || free.PlatformPG == 0 || free.S3 != 0 || free.Services.Catalog != 0 {
 		t.Errorf("free ports: %+v %v", free, err)
 	}
 }

@@ -16,12 +16,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"go.uber.org/zap"
 
+	"github.com/lazarus-dr/lazarus/internal/portowner"
 	"github.com/lazarus-dr/lazarus/internal/tools"
 )
 
-// startGateway runs versitygw (posix backend with a versioning folder) on
-// the recorded S3 port, in its own process group, and waits until it
-// answers.
+// startGateway runs versitygw (posix backend with a versioning folder) in
+// its own process group and waits until that very process listens on the
+// S3 port (a dial alone could reach another process that took the port).
+// A port of 0 is picked here, right before the bind; when the server loses
+// a picked port to another process, it is started again on a new one.
 func (p *Platform) startGateway(ctx context.Context) error {
 	if p.state.GatewayPID != 0 && processAlive(p.state.GatewayPID, "versitygw") {
 		// Left over by an Up that died: stop it, then start ours.
@@ -37,7 +40,31 @@ func (p *Platform) startGateway(ctx context.Context) error {
 			return fmt.Errorf("S3 server: %w", err)
 		}
 	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(p.state.Ports.S3))
+	picked := p.state.Ports.S3 == 0
+	const attempts = 3
+	for i := 1; ; i++ {
+		if picked {
+			if p.state.Ports.S3, err = freePort(); err != nil {
+				return fmt.Errorf("S3 server: %w", err)
+			}
+		}
+		err := p.runGateway(ctx, bin)
+		if err == nil || !errors.Is(err, errGatewayLostPort) || !picked || i == attempts {
+			return err
+		}
+		p.log.Warn("S3 server lost its port to another process; trying another", zap.Int("port", p.state.Ports.S3))
+	}
+}
+
+// errGatewayLostPort: versitygw exited at start while the port answered,
+// so another process holds it.
+var errGatewayLostPort = errors.New("the port is held by another process")
+
+// runGateway starts versitygw once on the recorded S3 port and waits until
+// it listens there.
+func (p *Platform) runGateway(ctx context.Context, bin string) error {
+	port := p.state.Ports.S3
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	logf, err := os.OpenFile(p.layout.S3Log(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("S3 server: %w", err)
@@ -60,19 +87,21 @@ func (p *Platform) startGateway(ctx context.Context) error {
 	}
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
+		if ok, _ := portowner.Listens(cmd.Process.Pid, port); ok {
 			break
 		}
 		select {
 		case werr := <-p.gwErr:
-			p.gwErr <- werr
+			p.gw = nil
+			if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
+				c.Close()
+				return fmt.Errorf("S3 server on %s exited at start (%v): %w", addr, werr, errGatewayLostPort)
+			}
 			return fmt.Errorf("S3 server exited at start (%v); see %s", werr, p.layout.S3Log())
 		default:
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("S3 server on %s did not answer within 15s; see %s", addr, p.layout.S3Log())
+			return fmt.Errorf("S3 server on %s did not listen within 15s; see %s", addr, p.layout.S3Log())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -200,7 +200,19 @@ func resolvePorts(rec *State, o Options) (Ports, error) {
 	}
 	add(pick(&out.PlatformPG, o.Ports.PlatformPG, 0))
 	add(pick(&out.ProductsPG, o.Ports.ProductsPG, 1))
-	add(pick(&out.S3, o.Ports.S3, 2))
+	// An S3 port of 0 stays 0 here: startGateway picks a free one right
+	// before the server binds it (a port picked now could be taken by
+	// another process while the clusters start) and records it.
+	switch {
+	case out.S3 != 0:
+		if o.Ports.S3 != 0 && o.Ports.S3 != out.S3 {
+			add(fmt.Errorf("port %d asked for, but this state dir already uses %d (remove the state dir to change ports)", o.Ports.S3, out.S3))
+		}
+	case o.Ports.S3 != 0:
+		out.S3 = o.Ports.S3
+	case base != 0:
+		out.S3 = base + 2
+	}
 	// Service ports of 0 stay 0 here: the services pick free ones and Up
 	// records what they picked.
 	sp := []struct {

@@ -7,7 +7,6 @@ package s3test
 import (
 	"context"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/lazarus-dr/lazarus/internal/portowner"
 	"github.com/lazarus-dr/lazarus/internal/tools"
 	"github.com/lazarus-dr/lazarus/platform"
 	"github.com/lazarus-dr/lazarus/platform/s3media"
@@ -61,20 +61,25 @@ func Start(t testing.TB) platform.Media {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start versitygw: %v", err)
 	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_, _ = cmd.Process.Wait()
-	})
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
 	endpoint := "http://" + addr
+	// Wait until this very process listens: a plain request could reach
+	// another process that took the port between the pick and the bind.
+	port := l.Addr().(*net.TCPAddr).Port
+	exited := make(chan error, 1)
+	go func() { _, err := cmd.Process.Wait(); exited <- err }()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		resp, err := http.Get(endpoint)
-		if err == nil {
-			resp.Body.Close()
+		if ok, _ := portowner.Listens(cmd.Process.Pid, port); ok {
 			break
 		}
+		select {
+		case <-exited:
+			t.Fatalf("versitygw on %s exited at start (port taken by another process?); see %s", addr, logf.Name())
+		default:
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("versitygw at %s did not answer: %v", endpoint, err)
+			t.Fatalf("versitygw did not listen on %s within 10s; see %s", addr, logf.Name())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
