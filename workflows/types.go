@@ -144,8 +144,12 @@ type SiteState struct {
 
 // SiteResult is one site's outcome in the batch result.
 type SiteResult struct {
-	SiteID       string        `json:"site_id"`
-	Outcome      string        `json:"outcome"`
+	SiteID  string `json:"site_id"`
+	Outcome string `json:"outcome"`
+	// Runbook is the runbook the site ran (a batch switched with
+	// switch-runbook runs more than one); empty in results recorded
+	// before it was kept: the batch's runbook.
+	Runbook      string        `json:"runbook,omitempty"`
 	DeletedAt    time.Time     `json:"deleted_at,omitzero"`
 	RestorePoint time.Time     `json:"restore_point,omitzero"`
 	StartedAt    time.Time     `json:"started_at,omitzero"`
@@ -172,11 +176,45 @@ type StepTime struct {
 // batch the brief one.
 const MemoSiteResult = "result"
 
-// ParkedSite is a site waiting for an operator.
+// ParkedSite is a site waiting for a human: parked (an operator's
+// decision) or at a gate (a customer's validation).
 type ParkedSite struct {
 	SiteID string `json:"site_id"`
 	StepID string `json:"step_id"`
 	Reason string `json:"reason"`
+	// Kind is SiteParked or SiteWaiting (empty: parked, as recorded before).
+	Kind string `json:"kind,omitempty"`
+	// Since is when the batch learned it (zero when recorded before).
+	Since time.Time `json:"since,omitzero"`
+}
+
+// Operator actions (OperatorAction.Action): the batch's steering updates.
+const (
+	ActionPause          = "pause"
+	ActionResume         = "resume"
+	ActionCancel         = "cancel"
+	ActionSetConcurrency = "set-concurrency"
+	ActionAddSites       = "add-sites"
+	ActionSwitchRunbook  = "switch-runbook"
+)
+
+// OperatorAction is one steering decision a batch accepted, with who made
+// it and why: what the report's timeline shows.
+type OperatorAction struct {
+	At       time.Time `json:"at"`
+	Action   string    `json:"action"`
+	Operator string    `json:"operator"`
+	Reason   string    `json:"reason,omitempty"`
+	// Detail says what changed, e.g. "max concurrent sites 50" or
+	// "restore1 -> restore2 for 120 queued sites".
+	Detail string `json:"detail,omitempty"`
+}
+
+// Operator is who sends a steering update and why; every steering update's
+// request carries it.
+type Operator struct {
+	Operator string `json:"operator"`
+	Reason   string `json:"reason,omitempty"`
 }
 
 // BatchProgress is what the batch-progress query returns.
@@ -199,6 +237,10 @@ type BatchProgress struct {
 	Runs              int            `json:"runs"` // how many times it continued as new, plus one
 	// Lead are the batch-scoped steps' states, round by round.
 	Lead []LeadRound `json:"lead,omitempty"`
+	// Waiting are the sites at a gate, waiting for a human decision.
+	Waiting []ParkedSite `json:"waiting,omitempty"`
+	// Actions are the operators' steering decisions, oldest first.
+	Actions []OperatorAction `json:"actions,omitempty"`
 }
 
 // BatchResult is the batch workflow's result.
@@ -210,6 +252,8 @@ type BatchResult struct {
 	Sites     []SiteResult `json:"sites"`
 	// Errors are every site's errors, collected (go-multierror text).
 	Errors []string `json:"errors,omitempty"`
+	// Actions are the operators' steering decisions, oldest first.
+	Actions []OperatorAction `json:"actions,omitempty"`
 }
 
 // StepDecision is an operator's answer to a parked step.
