@@ -3,6 +3,7 @@ package chaos
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,12 +33,22 @@ func (t *target) String() string {
 // huntBatch is how many running sites one round of a hunt describes.
 const huntBatch = 40
 
-// hunt looks, for up to within, for an activity of type action (any type
-// when empty) that the worker with pid runs now. It returns nil when it
-// saw none in time.
-func (b *batch) hunt(ctx context.Context, action string, pid int, within time.Duration) *target {
+// hunt looks, for up to within, for an activity of one of the types in
+// actions (any type when empty) that worker w runs now, and returns it
+// with w frozen (SIGSTOP): the caller kills w next, so the activity cannot
+// end between the sighting and the kill. It returns nil, w running, when
+// it saw none in time.
+//
+// A round describes a sample of the running sites with w running. An
+// activity seen started is confirmed with w frozen (one that ended in
+// between is dropped). An activity seen scheduled, not started yet, is
+// watched closely until w starts it, then confirmed the same way: steps
+// of a fraction of a second (a small site's media undelete) are caught
+// that way, where a sample of 40 sites every few hundred milliseconds
+// mostly came too late.
+func (b *batch) hunt(ctx context.Context, actions []string, w *proc, within time.Duration) *target {
 	deadline := time.Now().Add(within)
-	who := strconv.Itoa(pid) + "@"
+	who := strconv.Itoa(w.PID()) + "@"
 	var sites []string
 	var listed time.Time
 	for time.Now().Before(deadline) && ctx.Err() == nil {
@@ -47,8 +58,22 @@ func (b *batch) hunt(ctx context.Context, action string, pid int, within time.Du
 			}
 		}
 		b.s.rng.Shuffle(len(sites), func(i, j int) { sites[i], sites[j] = sites[j], sites[i] })
-		if t := b.describeFor(ctx, sites[:min(len(sites), huntBatch)], action, who); t != nil {
+		seen := b.describeFor(ctx, sites[:min(len(sites), huntBatch)], actions, who)
+		var started, scheduled []*target
+		for _, t := range seen {
+			if t.Worker == "" {
+				scheduled = append(scheduled, t)
+			} else {
+				started = append(started, t)
+			}
+		}
+		if t := b.confirmFrozen(ctx, started, actions, who, w); t != nil {
 			return t
+		}
+		if len(scheduled) > 0 {
+			if t := b.watchStart(ctx, scheduled[0], actions, who, w, min(5*time.Second, time.Until(deadline))); t != nil {
+				return t
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -58,32 +83,87 @@ func (b *batch) hunt(ctx context.Context, action string, pid int, within time.Du
 	return nil
 }
 
-// describeFor describes the workflows, four at a time, and returns the
-// first pending activity of type action started by a worker whose
-// identity begins with who.
-func (b *batch) describeFor(ctx context.Context, wids []string, action, who string) *target {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+// watchStart describes one site's workflow every 10 ms, for up to within,
+// until w starts the scheduled activity t, and confirms it frozen.
+func (b *batch) watchStart(ctx context.Context, t *target, actions []string, who string, w *proc, within time.Duration) *target {
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		for _, now := range b.describeFor(ctx, []string{t.WorkflowID}, actions, who) {
+			if now.Worker != "" {
+				return b.confirmFrozen(ctx, []*target{now}, actions, who, w)
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return nil
+}
+
+// confirmFrozen freezes w and describes again the sites of seen (activities
+// w had started): it returns the first still running in the same attempt,
+// w frozen, or nil with w running again.
+func (b *batch) confirmFrozen(ctx context.Context, seen []*target, actions []string, who string, w *proc) *target {
+	if len(seen) == 0 || w.freeze() != nil {
+		return nil
+	}
+	wids := make([]string, 0, len(seen))
+	for _, t := range seen {
+		wids = append(wids, t.WorkflowID)
+	}
+	for _, t := range b.describeFor(ctx, wids, actions, who) {
+		if t.Worker != "" && sameAttempt(seen, t) {
+			return t
+		}
+	}
+	w.thaw()
+	return nil
+}
+
+// sameAttempt says whether t is one of seen, in the same attempt.
+func sameAttempt(seen []*target, t *target) bool {
+	for _, s := range seen {
+		if s.WorkflowID == t.WorkflowID && s.ActivityID == t.ActivityID && s.Attempt == t.Attempt {
+			return true
+		}
+	}
+	return false
+}
+
+// describeFor describes the workflows, four at a time, and returns, at
+// most one per workflow, a pending activity of a type in actions (any when
+// empty) either started by a worker whose identity begins with who
+// (Worker set) or scheduled and not started yet (Worker empty); a started
+// one is preferred.
+func (b *batch) describeFor(ctx context.Context, wids []string, actions []string, who string) []*target {
 	var mu sync.Mutex
-	var found *target
+	var found []*target
 	forEach(ctx, wids, 4, func(wid string) {
 		d, err := b.s.tc.DescribeWorkflowExecution(ctx, wid, "")
 		if err != nil {
 			return
 		}
+		var pick *target
 		for _, pa := range d.GetPendingActivities() {
-			if pa.GetState() != enumspb.PENDING_ACTIVITY_STATE_STARTED || !strings.HasPrefix(pa.GetLastWorkerIdentity(), who) ||
-				(action != "" && pa.GetActivityType().GetName() != action) {
+			if len(actions) > 0 && !slices.Contains(actions, pa.GetActivityType().GetName()) {
 				continue
 			}
-			mu.Lock()
-			if found == nil {
-				found = &target{WorkflowID: wid, ActivityID: pa.GetActivityId(), Action: pa.GetActivityType().GetName(),
-					Attempt: pa.GetAttempt(), Worker: pa.GetLastWorkerIdentity()}
-				cancel()
+			t := &target{WorkflowID: wid, ActivityID: pa.GetActivityId(), Action: pa.GetActivityType().GetName(), Attempt: pa.GetAttempt()}
+			switch {
+			case pa.GetState() == enumspb.PENDING_ACTIVITY_STATE_STARTED && strings.HasPrefix(pa.GetLastWorkerIdentity(), who):
+				t.Worker = pa.GetLastWorkerIdentity()
+				pick = t
+			case pa.GetState() == enumspb.PENDING_ACTIVITY_STATE_SCHEDULED && pick == nil:
+				pick = t
+			default:
+				continue
 			}
+			if pick.Worker != "" {
+				break
+			}
+		}
+		if pick != nil {
+			mu.Lock()
+			found = append(found, pick)
 			mu.Unlock()
-			return
 		}
 	})
 	return found

@@ -97,6 +97,18 @@ func (p *proc) kill() error {
 	return nil
 }
 
+// freeze stops the process (SIGSTOP) where it is: nothing it runs can end
+// until thaw or kill.
+func (p *proc) freeze() error {
+	if p.exited() {
+		return fmt.Errorf("%s (pid %d) had already ended", p.name, p.PID())
+	}
+	return syscall.Kill(p.PID(), syscall.SIGSTOP)
+}
+
+// thaw lets a frozen process go on (SIGCONT).
+func (p *proc) thaw() { _ = syscall.Kill(p.PID(), syscall.SIGCONT) }
+
 // stop sends sig, waits up to grace, then SIGKILLs the process's group
 // (what a process left behind in its own group ends with it).
 func (p *proc) stop(sig syscall.Signal, grace time.Duration) error {

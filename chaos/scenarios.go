@@ -2,6 +2,8 @@ package chaos
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/lazarus-dr/lazarus/contract"
@@ -73,6 +75,9 @@ func (r *run) randomIn(lo, hi time.Duration) time.Duration {
 // Scenario 1: the worker is SIGKILLed at random moments, at least
 // Config.Kills times, two of them aimed at a running tenant extraction
 // (db.restore_tenant) and a running media undelete; restarted each time.
+// The aimed kills hunt for both at once from the batch's start (a short
+// step like the media undelete may be over for every site before a hunt
+// for the other ends), and freeze the worker before they check (hunt).
 var killTargets = []string{contract.ActionDBRestoreTenant, contract.ActionMediaUndelete}
 
 // huntWindow is how long a kill waits for its target to be seen running.
@@ -86,11 +91,14 @@ func killWorker(ctx context.Context, r *run) {
 		w := r.s.workers[len(r.s.workers)-1]
 		var t *target
 		if len(targets) > 0 {
-			t = r.b.hunt(ctx, targets[0], w.PID(), huntWindow)
+			t = r.b.hunt(ctx, targets, w, huntWindow)
 		} else if !sleep(ctx, r.randomIn(r.cfg.KillMin, r.cfg.KillMax)) {
 			return
 		}
 		if ctx.Err() != nil {
+			if t != nil {
+				w.thaw()
+			}
 			return
 		}
 		if err := w.kill(); err != nil {
@@ -101,13 +109,13 @@ func killWorker(ctx context.Context, r *run) {
 		caught := t != nil && r.b.stillRunning(context.WithoutCancel(ctx), t)
 		switch {
 		case t == nil && len(targets) > 0:
-			r.note("kill %d: SIGKILL worker pid %d at a random moment (no %s seen running within %s)", kills, w.PID(), targets[0], huntWindow)
+			r.note("kill %d: SIGKILL worker pid %d at a random moment (no %s seen running within %s)", kills, w.PID(), strings.Join(targets, " or "), huntWindow)
 		case t == nil:
 			r.note("kill %d: SIGKILL worker pid %d at a random moment", kills, w.PID())
 		case caught:
 			r.note("kill %d: SIGKILL worker pid %d during %s: it was still running at the kill", kills, w.PID(), t)
 			hits[t.Action] = t.String()
-			targets = targets[1:]
+			targets = slices.DeleteFunc(targets, func(a string) bool { return a == t.Action })
 		default:
 			r.note("kill %d: SIGKILL worker pid %d just after %s ended (missed; aiming again)", kills, w.PID(), t)
 		}
@@ -150,8 +158,11 @@ func killSecondWorker(ctx context.Context, r *run) {
 		return
 	}
 	w := r.s.workers[1]
-	t := r.b.hunt(ctx, "", w.PID(), 5*time.Second)
+	t := r.b.hunt(ctx, nil, w, 5*time.Second)
 	if ctx.Err() != nil {
+		if t != nil {
+			w.thaw()
+		}
 		return
 	}
 	if err := w.kill(); err != nil {
