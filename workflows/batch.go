@@ -98,6 +98,15 @@ type batchRun struct {
 	// boundsStarts: at most MaxStartingSites of this run's child starts
 	// await the server's confirmation at once (batch_window.go).
 	boundsStarts bool
+	// actions are the operators' steering decisions (batch_operators.go).
+	actions []OperatorAction
+	// switched are the plans switch-runbook brought in, by runbook;
+	// runbook is the runbook of sites added from now on (empty: the
+	// batch's); switchedSites counts the sites moved to each
+	// (batch_switch.go).
+	switched      map[string]switchedPlan
+	runbook       string
+	switchedSites map[string]int
 }
 
 func newBatchRun(ctx workflow.Context, in RestoreBatchInput) (*batchRun, error) {
@@ -116,7 +125,10 @@ func newBatchRun(ctx workflow.Context, in RestoreBatchInput) (*batchRun, error) 
 		return nil, err
 	}
 	b := &batchRun{in: in, g: g, packedPlan: packed, win: newWindow(), lead: newLeadRounds(g), maxPerRun: in.MaxChildrenPerRun,
-		logger: log.With(workflow.GetLogger(ctx), "batch", in.BatchID)}
+		logger: log.With(workflow.GetLogger(ctx), "batch", in.BatchID), switchedSites: map[string]int{}}
+	if err := b.loadSwitched(in.Switched); err != nil {
+		return nil, err
+	}
 	if b.maxPerRun <= 0 {
 		b.maxPerRun = DefaultMaxChildrenPerRun
 	}

@@ -87,6 +87,14 @@ type BatchCarry struct {
 	// Resend are lead-step signals the run had sent but the server had not
 	// delivered when it continued as new: the next run sends them again.
 	Resend []SiteLead `json:"resend,omitempty"`
+	// Actions are the operators' steering decisions so far.
+	Actions []OperatorAction `json:"actions,omitempty"`
+	// Runbook is the runbook of sites added from now on, when a
+	// switch-runbook of every queued site changed it (empty: the batch's).
+	Runbook string `json:"runbook,omitempty"`
+	// SwitchedSites counts the sites moved to each switched runbook (for
+	// the progress's step totals).
+	SwitchedSites map[string]int `json:"switched_sites,omitempty"`
 }
 
 // SiteLead is a lead-step status for one site.
@@ -103,6 +111,10 @@ type BlockedSite struct {
 	Reason    string    `json:"reason,omitempty"`
 	Kind      string    `json:"kind"` // parked | waiting | running
 	StartedAt time.Time `json:"started_at,omitzero"`
+	// Since is when it became parked or waiting.
+	Since time.Time `json:"since,omitzero"`
+	// Runbook is the site's when switched (Site.Runbook).
+	Runbook string `json:"runbook,omitempty"`
 }
 
 // carry is the state the next run starts from.
@@ -114,7 +126,8 @@ func (b *batchRun) carry() BatchCarry {
 		Rounds: b.lead.rounds, LeadTable: b.lead.table, SiteLead: b.lead.siteRow, SiteRound: b.lead.siteRound,
 		StepSeconds: b.tally.stepSeconds, StepCount: b.tally.stepCount, Errors: b.tally.errors,
 		StepsDone: b.tally.stepsDone, StepsDoneByStage: b.tally.stageDone,
-		Resend: b.undelivered(),
+		Resend:  b.undelivered(),
+		Actions: b.actions, Runbook: b.runbook, SwitchedSites: b.switchedSites,
 	}
 }
 
@@ -138,6 +151,7 @@ func (b *batchRun) resume(c BatchCarry) {
 		b.win.adopt(bs)
 	}
 	b.resend = c.Resend
+	b.actions, b.runbook, b.switchedSites = c.Actions, c.Runbook, orEmpty(c.SwitchedSites)
 }
 
 func orEmpty[V any](m map[string]V) map[string]V {

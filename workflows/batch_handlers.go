@@ -23,12 +23,19 @@ func (b *batchRun) registerHandlers(ctx workflow.Context) error {
 		return fmt.Errorf("register query %s: %w", QueryBatchResults, err)
 	}
 	return registerUpdates(ctx,
-		updateHandler{UpdatePause, b.onPause, b.notCancelled},
-		updateHandler{UpdateResume, b.onResume, b.notCancelled},
-		updateHandler{UpdateCancel, b.onCancel, b.notCancelled},
+		updateHandler{UpdatePause, b.onPause, b.validSteer},
+		updateHandler{UpdateResume, b.onResume, b.validSteer},
+		updateHandler{UpdateCancel, b.onCancel, b.validSteer},
 		updateHandler{UpdateSetConcurrency, b.onSetConcurrency, validConcurrency},
-		updateHandler{UpdateAddSites, b.onAddSites, b.validAddSites})
+		updateHandler{UpdateAddSites, b.onAddSites, b.validAddSites},
+		updateHandler{UpdateSwitchRunbook, b.onSwitchRunbook, b.validSwitch})
 }
+
+// Every steering update takes who sends it and why (Operator; for
+// set-concurrency a second argument), and records it (batch_operators.go).
+// Updates sent without it (by clients older than this) decode it empty,
+// recorded as "unknown": no recorded history replays differently, since a
+// recorded action is state, not a command.
 
 func (b *batchRun) notCancelled() error {
 	if b.cancelled {
@@ -37,34 +44,49 @@ func (b *batchRun) notCancelled() error {
 	return nil
 }
 
-func (b *batchRun) onPause(ctx workflow.Context) error {
+// validSteer is the validator of pause, resume and cancel.
+func (b *batchRun) validSteer(Operator) error { return b.notCancelled() }
+
+func (b *batchRun) onPause(ctx workflow.Context, op Operator) error {
 	b.paused, b.changed = true, true
-	b.logger.Info("batch paused")
+	b.act(ctx, ActionPause, op, "")
 	return nil
 }
 
-func (b *batchRun) onResume(ctx workflow.Context) error {
+func (b *batchRun) onResume(ctx workflow.Context, op Operator) error {
 	b.paused, b.changed = false, true
-	b.logger.Info("batch resumed")
+	b.act(ctx, ActionResume, op, "")
 	return nil
 }
 
-func (b *batchRun) onCancel(ctx workflow.Context) error {
-	b.cancel(ctx, "cancelled by an operator")
+func (b *batchRun) onCancel(ctx workflow.Context, op Operator) error {
+	b.act(ctx, ActionCancel, op, fmt.Sprintf("%d queued sites not started, %d running asked to stop", len(b.win.queue), len(b.win.running)))
+	why := "cancelled by " + orUnknown(op.Operator)
+	if op.Reason != "" {
+		why += ": " + op.Reason
+	}
+	b.cancel(ctx, why)
 	return nil
 }
 
-func validConcurrency(n int) error {
+func validConcurrency(n int, _ Operator) error {
 	if n < 1 {
 		return fmt.Errorf("max concurrent sites %d: it must be at least 1", n)
 	}
 	return nil
 }
 
-func (b *batchRun) onSetConcurrency(ctx workflow.Context, n int) error {
+func (b *batchRun) onSetConcurrency(ctx workflow.Context, n int, op Operator) error {
+	b.act(ctx, ActionSetConcurrency, op, fmt.Sprintf("max concurrent sites %d -> %d", b.maxConcurrent, n))
 	b.maxConcurrent, b.changed = n, true
-	b.logger.Info("batch concurrency changed", "max_concurrent_sites", n)
 	return nil
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
 }
 
 func (b *batchRun) validAddSites(req AddSitesRequest) error {
@@ -78,11 +100,18 @@ func (b *batchRun) validAddSites(req AddSitesRequest) error {
 }
 
 func (b *batchRun) onAddSites(ctx workflow.Context, req AddSitesRequest) error {
+	b.act(ctx, ActionAddSites, Operator{Operator: req.Operator, Reason: req.Reason}, fmt.Sprintf("%d sites added", len(req.Sites)))
 	b.addSites(ctx, req.Sites)
 	return nil
 }
 
 func (b *batchRun) addSites(ctx workflow.Context, sites []Site) {
+	if b.runbook != "" {
+		for i := range sites {
+			sites[i].Runbook = b.runbook
+			b.switchedSites[b.runbook]++
+		}
+	}
 	b.win.enqueue(sites...)
 	if len(b.g.batchSteps) > 0 {
 		work, _ := workflow.NewDisconnectedContext(ctx)
@@ -102,7 +131,7 @@ func (b *batchRun) cancel(ctx workflow.Context, why string) {
 	b.changed = true
 	b.logger.Warn("batch cancelling", "reason", why, "queued", len(b.win.queue), "running", len(b.win.running))
 	for _, s := range b.win.queue {
-		b.record(SiteResult{SiteID: s.SiteID, Outcome: SiteCancelled, RestorePoint: s.RestorePoint, Users: s.Users,
+		b.record(SiteResult{SiteID: s.SiteID, Outcome: SiteCancelled, RestorePoint: s.RestorePoint, Users: s.Users, Runbook: s.Runbook,
 			Errors: []string{"not started: " + why}})
 	}
 	b.win.queue = nil

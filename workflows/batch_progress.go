@@ -53,17 +53,15 @@ func (b *batchRun) progress(ctx workflow.Context) BatchProgress {
 		BatchID: b.in.BatchID, Runbook: b.in.Plan.Runbook, Status: b.status(), Paused: b.paused,
 		MaxConcurrentSites: b.maxConcurrent, SitesTotal: known,
 		SitesByStatus: map[string]int{}, StepsDone: b.tally.stepsDone,
-		StepsTotal:       len(b.g.siteSteps) * known,
 		StepsDoneByStage: map[string]int{}, StepsTotalByStage: map[string]int{},
-		StartedAt: b.startedAt, Runs: b.runs, Lead: b.lead.rounds,
+		StartedAt: b.startedAt, Runs: b.runs, Lead: b.lead.rounds, Actions: b.actions,
 	}
 	for _, k := range workflow.DeterministicKeys(b.tally.stageDone) {
 		p.StepsDoneByStage[k] = b.tally.stageDone[k]
 	}
-	for _, i := range b.g.siteSteps {
-		if stage := b.in.Plan.Steps[i].Stage; stage != "" {
-			p.StepsTotalByStage[stage] += known
-		}
+	b.addTotals(&p, b.g, known-b.switchedTotal())
+	for _, rb := range workflow.DeterministicKeys(b.switchedSites) {
+		b.addTotals(&p, b.graphOf(rb), b.switchedSites[rb])
 	}
 	for _, r := range b.tally.results {
 		p.SitesByStatus[r.Outcome]++
@@ -76,15 +74,35 @@ func (b *batchRun) progress(ctx workflow.Context) BatchProgress {
 		switch c.blocked {
 		case SiteEventParked:
 			p.SitesByStatus[SiteParked]++
-			p.Parked = append(p.Parked, ParkedSite{SiteID: id, StepID: c.stepID, Reason: c.reason})
+			p.Parked = append(p.Parked, ParkedSite{SiteID: id, StepID: c.stepID, Reason: c.reason, Kind: SiteParked, Since: c.since})
 		case SiteEventWaiting:
 			p.SitesByStatus[SiteWaiting]++
+			p.Waiting = append(p.Waiting, ParkedSite{SiteID: id, StepID: c.stepID, Reason: c.reason, Kind: SiteWaiting, Since: c.since})
 		default:
 			p.SitesByStatus[SiteRunning]++
 		}
 	}
 	p.ETA = b.eta(workflow.Now(ctx), len(b.win.queue)+len(b.win.running))
 	return p
+}
+
+// addTotals adds n sites of a plan's site steps to the progress's totals.
+func (b *batchRun) addTotals(p *BatchProgress, g *graph, n int) {
+	p.StepsTotal += len(g.siteSteps) * n
+	for _, i := range g.siteSteps {
+		if stage := g.plan.Steps[i].Stage; stage != "" {
+			p.StepsTotalByStage[stage] += n
+		}
+	}
+}
+
+// switchedTotal is how many sites switch-runbook moved to another runbook.
+func (b *batchRun) switchedTotal() int {
+	n := 0
+	for _, rb := range workflow.DeterministicKeys(b.switchedSites) {
+		n += b.switchedSites[rb]
+	}
+	return n
 }
 
 // eta: the remaining sites at the pace the batch has kept since its first
@@ -167,7 +185,7 @@ func (b *batchRun) result(ctx workflow.Context) BatchResult {
 	res := BatchResult{
 		BatchID: b.in.BatchID, Runbook: b.in.Plan.Runbook,
 		StartedAt: b.startedAt, EndedAt: workflow.Now(ctx),
-		Sites: b.tally.results,
+		Sites: b.tally.results, Actions: b.actions,
 	}
 	if errs != nil {
 		for _, e := range errs.Errors {

@@ -47,12 +47,19 @@ func (b *batchRun) record(r SiteResult) {
 		if r.DeletedAt.IsZero() {
 			r.DeletedAt = c.site.DeletedAt
 		}
+		if r.Runbook == "" {
+			r.Runbook = c.site.Runbook
+		}
+	}
+	if r.Runbook == b.in.Plan.Runbook {
+		r.Runbook = "" // the batch's: kept empty, for a small result
 	}
 	if b.firstEndAt.IsZero() {
 		b.firstEndAt = workflow.Now(b.root)
 	}
-	b.tally.countSteps(r.Steps, b.g)
-	b.tally.countStepTimes(r.StepTimes, b.g)
+	g := b.graphOf(r.Runbook)
+	b.tally.countSteps(r.Steps, g)
+	b.tally.countStepTimes(r.StepTimes, g)
 	b.tally.results = append(b.tally.results, trimResult(r, len(b.win.known) <= MaxSitesWithTimes))
 	b.changed = true
 }
@@ -106,7 +113,7 @@ func trimResult(r SiteResult, withTimes bool) SiteResult {
 	}
 	kept := SiteResult{
 		SiteID: r.SiteID, Outcome: r.Outcome, RestorePoint: r.RestorePoint,
-		Duration: r.Duration, Users: r.Users, Errors: errs,
+		Duration: r.Duration, Users: r.Users, Errors: errs, Runbook: r.Runbook,
 	}
 	if withTimes {
 		kept.DeletedAt = r.DeletedAt

@@ -53,7 +53,8 @@ const MaxStartingSites = 20
 func (b *batchRun) startChild(ctx workflow.Context) {
 	site := b.win.queue[0]
 	vars, round := b.lead.take(site.SiteID)
-	in := RestoreSiteInput{BatchID: b.in.BatchID, Site: site, PackedPlan: b.packedPlan, Drill: b.in.Drill,
+	_, _, packed := b.planOf(site)
+	in := RestoreSiteInput{BatchID: b.in.BatchID, Site: site, PackedPlan: packed, Drill: b.in.Drill,
 		Vars: vars, Lead: b.lead.pending(round)}
 	c := b.win.begin(round, workflow.Now(ctx))
 	if b.firstSiteAt.IsZero() {
@@ -119,11 +120,11 @@ func (b *batchRun) childOptions(site Site) workflow.ChildWorkflowOptions {
 	sa := []temporal.SearchAttributeUpdate{
 		SearchKeyBatchID.ValueSet(b.in.BatchID),
 		SearchKeySiteID.ValueSet(site.SiteID),
-		SearchKeyRunbook.ValueSet(b.in.Plan.Runbook),
+		SearchKeyRunbook.ValueSet(b.runbookOf(site)),
 		// Saves the site its first upsert.
 		SearchKeyStatus.ValueSet(SiteRunning),
 	}
-	summary := fmt.Sprintf("%s of site %s (batch %s)", b.in.Plan.Runbook, site.SiteID, b.in.BatchID)
+	summary := fmt.Sprintf("%s of site %s (batch %s)", b.runbookOf(site), site.SiteID, b.in.BatchID)
 	if b.in.Drill {
 		// A drill's batch ID is its drill ID: one filter shows the drill,
 		// its batch and its sites.
@@ -184,9 +185,9 @@ func (b *batchRun) onSiteEvent(ev SiteEvent) {
 	}
 	switch ev.Kind {
 	case SiteEventParked, SiteEventWaiting:
-		b.win.block(ev.SiteID, ev.Kind, ev.StepID, ev.Reason)
+		b.win.block(ev.SiteID, ev.Kind, ev.StepID, ev.Reason, workflow.Now(b.root))
 	case SiteEventResumed:
-		b.win.block(ev.SiteID, "", "", "")
+		b.win.block(ev.SiteID, "", "", "", time.Time{})
 	case SiteEventFinished:
 		if ev.Result != nil {
 			b.record(*ev.Result)

@@ -39,6 +39,7 @@ const (
 	UpdateCancel         = "cancel"
 	UpdateAddSites       = "add-sites"
 	UpdateSetConcurrency = "set-concurrency"
+	UpdateSwitchRunbook  = "switch-runbook"
 
 	// ActivitySiteOwner names the batch that is restoring a site (input:
 	// the site ID; output: the batch ID, "" when none). The worker runs it

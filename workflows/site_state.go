@@ -134,6 +134,7 @@ func (s *siteRun) result(ctx workflow.Context) SiteResult {
 		DeletedAt: s.in.Site.DeletedAt, RestorePoint: s.restorePoint(),
 		StartedAt: s.startedAt, EndedAt: now, Duration: now.Sub(s.startedAt),
 		Users: s.in.Site.Users, Errors: append([]string(nil), s.errors...), Steps: steps,
+		Runbook: s.in.Plan.Runbook,
 	}
 }
 

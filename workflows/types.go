@@ -13,6 +13,10 @@ type Site struct {
 	RestorePoint time.Time `json:"restore_point"`
 	// Users is how many users the site had (for "% of users restored").
 	Users int `json:"users,omitempty"`
+	// Runbook is the runbook the site runs when a switch-runbook moved it
+	// to another one than the batch's (RestoreBatchInput.Switched); empty:
+	// the batch's own.
+	Runbook string `json:"runbook,omitempty"`
 }
 
 // RestoreBatchInput starts (or, with Carry set, continues) a batch.
@@ -25,6 +29,9 @@ type RestoreBatchInput struct {
 	Drill bool `json:"drill,omitempty"`
 	// Carry is the state handed over by continue-as-new; nil on the first run.
 	Carry *BatchCarry `json:"carry,omitempty"`
+	// Switched are the plans that switch-runbook brought in, in the order
+	// of the switches; a site whose Runbook names one runs it.
+	Switched []runbooks.Plan `json:"switched,omitempty"`
 	// MaxChildrenPerRun is how many site workflows one run of the batch
 	// starts before it continues as new (0: DefaultMaxChildrenPerRun); a
 	// run also continues as new at MaxRunHistoryEvents or
@@ -188,35 +195,6 @@ type ParkedSite struct {
 	Since time.Time `json:"since,omitzero"`
 }
 
-// Operator actions (OperatorAction.Action): the batch's steering updates.
-const (
-	ActionPause          = "pause"
-	ActionResume         = "resume"
-	ActionCancel         = "cancel"
-	ActionSetConcurrency = "set-concurrency"
-	ActionAddSites       = "add-sites"
-	ActionSwitchRunbook  = "switch-runbook"
-)
-
-// OperatorAction is one steering decision a batch accepted, with who made
-// it and why: what the report's timeline shows.
-type OperatorAction struct {
-	At       time.Time `json:"at"`
-	Action   string    `json:"action"`
-	Operator string    `json:"operator"`
-	Reason   string    `json:"reason,omitempty"`
-	// Detail says what changed, e.g. "max concurrent sites 50" or
-	// "restore1 -> restore2 for 120 queued sites".
-	Detail string `json:"detail,omitempty"`
-}
-
-// Operator is who sends a steering update and why; every steering update's
-// request carries it.
-type Operator struct {
-	Operator string `json:"operator"`
-	Reason   string `json:"reason,omitempty"`
-}
-
 // BatchProgress is what the batch-progress query returns.
 type BatchProgress struct {
 	BatchID            string         `json:"batch_id"`
@@ -275,6 +253,9 @@ type GateDecision struct {
 // AddSitesRequest adds sites to a running batch.
 type AddSitesRequest struct {
 	Sites []Site `json:"sites"`
+	// Operator and Reason: who adds them, and why.
+	Operator string `json:"operator,omitempty"`
+	Reason   string `json:"reason,omitempty"`
 }
 
 // LeadRound is one run of the plan's batch-scoped steps for a set of sites.

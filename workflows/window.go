@@ -24,7 +24,8 @@ type child struct {
 	round     int
 	inRun     bool // started by this run (else adopted from an earlier one)
 	startedAt time.Time
-	blocked   string // "", SiteEventParked or SiteEventWaiting
+	blocked   string    // "", SiteEventParked or SiteEventWaiting
+	since     time.Time // when it became blocked
 	// started is true once the server confirmed the child's start; lead
 	// statuses that end before that wait in late (a signal to a child not
 	// started yet would be lost).
@@ -58,7 +59,8 @@ func (w *window) hasResult(siteID string) {
 // running (or blocked on a human) when that run continued as new.
 func (w *window) adopt(bs BlockedSite) {
 	w.known[bs.SiteID] = true
-	c := &child{site: Site{SiteID: bs.SiteID}, startedAt: bs.StartedAt, blocked: bs.Kind, stepID: bs.StepID, reason: bs.Reason}
+	c := &child{site: Site{SiteID: bs.SiteID, Runbook: bs.Runbook}, startedAt: bs.StartedAt, blocked: bs.Kind,
+		stepID: bs.StepID, reason: bs.Reason, since: bs.Since}
 	if bs.Kind == SiteRunning {
 		c.blocked = ""
 	}
@@ -79,7 +81,8 @@ func (w *window) adopted() []BlockedSite {
 		if kind == "" {
 			kind = SiteRunning
 		}
-		out = append(out, BlockedSite{SiteID: id, StepID: c.stepID, Reason: c.reason, Kind: kind, StartedAt: c.startedAt})
+		out = append(out, BlockedSite{SiteID: id, StepID: c.stepID, Reason: c.reason, Kind: kind, StartedAt: c.startedAt,
+			Since: c.since, Runbook: c.site.Runbook})
 	}
 	return out
 }
@@ -132,10 +135,13 @@ func (w *window) finish(siteID string) (c *child, first bool) {
 
 // block records what a running site told its batch: parked, waiting at a
 // gate (kind), or moving again (kind "").
-func (w *window) block(siteID, kind, stepID, reason string) bool {
+func (w *window) block(siteID, kind, stepID, reason string, at time.Time) bool {
 	c, ok := w.running[siteID]
 	if !ok {
 		return false
+	}
+	if kind != c.blocked || stepID != c.stepID {
+		c.since = at
 	}
 	c.blocked, c.stepID, c.reason = kind, stepID, reason
 	return true

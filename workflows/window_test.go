@@ -26,7 +26,7 @@ func TestWindowStartsAdoptsAndFinishes(t *testing.T) {
 	if !w.moving() {
 		t.Fatal("a site this run started and not blocked is moving")
 	}
-	w.block("q00000", SiteEventWaiting, "gate", "waiting")
+	w.block("q00000", SiteEventWaiting, "gate", "waiting", time.Time{})
 	if w.moving() || w.count(SiteEventWaiting) != 1 || w.count(SiteEventParked) != 1 {
 		t.Fatalf("after blocking: moving %v, waiting %d, parked %d", w.moving(), w.count(SiteEventWaiting), w.count(SiteEventParked))
 	}
