@@ -57,10 +57,12 @@ func (s *siteRun) publish(ctx workflow.Context) {
 }
 
 // upsertAttributes upserts the status, needs-attention and stage search
-// attributes that changed. The stage goes with a status change, at the end,
-// or once StageUpsertInterval has passed since the last upsert: a site
-// moving through several stages within seconds upserts once, not per stage
-// (each upsert is an event and a visibility write).
+// attributes that changed, and the progress memo. The stage goes with a
+// status change, at the end, or once StageUpsertInterval has passed since
+// the last upsert: a site moving through several stages within seconds
+// upserts once, not per stage (each upsert is an event and a visibility
+// write). The progress memo goes at the same moments, when steps were done
+// since its last upsert (publishProgress).
 func (s *siteRun) upsertAttributes(ctx workflow.Context, status string) {
 	stage, attention := s.stage(), s.needsAttention()
 	var ups []temporal.SearchAttributeUpdate
@@ -73,7 +75,8 @@ func (s *siteRun) upsertAttributes(ctx workflow.Context, status string) {
 		s.pubAttention = attention
 	}
 	now := workflow.Now(ctx)
-	if stage != s.pubStage && (len(ups) > 0 || s.finished() || now.Sub(s.pubAt) >= StageUpsertInterval) {
+	due := len(ups) > 0 || now.Sub(s.pubAt) >= StageUpsertInterval
+	if stage != s.pubStage && (due || s.finished()) {
 		ups = append(ups, SearchKeyStage.ValueSet(stage))
 		s.pubStage = stage
 	}
@@ -82,6 +85,9 @@ func (s *siteRun) upsertAttributes(ctx workflow.Context, status string) {
 		if err := workflow.UpsertTypedSearchAttributes(ctx, ups...); err != nil {
 			s.logger.Warn("upsert search attributes", "error", err)
 		}
+	}
+	if due && s.publishProgress(ctx) {
+		s.pubAt = now
 	}
 }
 

@@ -64,6 +64,12 @@ const (
 	// it, the run asked for as many as its window had room for. Asked when
 	// the run starts (runs with the child watcher only).
 	changeBoundedStarts = "bounded-child-starts"
+	// changeSiteProgress: a running site keeps its done steps per stage in
+	// its memo (MemoSiteProgress, site_progress.go), upserted at the
+	// moments it upserts its search attributes, for `batch watch`'s
+	// per-stage bars (before it: no such memo). Asked at the first such
+	// moment with steps done since the last.
+	changeSiteProgress = "site-progress-memo"
 )
 
 // siteReportsEnd says whether this site reports its end by signal.
