@@ -59,3 +59,50 @@ func fixture(n int) workflows.BatchResult {
 	res.EndedAt = t0.Add(time.Duration(n)*2*time.Second + time.Minute)
 	return res
 }
+
+// Who did what in fixtureSwitched: bob paused and resumed the batch, alice
+// switched it from restore1 to restore2 and, at the same instant, raised
+// its concurrency.
+var (
+	switchAt   = t0.Add(12 * time.Second)
+	fixtureOps = []workflows.OperatorAction{
+		{At: t0.Add(3 * time.Second), Action: workflows.ActionPause, Operator: "bob", Reason: "db cluster under load"},
+		{At: t0.Add(6 * time.Second), Action: workflows.ActionResume, Operator: "bob"},
+		{At: switchAt, Action: workflows.ActionSwitchRunbook, Operator: "alice", Reason: "restore2 validated in drill d-17",
+			Detail: "restore1 -> restore2 for 7 queued sites"},
+		{At: switchAt, Action: workflows.ActionSetConcurrency, Operator: "alice", Detail: "max concurrent sites 50"},
+	}
+)
+
+// fixtureSwitched is fixture(n) switched mid-batch: the batch started on
+// restore1 five minutes before its first site (the lead steps' clones ran
+// first), the first half of the sites ran restore1 (site 0's result, as
+// recorded before sites kept their runbook, names none), the rest
+// restore2; with fixtureOps as its actions.
+func fixtureSwitched(n int) workflows.BatchResult {
+	res := fixture(n)
+	res.Runbook = "restore1"
+	res.StartedAt = t0.Add(-5 * time.Minute)
+	for i := range res.Sites {
+		switch {
+		case i == 0:
+		case i < n/2:
+			res.Sites[i].Runbook = "restore1"
+		default:
+			res.Sites[i].Runbook = "restore2"
+		}
+	}
+	res.Actions = append([]workflows.OperatorAction(nil), fixtureOps...)
+	return res
+}
+
+// fixtureLead is the lead steps of fixtureSwitched: two clones before the
+// first site, and a drop of the clone not started yet.
+func fixtureLead() []workflows.LeadRound {
+	start := t0.Add(-5 * time.Minute)
+	return []workflows.LeadRound{{Round: 1, Steps: []workflows.StepState{
+		{StepID: "clone-platform", Action: "db.clone", Stage: "data", Status: workflows.StepDone, StartedAt: start, EndedAt: t0.Add(-time.Minute)},
+		{StepID: "clone-products", Action: "db.clone", Stage: "data", Status: workflows.StepDone, StartedAt: start, EndedAt: t0},
+		{StepID: "drop-clones", Action: "db.drop_clone", Stage: "data", Status: workflows.StepPending},
+	}}}
+}

@@ -31,11 +31,16 @@ func HTML(w io.Writer, r Report) error {
 		PctSitesW  string
 		PctUsersW  string
 		Confidence map[string]int
+		Switches   []Event
+		ErrSpan    int
 	}{
 		Report: r, Restored: template.HTML(restoredSVG(r)), Gantt: template.HTML(ganttSVG(r)),
 		Outcomes: outcomesLine(r.Summary.Outcomes), Fmt: fmtTime, Dur: roundDur,
 		PctSitesW: fmt.Sprintf("%.1f%%", r.Summary.PctSites), PctUsersW: fmt.Sprintf("%.1f%%", r.Summary.PctUsers),
-		Confidence: map[string]int{},
+		Confidence: map[string]int{}, Switches: runbookSwitches(r), ErrSpan: 7,
+	}
+	if r.MultipleRunbooks() {
+		data.ErrSpan = 8
 	}
 	for _, l := range r.Sites {
 		data.Confidence[l.Confidence]++
@@ -81,7 +86,8 @@ th,td{border-bottom:1px solid #eef0f4;padding:3px 8px;text-align:left} th{backgr
 td.num{text-align:right}
 .o-restored{color:#2f7d32}.o-parked,.o-failed,.o-aborted,.o-cancelled{color:#c62828;font-weight:600}
 .c-high{color:#2f7d32}.c-medium{color:#b26a00}.c-low{color:#c62828}
-ul.tl{font-size:13px} .err{color:#c62828;font-size:11px}
+ul.tl{font-size:13px} ul.tl li.op{font-weight:600} .err{color:#c62828;font-size:11px}
+blockquote.status{margin:8px 0;padding:10px 14px;border-left:4px solid #4e79a7;background:#f3f6fb;font-size:15px;max-width:900px}
 svg text{font-family:system-ui,sans-serif}
 </style></head><body>
 <h1>{{.Title}}</h1>
@@ -92,20 +98,28 @@ svg text{font-family:system-ui,sans-serif}
  <div class="card"><div>Expected data loss</div><div class="big">{{call .Dur .Summary.DataLossMedian}}</div><div>median; {{call .Dur .Summary.DataLossMin}} to {{call .Dur .Summary.DataLossMax}}</div></div>
  <div class="card"><div>Time to restore a site</div><div class="big">{{call .Dur .Summary.RestoreMedian}}</div><div>median; max {{call .Dur .Summary.RestoreMax}}; batch {{call .Dur .Summary.Elapsed}}</div></div>
 </div>
+<h2>Status for customers</h2>
+<blockquote class="status">{{range .Status.Text}}{{.}} {{end}}</blockquote>
+<p class="meta">People to tell: <code>{{.ContactsCommand}}</code></p>
 <h2>What happened</h2>
 <ul>{{range .WhatHappened}}<li>{{.}}</li>{{end}}</ul>
 <p class="meta">Outcomes: {{.Outcomes}}. Confidence of the data-loss figures: {{range $k, $v := .Confidence}}{{$v}} {{$k}} · {{end}}</p>
-<h2>Sites restored over time</h2>
+{{if .MultipleRunbooks}}<h2>Runbooks</h2>
+<table class="runbooks"><tr><th>Runbook</th><th>Sites</th><th>Restored</th></tr>
+{{range .Runbooks}}<tr><td>{{.Runbook}}</td><td class="num">{{.Sites}}</td><td class="num">{{.Restored}}</td></tr>
+{{end}}</table>
+{{with .Switches}}<ul class="tl">{{range .}}<li>{{call $.Fmt .At}} — {{.What}}</li>{{end}}</ul>{{end}}
+{{end}}<h2>Sites restored over time</h2>
 {{.Restored}}
 <h2>Per-site step timeline</h2>
 <p class="meta">One row per site, one bar per step, coloured by stage; red outline: a step that parked or failed. {{.GanttNote}}</p>
 {{.Gantt}}
 <h2>Timeline (UTC)</h2>
-<ul class="tl">{{range .Timeline}}<li>{{call $.Fmt .At}} — {{.What}}</li>{{end}}</ul>
+<ul class="tl">{{range .Timeline}}<li{{if .Operator}} class="op"{{end}}>{{call $.Fmt .At}} — {{.What}}</li>{{end}}</ul>
 <h2>Sites</h2>
-<table><tr><th>Site</th><th>Outcome</th><th>Users</th><th>Deleted at</th><th>Restore point</th><th>Expected data loss</th><th>Confidence</th><th>Time to restore</th></tr>
-{{range .Sites}}<tr><td>{{with call $.SiteLink .SiteID}}<a href="{{.}}">{{end}}{{.SiteID}}{{if call $.SiteLink .SiteID}}</a>{{end}}</td><td class="o-{{.Outcome}}">{{.Outcome}}</td><td class="num">{{.Users}}</td><td>{{call $.Fmt .DeletedAt}}</td><td>{{call $.Fmt .RestorePoint}}</td><td class="num">{{call $.Dur .ExpectedDataLoss}}</td><td class="c-{{.Confidence}}" title="{{.ConfidenceWhy}}">{{.Confidence}}</td><td class="num">{{call $.Dur .Duration}}</td></tr>
-{{range .Errors}}<tr><td></td><td colspan="7" class="err">{{.}}</td></tr>{{end}}{{end}}
+<table><tr><th>Site</th><th>Outcome</th>{{if .MultipleRunbooks}}<th>Runbook</th>{{end}}<th>Users</th><th>Deleted at</th><th>Restore point</th><th>Expected data loss</th><th>Confidence</th><th>Time to restore</th></tr>
+{{range .Sites}}<tr><td>{{with call $.SiteLink .SiteID}}<a href="{{.}}">{{end}}{{.SiteID}}{{if call $.SiteLink .SiteID}}</a>{{end}}</td><td class="o-{{.Outcome}}">{{.Outcome}}</td>{{if $.MultipleRunbooks}}<td>{{.Runbook}}</td>{{end}}<td class="num">{{.Users}}</td><td>{{call $.Fmt .DeletedAt}}</td><td>{{call $.Fmt .RestorePoint}}</td><td class="num">{{call $.Dur .ExpectedDataLoss}}</td><td class="c-{{.Confidence}}" title="{{.ConfidenceWhy}}">{{.Confidence}}</td><td class="num">{{call $.Dur .Duration}}</td></tr>
+{{range .Errors}}<tr><td></td><td colspan="{{$.ErrSpan}}" class="err">{{.}}</td></tr>{{end}}{{end}}
 </table>
 </body></html>
 `))

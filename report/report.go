@@ -1,8 +1,12 @@
 // Package report turns a batch's result into the incident-communication
-// shape: what happened, who is affected, the percentage of sites and of users
-// restored, per-site restore point and expected data loss with its
-// confidence, and the timeline; rendered as Markdown, JSON or HTML (with an
-// SVG Gantt chart of every site's steps).
+// shape, for the coordinators, support and the customers' status page: a
+// short customer-facing status (restored so far, expected data loss, next
+// update), what happened, who is affected, the percentage of sites and of
+// users restored, per-site restore point and expected data loss with its
+// confidence, which runbook each site ran, and the timeline with who did what
+// (the operators' steering actions); rendered as Markdown (with a Mermaid
+// gantt of the batch's phases), JSON or HTML (with an SVG Gantt chart of
+// every site's steps). It also renders a DR drill's report (drill_*.go).
 //
 // It must never talk to Temporal or the platform: it renders what it is given.
 package report
@@ -46,6 +50,15 @@ type Options struct {
 	GanttMaxSites int
 	// GeneratedAt defaults to time.Now().
 	GeneratedAt time.Time
+	// NextUpdate is when the customer status promises the next update,
+	// from GeneratedAt (the CLI's --next-update); 0 means DefaultNextUpdate.
+	// A batch that ended with every site restored gets a final status
+	// instead.
+	NextUpdate time.Duration
+	// Lead are the batch-scoped steps (the clones), round by round, as the
+	// batch-progress query returns them (BatchProgress.Lead): the Mermaid
+	// gantt draws them. The batch result does not carry them.
+	Lead []workflows.LeadRound
 }
 
 // Report is the rendered content, also the JSON format.
@@ -59,9 +72,19 @@ type Report struct {
 	EndedAt     time.Time `json:"ended_at,omitempty"`
 	Summary     Summary   `json:"summary"`
 	// WhatHappened is a few sentences for the status page.
-	WhatHappened []string   `json:"what_happened"`
-	Sites        []SiteLine `json:"sites"`
-	Timeline     []Event    `json:"timeline"`
+	WhatHappened []string `json:"what_happened"`
+	// Status is the short customer-facing status text (status.go).
+	Status CustomerStatus `json:"customer_status"`
+	// ContactsCommand lists the people to tell: each affected site's admins.
+	ContactsCommand string `json:"contacts_command"`
+	// Runbooks are the runbooks the sites ran, by name: more than one when
+	// the batch was switched mid-incident (runbooks.go).
+	Runbooks []RunbookCount `json:"runbooks"`
+	Sites    []SiteLine     `json:"sites"`
+	Timeline []Event        `json:"timeline"`
+	// Phases are the batch's phases, bounded whatever the number of
+	// sites: what the Markdown's Mermaid gantt draws (phases.go).
+	Phases []Phase `json:"phases"`
 
 	uiBase string
 	gantt  []workflows.SiteResult
@@ -93,8 +116,11 @@ type Summary struct {
 
 // SiteLine is one site's row.
 type SiteLine struct {
-	SiteID       string    `json:"site_id"`
-	Outcome      string    `json:"outcome"`
+	SiteID  string `json:"site_id"`
+	Outcome string `json:"outcome"`
+	// Runbook is the runbook the site ran (the batch's when the result
+	// does not say).
+	Runbook      string    `json:"runbook"`
 	Users        int       `json:"users"`
 	DeletedAt    time.Time `json:"deleted_at"`
 	RestorePoint time.Time `json:"restore_point"`
@@ -113,6 +139,9 @@ type SiteLine struct {
 type Event struct {
 	At   time.Time `json:"at"`
 	What string    `json:"what"`
+	// Operator and Action are set on an operator's steering action.
+	Operator string `json:"operator,omitempty"`
+	Action   string `json:"action,omitempty"`
 }
 
 // Build computes the report of a batch result.
@@ -134,7 +163,7 @@ func Build(res workflows.BatchResult, opts Options) Report {
 	var losses, durations []time.Duration
 	for _, site := range res.Sites {
 		line := SiteLine{
-			SiteID: site.SiteID, Outcome: site.Outcome, Users: site.Users,
+			SiteID: site.SiteID, Outcome: site.Outcome, Runbook: siteRunbook(site, res.Runbook), Users: site.Users,
 			DeletedAt: site.DeletedAt, RestorePoint: site.RestorePoint,
 			StartedAt: site.StartedAt, EndedAt: site.EndedAt, Duration: site.Duration,
 			Errors: site.Errors,
@@ -185,8 +214,12 @@ func Build(res workflows.BatchResult, opts Options) Report {
 		}
 		return r.Sites[i].SiteID < r.Sites[j].SiteID
 	})
+	r.Runbooks = runbookCounts(r.Sites)
 	r.WhatHappened = whatHappened(r)
 	r.Timeline = timeline(res, s)
+	r.Status = customerStatus(r, opts.NextUpdate)
+	r.ContactsCommand = contactsCommand(res.BatchID)
+	r.Phases = phases(res, opts.Lead, gen)
 	r.nGantt = opts.GanttMaxSites
 	if r.nGantt <= 0 {
 		r.nGantt = 60
@@ -233,8 +266,8 @@ func whatHappened(r Report) []string {
 		out = append(out, fmt.Sprintf("%d sites (%d users) were deleted between %s and %s UTC.",
 			s.SitesTotal, s.UsersTotal, s.FirstDeletion.UTC().Format("2006-01-02 15:04"), s.LastDeletion.UTC().Format("15:04")))
 	}
-	out = append(out, fmt.Sprintf("Lazarus restored %d of %d sites (%.1f%%) and %d of %d users (%.1f%%) with runbook %s, in %s.",
-		s.SitesRestored, s.SitesTotal, s.PctSites, s.UsersRestored, s.UsersTotal, s.PctUsers, r.Runbook, roundDur(s.Elapsed)))
+	out = append(out, fmt.Sprintf("Lazarus restored %d of %d sites (%.1f%%) and %d of %d users (%.1f%%) with %s, in %s.",
+		s.SitesRestored, s.SitesTotal, s.PctSites, s.UsersRestored, s.UsersTotal, s.PctUsers, runbooksPhrase(r), roundDur(s.Elapsed)))
 	if s.SitesTotal > 0 {
 		out = append(out, fmt.Sprintf("Each site is restored to one point in time before its own deletion: expected data loss %s to %s (median %s).",
 			roundDur(s.DataLossMin), roundDur(s.DataLossMax), roundDur(s.DataLossMedian)))
@@ -266,37 +299,49 @@ func outcomeList(m map[string]int) string {
 func timeline(res workflows.BatchResult, s Summary) []Event {
 	var ev []Event
 	if !s.FirstDeletion.IsZero() {
-		ev = append(ev, Event{s.FirstDeletion, "first site deleted"})
-		ev = append(ev, Event{s.LastDeletion, fmt.Sprintf("last site deleted (%d in all)", s.SitesTotal)})
+		ev = append(ev, Event{At: s.FirstDeletion, What: "first site deleted"})
+		ev = append(ev, Event{At: s.LastDeletion, What: fmt.Sprintf("last site deleted (%d in all)", s.SitesTotal)})
 	}
 	if !res.StartedAt.IsZero() {
-		ev = append(ev, Event{res.StartedAt, fmt.Sprintf("restore batch %s started (runbook %s)", res.BatchID, res.Runbook)})
+		ev = append(ev, Event{At: res.StartedAt, What: fmt.Sprintf("restore batch %s started (runbook %s)", res.BatchID, res.Runbook)})
 	}
-	var ends []time.Time
 	for _, site := range res.Sites {
+		if site.Outcome != workflows.SiteRestored && site.Outcome != workflows.SiteRunning && site.Outcome != workflows.SiteQueued && !site.EndedAt.IsZero() {
+			ev = append(ev, Event{At: site.EndedAt, What: fmt.Sprintf("site %s %s", site.SiteID, site.Outcome)})
+		}
+	}
+	ev = append(ev, restoredMarks(res.Sites)...)
+	ev = append(ev, actionEvents(res.Actions)...)
+	if !res.EndedAt.IsZero() {
+		ev = append(ev, Event{At: res.EndedAt, What: "batch ended"})
+	}
+	// Stable: events at the same instant keep the order above, and the
+	// actions their order in the result (oldest first).
+	sort.SliceStable(ev, func(i, j int) bool { return ev[i].At.Before(ev[j].At) })
+	return ev
+}
+
+// restoredMarks are the milestones of the restored sites: the first, 50%
+// and 90% of all the sites, and the last restored so far.
+func restoredMarks(sites []workflows.SiteResult) []Event {
+	var ends []time.Time
+	for _, site := range sites {
 		if site.Outcome == workflows.SiteRestored && !site.EndedAt.IsZero() {
 			ends = append(ends, site.EndedAt)
 		}
-		if site.Outcome != workflows.SiteRestored && site.Outcome != workflows.SiteRunning && site.Outcome != workflows.SiteQueued && !site.EndedAt.IsZero() {
-			ev = append(ev, Event{site.EndedAt, fmt.Sprintf("site %s %s", site.SiteID, site.Outcome)})
-		}
+	}
+	if len(ends) == 0 {
+		return nil
 	}
 	sort.Slice(ends, func(i, j int) bool { return ends[i].Before(ends[j]) })
-	if len(ends) > 0 && s.SitesTotal > 0 {
-		ev = append(ev, Event{ends[0], "first site restored"})
-		for _, p := range []int{50, 90} {
-			need := (s.SitesTotal*p + 99) / 100
-			if need >= 1 && need <= len(ends) {
-				ev = append(ev, Event{ends[need-1], fmt.Sprintf("%d%% of sites restored", p)})
-			}
+	ev := []Event{{At: ends[0], What: "first site restored"}}
+	for _, p := range []int{50, 90} {
+		need := (len(sites)*p + 99) / 100
+		if need >= 1 && need <= len(ends) {
+			ev = append(ev, Event{At: ends[need-1], What: fmt.Sprintf("%d%% of sites restored", p)})
 		}
-		ev = append(ev, Event{ends[len(ends)-1], fmt.Sprintf("last site restored (%d)", len(ends))})
 	}
-	if !res.EndedAt.IsZero() {
-		ev = append(ev, Event{res.EndedAt, "batch ended"})
-	}
-	sort.SliceStable(ev, func(i, j int) bool { return ev[i].At.Before(ev[j].At) })
-	return ev
+	return append(ev, Event{At: ends[len(ends)-1], What: fmt.Sprintf("last site restored (%d)", len(ends))})
 }
 
 // ganttSites picks the sites drawn in the Gantt: the slowest n that have

@@ -12,7 +12,8 @@ import (
 	"github.com/lazarus-dr/lazarus/internal/tools"
 )
 
-// TestHTMLScreenshot renders a 40-site report in headless Chromium and
+// TestHTMLScreenshot renders a 40-site report (switched from restore1 to
+// restore2 by an operator) in headless Chromium and
 // checks that the picture shows something (not a blank page). The PNG is
 // kept under out/ at the repository root.
 func TestHTMLScreenshot(t *testing.T) {
@@ -29,7 +30,7 @@ func TestHTMLScreenshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := HTML(f, Build(fixture(40), Options{})); err != nil {
+	if err := HTML(f, Build(fixtureSwitched(40), Options{Lead: fixtureLead()})); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
