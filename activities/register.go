@@ -90,5 +90,6 @@ func Register(r worker.ActivityRegistry, deps Deps) *Activities {
 	r.RegisterActivityWithOptions(a.DrillPrepare, activity.RegisterOptions{Name: drill.ActivityPrepare})
 	r.RegisterActivityWithOptions(a.DrillChecksums, activity.RegisterOptions{Name: drill.ActivityChecksums})
 	r.RegisterActivityWithOptions(a.DrillCleanup, activity.RegisterOptions{Name: drill.ActivityCleanup})
+	r.RegisterActivityWithOptions(a.ContactsRead, activity.RegisterOptions{Name: contract.ActivityContactsRead})
 	return a
 }

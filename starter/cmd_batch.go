@@ -20,7 +20,8 @@ func newBatchCmd() *cobra.Command {
 		newBatchSimpleUpdateCmd(tf, "pause", workflows.UpdatePause, "Stop starting new sites (running sites go on)"),
 		newBatchSimpleUpdateCmd(tf, "resume", workflows.UpdateResume, "Start new sites again"),
 		newBatchSimpleUpdateCmd(tf, "cancel", workflows.UpdateCancel, "Cancel the batch: running sites stop at a safe point, clones are cleaned up"),
-		newBatchAddSitesCmd(tf), newBatchSetConcurrencyCmd(tf))
+		newBatchAddSitesCmd(tf), newBatchSetConcurrencyCmd(tf),
+		newBatchContactsCmd(tf))
 	return c
 }
 

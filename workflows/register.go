@@ -11,4 +11,5 @@ func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(RestoreBatch, workflow.RegisterOptions{Name: RestoreBatchWorkflowName})
 	r.RegisterWorkflowWithOptions(RestoreSite, workflow.RegisterOptions{Name: RestoreSiteWorkflowName})
 	r.RegisterWorkflowWithOptions(DrillRun, workflow.RegisterOptions{Name: DrillWorkflowName})
+	r.RegisterWorkflowWithOptions(BatchContacts, workflow.RegisterOptions{Name: BatchContactsWorkflowName})
 }
