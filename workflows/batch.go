@@ -100,13 +100,14 @@ type batchRun struct {
 	boundsStarts bool
 	// actions are the operators' steering decisions (batch_operators.go).
 	actions []OperatorAction
-	// switched are the plans switch-runbook brought in, by runbook;
-	// runbook is the runbook of sites added from now on (empty: the
-	// batch's); switchedSites counts the sites moved to each
-	// (batch_switch.go).
+	// What switch-runbook changed (batch_switch.go): the plans it brought
+	// in, the runbook of sites added from now on, the sites moved to each
+	// runbook, the parked sites to start again and when they went back.
 	switched      map[string]switchedPlan
 	runbook       string
 	switchedSites map[string]int
+	moving        map[string]string
+	movedAt       map[string]time.Time
 }
 
 func newBatchRun(ctx workflow.Context, in RestoreBatchInput) (*batchRun, error) {
@@ -125,7 +126,8 @@ func newBatchRun(ctx workflow.Context, in RestoreBatchInput) (*batchRun, error) 
 		return nil, err
 	}
 	b := &batchRun{in: in, g: g, packedPlan: packed, win: newWindow(), lead: newLeadRounds(g), maxPerRun: in.MaxChildrenPerRun,
-		logger: log.With(workflow.GetLogger(ctx), "batch", in.BatchID), switchedSites: map[string]int{}}
+		logger: log.With(workflow.GetLogger(ctx), "batch", in.BatchID), switchedSites: map[string]int{},
+		moving: map[string]string{}, movedAt: map[string]time.Time{}}
 	if err := b.loadSwitched(in.Switched); err != nil {
 		return nil, err
 	}

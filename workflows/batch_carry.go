@@ -95,6 +95,12 @@ type BatchCarry struct {
 	// SwitchedSites counts the sites moved to each switched runbook (for
 	// the progress's step totals).
 	SwitchedSites map[string]int `json:"switched_sites,omitempty"`
+	// Moving are parked sites a switch cancelled, by site: the runbook
+	// each starts again with once its cancelled run has ended.
+	Moving map[string]string `json:"moving,omitempty"`
+	// MovedAt are when moved sites went back to the queue: a result of
+	// their cancelled run that arrives after it is stale.
+	MovedAt map[string]time.Time `json:"moved_at,omitempty"`
 }
 
 // SiteLead is a lead-step status for one site.
@@ -115,19 +121,37 @@ type BlockedSite struct {
 	Since time.Time `json:"since,omitzero"`
 	// Runbook is the site's when switched (Site.Runbook).
 	Runbook string `json:"runbook,omitempty"`
+	// A parked site keeps its lead values (a row of the carry's
+	// LeadTable, plus one: 0 is none) and round, to start again if a
+	// switch moves it.
+	LeadRow int `json:"lead_row,omitempty"`
+	Round   int `json:"round,omitempty"`
+	// DeletedAt, RestorePoint and Users: a parked site's, to start again.
+	DeletedAt    time.Time `json:"deleted_at,omitzero"`
+	RestorePoint time.Time `json:"restore_point,omitzero"`
+	Users        int       `json:"users,omitempty"`
 }
 
 // carry is the state the next run starts from.
 func (b *batchRun) carry() BatchCarry {
+	blocked := b.win.adopted()
+	for i := range blocked {
+		// Taken after the queued sites' rows: interning may add rows.
+		if c := b.win.running[blocked[i].SiteID]; c.blocked == SiteEventParked && len(c.vars) > 0 {
+			blocked[i].LeadRow = b.lead.intern(c.vars) + 1
+		}
+	}
 	return BatchCarry{
-		Results: b.tally.results, Pending: b.win.queue, Blocked: b.win.adopted(),
+		LeadTable: b.lead.table,
+		Results:   b.tally.results, Pending: b.win.queue, Blocked: blocked,
 		Paused: b.paused, Cancelled: b.cancelled, MaxConcurrentSites: b.maxConcurrent,
 		StartedAt: b.startedAt, Runs: b.runs, FirstSiteAt: b.firstSiteAt, FirstEndAt: b.firstEndAt,
-		Rounds: b.lead.rounds, LeadTable: b.lead.table, SiteLead: b.lead.siteRow, SiteRound: b.lead.siteRound,
+		Rounds: b.lead.rounds, SiteLead: b.lead.siteRow, SiteRound: b.lead.siteRound,
 		StepSeconds: b.tally.stepSeconds, StepCount: b.tally.stepCount, Errors: b.tally.errors,
 		StepsDone: b.tally.stepsDone, StepsDoneByStage: b.tally.stageDone,
 		Resend:  b.undelivered(),
 		Actions: b.actions, Runbook: b.runbook, SwitchedSites: b.switchedSites,
+		Moving: b.moving, MovedAt: b.movedAt,
 	}
 }
 
@@ -149,9 +173,13 @@ func (b *batchRun) resume(c BatchCarry) {
 	b.win.enqueue(c.Pending...)
 	for _, bs := range c.Blocked {
 		b.win.adopt(bs)
+		if bs.LeadRow > 0 && bs.LeadRow <= len(c.LeadTable) {
+			b.win.running[bs.SiteID].vars = c.LeadTable[bs.LeadRow-1]
+		}
 	}
 	b.resend = c.Resend
 	b.actions, b.runbook, b.switchedSites = c.Actions, c.Runbook, orEmpty(c.SwitchedSites)
+	b.moving, b.movedAt = orEmpty(c.Moving), orEmpty(c.MovedAt)
 }
 
 func orEmpty[V any](m map[string]V) map[string]V {

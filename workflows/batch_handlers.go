@@ -22,6 +22,11 @@ func (b *batchRun) registerHandlers(ctx workflow.Context) error {
 	}); err != nil {
 		return fmt.Errorf("register query %s: %w", QueryBatchResults, err)
 	}
+	if err := workflow.SetQueryHandler(ctx, QueryBatchQueued, func() ([]Site, error) {
+		return append([]Site(nil), b.win.queue...), nil
+	}); err != nil {
+		return fmt.Errorf("register query %s: %w", QueryBatchQueued, err)
+	}
 	return registerUpdates(ctx,
 		updateHandler{UpdatePause, b.onPause, b.validSteer},
 		updateHandler{UpdateResume, b.onResume, b.validSteer},

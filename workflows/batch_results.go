@@ -36,6 +36,9 @@ type tally struct {
 // needs (no step list, no start time: EndedAt - Duration), and feeds the
 // progress counters and the ETA's step durations.
 func (b *batchRun) record(r SiteResult) {
+	if b.staleResult(r) || b.restartMoved(r) {
+		return
+	}
 	c, first := b.win.finish(r.SiteID)
 	if !first {
 		return

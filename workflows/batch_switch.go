@@ -100,11 +100,15 @@ func (b *batchRun) validSwitch(req SwitchRunbookRequest) error {
 		switch {
 		case !b.win.known[id]:
 			errs = multierror.Append(errs, fmt.Errorf("site %s is not in batch %s", id, b.in.BatchID))
-		case !queued[id]:
+		case queued[id]:
+		case req.IncludeParked && b.parked(id):
+		case b.parked(id):
+			errs = multierror.Append(errs, fmt.Errorf("site %s is parked: pass --include-parked to move it (it starts again from its first step)", id))
+		default:
 			errs = multierror.Append(errs, fmt.Errorf("site %s has already started (or ended): a running site keeps its runbook", id))
 		}
 	}
-	if len(req.Sites) == 0 && len(b.win.queue) == 0 {
+	if len(req.Sites) == 0 && len(b.win.queue) == 0 && (!req.IncludeParked || len(b.parkedSites()) == 0) {
 		errs = multierror.Append(errs, errors.New("no site is waiting to start: nothing to switch"))
 	}
 	if err := errs.ErrorOrNil(); err != nil {
@@ -166,6 +170,10 @@ func (b *batchRun) onSwitchRunbook(ctx workflow.Context, req SwitchRunbookReques
 		}
 		moved++
 	}
+	restarted := 0
+	if req.IncludeParked {
+		restarted = b.moveParked(ctx, req.Sites, name)
+	}
 	from := b.in.Plan.Runbook
 	if b.runbook != "" {
 		from = b.runbook
@@ -177,6 +185,9 @@ func (b *batchRun) onSwitchRunbook(ctx workflow.Context, req SwitchRunbookReques
 		}
 	}
 	detail := fmt.Sprintf("%s -> %s for %d queued sites", from, name, moved)
+	if restarted > 0 {
+		detail += fmt.Sprintf(", %d parked sites cancelled to start again", restarted)
+	}
 	if len(req.Sites) == 0 {
 		detail += " and the sites added later"
 	}
@@ -190,4 +201,82 @@ func (b *batchRun) runbookOf(s Site) string {
 		return s.Runbook
 	}
 	return b.in.Plan.Runbook
+}
+
+// parked says whether a site of the batch is running and parked.
+func (b *batchRun) parked(id string) bool {
+	c, ok := b.win.running[id]
+	return ok && c.blocked == SiteEventParked
+}
+
+// parkedSites are the batch's parked sites, in start order.
+func (b *batchRun) parkedSites() []string {
+	var out []string
+	for _, id := range b.win.order {
+		if b.parked(id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// moveParked cancels the parked sites (the listed ones, or all) for them
+// to start again with runbook name once their run has ended (record).
+func (b *batchRun) moveParked(ctx workflow.Context, listed []string, name string) int {
+	n := 0
+	for _, id := range b.parkedSites() {
+		if len(listed) > 0 && !slices.Contains(listed, id) {
+			continue
+		}
+		if _, already := b.moving[id]; already {
+			continue
+		}
+		b.moving[id] = name
+		work, _ := workflow.NewDisconnectedContext(ctx)
+		workflow.RequestCancelExternalWorkflow(work, b.siteWorkflowID(id), "")
+		n++
+	}
+	return n
+}
+
+// restartMoved puts a moved site whose cancelled run has ended back in the
+// queue, first, with the new runbook and the lead values it had; results
+// of that run arriving later are stale (record). It says whether r was
+// such a site's end.
+func (b *batchRun) restartMoved(r SiteResult) bool {
+	to, ok := b.moving[r.SiteID]
+	if !ok {
+		return false
+	}
+	delete(b.moving, r.SiteID)
+	if r.Outcome != SiteCancelled {
+		return false // it ended otherwise before the cancel reached it
+	}
+	c := b.win.release(r.SiteID)
+	if c == nil {
+		return false
+	}
+	site := c.site
+	if from := b.runbookOf(site); from != b.in.Plan.Runbook {
+		b.switchedSites[from]--
+	}
+	site.Runbook = ""
+	if to != b.in.Plan.Runbook {
+		site.Runbook = to
+		b.switchedSites[to]++
+	}
+	b.lead.requeue(site.SiteID, c.vars, c.round)
+	b.win.queue = append([]Site{site}, b.win.queue...)
+	b.movedAt[site.SiteID] = workflow.Now(b.root)
+	b.changed = true
+	b.logger.Info("parked site starts again with another runbook", "site", site.SiteID, "runbook", b.runbookOf(site))
+	return true
+}
+
+// staleResult says whether r is the result of a moved site's cancelled
+// run (started before the site went back to the queue), arriving again
+// (a site's end comes both as its child result and as a signal).
+func (b *batchRun) staleResult(r SiteResult) bool {
+	at, ok := b.movedAt[r.SiteID]
+	return ok && !r.StartedAt.IsZero() && r.StartedAt.Before(at)
 }

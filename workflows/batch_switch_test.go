@@ -1,14 +1,17 @@
 package workflows
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
 	"testing"
 	"time"
 
+	"github.com/lazarus-dr/lazarus/contract"
 	"github.com/lazarus-dr/lazarus/runbooks"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 )
@@ -171,5 +174,45 @@ func wantActions(t *testing.T, acts []OperatorAction, want string) {
 	}
 	if fmt.Sprint(got) != want {
 		t.Fatalf("actions %v, want %s", got, want)
+	}
+}
+
+// With IncludeParked, a parked site is cancelled where it parked and
+// starts again from its first step with the new runbook; without it, the
+// switch names the parked site and is refused.
+func TestBatchSwitchMovesParkedSite(t *testing.T) {
+	env, rec := switchEnv(t)
+	rec.register(env, "restore", func(ctx context.Context, in contract.StepInput) (contract.StepOutput, error) {
+		if in.SiteID == "s00000" {
+			return contract.StepOutput{}, temporal.NewNonRetryableApplicationError("tenant rows conflict", "Conflict", nil)
+		}
+		return contract.StepOutput{Message: "ok"}, nil
+	})
+	a, b := switchPlans()
+	var ups []*updateOutcome
+	env.RegisterDelayedCallback(func() {
+		ups = append(ups,
+			update(t, env, UpdateSwitchRunbook, SwitchRunbookRequest{Plan: b, Sites: []string{"s00000"}, Operator: "bob"}),
+			update(t, env, UpdateSwitchRunbook, SwitchRunbookRequest{Plan: b, Sites: []string{"s00000"}, IncludeParked: true, Operator: "bob"}))
+	}, time.Hour)
+	env.ExecuteWorkflow(RestoreBatchWorkflowName, RestoreBatchInput{BatchID: "b", Plan: a, Sites: sites(3, "s"), MaxConcurrentSites: 3})
+	res := batchResult(t, env)
+	ups[0].mustReject(t, "site s00000 is parked: pass --include-parked")
+	ups[1].mustAccept(t)
+	ran := map[string]string{}
+	for _, s := range res.Sites {
+		if s.Outcome != SiteRestored {
+			t.Fatalf("site %+v", s)
+		}
+		ran[s.SiteID] = s.Runbook
+	}
+	if len(res.Sites) != 3 || ran["s00000"] != "other" || ran["s00001"] != "" {
+		t.Fatalf("results %+v", res.Sites)
+	}
+	if n := len(rec.inputs("undelete")); n != 1 {
+		t.Fatalf("undelete ran %d times, want once (the moved site)", n)
+	}
+	if d := res.Actions[0].Detail; d != "test -> other for 0 queued sites, 1 parked sites cancelled to start again" {
+		t.Fatalf("switch detail %q", d)
 	}
 }

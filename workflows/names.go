@@ -34,6 +34,7 @@ const (
 	// Batch messages.
 	QueryBatchProgress   = "batch-progress"
 	QueryBatchResults    = "batch-results"
+	QueryBatchQueued     = "batch-queued" // the sites not started yet
 	UpdatePause          = "pause"
 	UpdateResume         = "resume"
 	UpdateCancel         = "cancel"

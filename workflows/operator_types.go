@@ -44,7 +44,12 @@ type SwitchRunbookRequest struct {
 	Plan runbooks.Plan `json:"plan"`
 	// Sites are the sites to move (each must be queued); empty: every
 	// queued site, and the sites added later.
-	Sites    []string `json:"sites,omitempty"`
-	Operator string   `json:"operator"`
-	Reason   string   `json:"reason,omitempty"`
+	Sites []string `json:"sites,omitempty"`
+	// IncludeParked also moves the parked sites (listed, or all): each is
+	// cancelled where it parked and started again from its first step with
+	// the new runbook. What the old runbook's finished steps did is not
+	// undone: a step of the new one that conflicts with it parks.
+	IncludeParked bool   `json:"include_parked,omitempty"`
+	Operator      string `json:"operator"`
+	Reason        string `json:"reason,omitempty"`
 }

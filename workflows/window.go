@@ -59,8 +59,8 @@ func (w *window) hasResult(siteID string) {
 // running (or blocked on a human) when that run continued as new.
 func (w *window) adopt(bs BlockedSite) {
 	w.known[bs.SiteID] = true
-	c := &child{site: Site{SiteID: bs.SiteID, Runbook: bs.Runbook}, startedAt: bs.StartedAt, blocked: bs.Kind,
-		stepID: bs.StepID, reason: bs.Reason, since: bs.Since}
+	c := &child{site: Site{SiteID: bs.SiteID, Runbook: bs.Runbook, DeletedAt: bs.DeletedAt, RestorePoint: bs.RestorePoint, Users: bs.Users},
+		startedAt: bs.StartedAt, blocked: bs.Kind, stepID: bs.StepID, reason: bs.Reason, since: bs.Since, round: bs.Round}
 	if bs.Kind == SiteRunning {
 		c.blocked = ""
 	}
@@ -81,8 +81,12 @@ func (w *window) adopted() []BlockedSite {
 		if kind == "" {
 			kind = SiteRunning
 		}
-		out = append(out, BlockedSite{SiteID: id, StepID: c.stepID, Reason: c.reason, Kind: kind, StartedAt: c.startedAt,
-			Since: c.since, Runbook: c.site.Runbook})
+		bs := BlockedSite{SiteID: id, StepID: c.stepID, Reason: c.reason, Kind: kind, StartedAt: c.startedAt,
+			Since: c.since, Runbook: c.site.Runbook}
+		if c.blocked == SiteEventParked {
+			bs.Round, bs.DeletedAt, bs.RestorePoint, bs.Users = c.round, c.site.DeletedAt, c.site.RestorePoint, c.site.Users
+		}
+		out = append(out, bs)
 	}
 	return out
 }
@@ -131,6 +135,23 @@ func (w *window) finish(siteID string) (c *child, first bool) {
 		}
 	}
 	return c, true
+}
+
+// release takes a running site out of the window without recording it
+// (a switch starts it again): nil when it is not running.
+func (w *window) release(siteID string) *child {
+	c, ok := w.running[siteID]
+	if !ok {
+		return nil
+	}
+	delete(w.running, siteID)
+	for i, id := range w.order {
+		if id == siteID {
+			w.order = append(w.order[:i:i], w.order[i+1:]...)
+			break
+		}
+	}
+	return c
 }
 
 // block records what a running site told its batch: parked, waiting at a
