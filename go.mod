@@ -11,6 +11,7 @@ require (
 	github.com/spf13/cobra v1.10.2
 	go.temporal.io/sdk v1.50.0
 	go.uber.org/zap v1.28.0
+	golang.org/x/term v0.45.0
 	gopkg.in/yaml.v3 v3.0.1
 )
 

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
 	commonpb "go.temporal.io/api/common/v1"
-	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
 	"github.com/lazarus-dr/lazarus/workflows"
@@ -21,7 +19,7 @@ func newBatchCmd() *cobra.Command {
 		newBatchSimpleUpdateCmd(tf, "resume", workflows.UpdateResume, "Start new sites again"),
 		newBatchSimpleUpdateCmd(tf, "cancel", workflows.UpdateCancel, "Cancel the batch: running sites stop at a safe point, clones are cleaned up"),
 		newBatchAddSitesCmd(tf), newBatchSetConcurrencyCmd(tf),
-		newBatchContactsCmd(tf))
+		newBatchSwitchRunbookCmd(tf))
 	return c
 }
 
@@ -38,23 +36,6 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
-}
-
-// updateWorkflow sends an Update and waits for it to complete; a rejection
-// by the workflow's validator comes back as the error.
-func updateWorkflow(ctx context.Context, c client.Client, wid, name string, arg any) error {
-	opts := client.UpdateWorkflowOptions{WorkflowID: wid, UpdateName: name, WaitForStage: client.WorkflowUpdateStageCompleted}
-	if arg != nil {
-		opts.Args = []any{arg}
-	}
-	h, err := c.UpdateWorkflow(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("%s on %s: %w", name, wid, err)
-	}
-	if err := h.Get(ctx, nil); err != nil {
-		return fmt.Errorf("%s on %s: %w", name, wid, err)
-	}
-	return nil
 }
 
 // decodeKeyword reads a Keyword search attribute's value.

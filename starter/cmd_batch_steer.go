@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"time"
 
@@ -15,24 +14,27 @@ import (
 )
 
 func newBatchSimpleUpdateCmd(tf *temporalFlags, use, update, short string) *cobra.Command {
-	var operator, reason string
+	var of *operatorFlags
 	c := &cobra.Command{
 		Use:     use + " BATCH",
 		Short:   short,
-		Example: fmt.Sprintf("  lazarus batch %s incident-42 --operator alice", use),
+		Example: fmt.Sprintf("  lazarus batch %s incident-42 --operator alice --reason \"shard 3 is overloaded\"", use),
 		Args:    cobra.ExactArgs(1),
-		RunE: tf.withClient(func(cmd *cobra.Command, args []string, c client.Client, ns string) error {
-			ctx := cmd.Context()
-			wid := workflows.BatchWorkflowID(args[0])
-			if err := updateWorkflow(ctx, c, wid, update, nil); err != nil {
+		RunE: func(cmd *cobra.Command, args []string) error {
+			op, err := of.get()
+			if err != nil {
 				return err
 			}
-			_ = reason
-			return printAccepted(cmd, "batch "+args[0], use, orDefault(operator, "unknown"), tf.workflowURL(ns, wid))
-		}),
+			return tf.withClient(func(cmd *cobra.Command, args []string, c client.Client, ns string) error {
+				wid := workflows.BatchWorkflowID(args[0])
+				if err := updateWorkflow(cmd.Context(), c, wid, update, op); err != nil {
+					return withExitCode(1, err)
+				}
+				return printAccepted(cmd, "batch "+args[0], use, op.Operator, tf.workflowURL(ns, wid))
+			})(cmd, args)
+		},
 	}
-	c.Flags().StringVar(&operator, "operator", os.Getenv("USER"), "who decides (recorded in the log)")
-	c.Flags().StringVar(&reason, "reason", "", "why")
+	of = addOperatorFlags(c)
 	return c
 }
 
@@ -41,6 +43,7 @@ func newBatchAddSitesCmd(tf *temporalFlags) *cobra.Command {
 	var sites []string
 	var offset time.Duration
 	var of *outputFlags
+	var opf *operatorFlags
 	c := &cobra.Command{
 		Use:     "add-sites BATCH",
 		Short:   "Add sites to a running batch (after the same preflight)",
@@ -58,6 +61,10 @@ func newBatchAddSitesCmd(tf *temporalFlags) *cobra.Command {
 			}
 			if len(ids) == 0 {
 				return withExitCode(2, errors.New("no IDs: pass --ids-file FILE or --site ID"))
+			}
+			op, err := opf.get()
+			if err != nil {
+				return err
 			}
 			dir, desc, err := directory(platformFile)
 			if err != nil {
@@ -78,7 +85,7 @@ func newBatchAddSitesCmd(tf *temporalFlags) *cobra.Command {
 				return err
 			}
 			wid := workflows.BatchWorkflowID(args[0])
-			if err := updateWorkflow(ctx, c, wid, workflows.UpdateAddSites, workflows.AddSitesRequest{Sites: res.Sites}); err != nil {
+			if err := updateWorkflow(ctx, c, wid, workflows.UpdateAddSites, workflows.AddSitesRequest{Sites: res.Sites, Operator: op.Operator, Reason: op.Reason}); err != nil {
 				return withExitCode(1, err)
 			}
 			doc := restoreStartDoc{BatchID: args[0], Workflow: wid, WebUI: tf.workflowURL(ns, wid), Sites: res.Sites, Users: res.Users}
@@ -94,19 +101,25 @@ func newBatchAddSitesCmd(tf *temporalFlags) *cobra.Command {
 	c.Flags().DurationVar(&offset, "restore-offset", 5*time.Minute, "restore each site to this long before its deletion")
 	addPlatformFlag(c, &platformFile)
 	of = addOutputFlags(c, "print JSON (-o json): every problem of a refused list, or the sites added")
+	opf = addOperatorFlags(c)
 	return c
 }
 
 func newBatchSetConcurrencyCmd(tf *temporalFlags) *cobra.Command {
-	return &cobra.Command{
+	var of *operatorFlags
+	c := &cobra.Command{
 		Use:     "set-concurrency BATCH N",
 		Short:   "Change how many sites of the batch are restored at once",
-		Example: "  lazarus batch set-concurrency incident-42 50",
+		Example: "  lazarus batch set-concurrency incident-42 50 --operator alice --reason \"the shards keep up\"",
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			n, err := strconv.Atoi(args[1])
 			if err != nil || n < 1 {
 				return withExitCode(2, fmt.Errorf("N %q: want a whole number >= 1", args[1]))
+			}
+			op, err := of.get()
+			if err != nil {
+				return err
 			}
 			ctx := cmd.Context()
 			c, ns, err := tf.dial(ctx)
@@ -115,11 +128,13 @@ func newBatchSetConcurrencyCmd(tf *temporalFlags) *cobra.Command {
 			}
 			defer c.Close()
 			wid := workflows.BatchWorkflowID(args[0])
-			if err := updateWorkflow(ctx, c, wid, workflows.UpdateSetConcurrency, n); err != nil {
+			if err := updateWorkflow(ctx, c, wid, workflows.UpdateSetConcurrency, n, op); err != nil {
 				return withExitCode(1, err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "batch %s: concurrency set to %d\nWeb UI: %s\n", args[0], n, tf.workflowURL(ns, wid))
+			fmt.Fprintf(cmd.OutOrStdout(), "batch %s: concurrency set to %d (operator %s)\nWeb UI: %s\n", args[0], n, op.Operator, tf.workflowURL(ns, wid))
 			return nil
 		},
 	}
+	of = addOperatorFlags(c)
+	return c
 }

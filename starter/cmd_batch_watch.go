@@ -5,99 +5,16 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"golang.org/x/term"
 
-	"github.com/lazarus-dr/lazarus/internal/printer"
 	"github.com/lazarus-dr/lazarus/workflows"
 )
-
-const barWidth = 40
-
-func bar(done, total int) string {
-	if total <= 0 {
-		return "[" + strings.Repeat("·", barWidth) + "]"
-	}
-	if done > total {
-		done = total
-	}
-	n := barWidth * done / total
-	return "[" + strings.Repeat("█", n) + strings.Repeat("·", barWidth-n) + "]"
-}
-
-func pctOf(done, total int) float64 {
-	if total == 0 {
-		return 0
-	}
-	return 100 * float64(done) / float64(total)
-}
-
-// stageRow is a stage's bar in the progress.
-type stageRow struct {
-	Stage, Bar string
-	Pct        string `text:",right"`
-	Steps      string
-}
-
-// renderProgress draws the progress: overall bars, per-stage bars, parked
-// sites with their reason, the ETA.
-func renderProgress(out io.Writer, p workflows.BatchProgress, wfStatus string) {
-	finished := 0
-	for k, v := range p.SitesByStatus {
-		if k != workflows.SiteRunning && k != workflows.SiteQueued && k != workflows.SiteWaiting && k != workflows.SiteParked {
-			finished += v
-		}
-	}
-	restored := p.SitesByStatus[workflows.SiteRestored]
-	state := p.Status
-	if p.Paused {
-		state += " (paused)"
-	}
-	fmt.Fprintf(out, "batch %s  runbook %s  %s  workflow %s  window %d  elapsed %s\n", p.BatchID, p.Runbook, state, wfStatus, p.MaxConcurrentSites, since(p.StartedAt))
-	fmt.Fprintf(out, "  restored %s %5.1f%%  %d/%d sites\n", bar(restored, p.SitesTotal), pctOf(restored, p.SitesTotal), restored, p.SitesTotal)
-	fmt.Fprintf(out, "  steps    %s %5.1f%%  %d/%d\n", bar(p.StepsDone, p.StepsTotal), pctOf(p.StepsDone, p.StepsTotal), p.StepsDone, p.StepsTotal)
-	fmt.Fprintf(out, "  sites    %s (finished %d)\n", strings.Join(countList(p.SitesByStatus, " "), ", "), finished)
-	stages := make([]stageRow, 0, len(p.StepsTotalByStage))
-	for s, t := range p.StepsTotalByStage {
-		d := p.StepsDoneByStage[s]
-		stages = append(stages, stageRow{s, bar(d, t), fmt.Sprintf("%.1f%%", pctOf(d, t)), fmt.Sprintf("%d/%d", d, t)})
-	}
-	sort.Slice(stages, func(i, j int) bool { return stages[i].Stage < stages[j].Stage })
-	_ = printer.New(out, printer.Text).Table(stages, printer.TableOptions{Indent: "    ", NoHeader: true})
-	if len(p.Parked) > 0 {
-		fmt.Fprintf(out, "  needs an operator (%d):\n", len(p.Parked))
-		for i, s := range p.Parked {
-			if i == 20 {
-				fmt.Fprintf(out, "    ... %d more\n", len(p.Parked)-20)
-				break
-			}
-			fmt.Fprintf(out, "    %s step %s: %s\n", s.SiteID, s.StepID, oneLineStr(s.Reason, 140))
-		}
-	}
-	if p.ETA > 0 {
-		fmt.Fprintf(out, "  ETA %s (the batch's pace since its first site ended; from the step estimates until three sites have finished)\n", p.ETA.Round(time.Second))
-	}
-}
-
-func since(t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	return time.Since(t).Round(time.Second).String()
-}
-
-func oneLineStr(s string, n int) string {
-	s = strings.ReplaceAll(s, "\n", " ")
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
-}
 
 func newBatchWatchCmd(tf *temporalFlags) *cobra.Command {
 	var interval time.Duration
@@ -105,6 +22,16 @@ func newBatchWatchCmd(tf *temporalFlags) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "watch BATCH",
 		Short: "Live progress bars until the batch ends; exit 1 if any site did not come back",
+		Long: `Watch a batch until it ends: sites by status, steps overall and per stage, the
+sites parked or waiting at a gate with their reason and age, and the batch's ETA.
+
+The per-stage bars count the steps of the finished sites (the batch's query) and,
+while the batch runs, the steps done in its running sites: their progress memos,
+read through one visibility list every few seconds.
+
+On a terminal the progress is redrawn in place, fitted to the terminal's width and
+height; otherwise (a pipe, a log file) it is printed as plain lines: one every 10 s
+or when the batch's status changes, and one for each site that becomes blocked.`,
 		Example: `  lazarus batch watch incident-42
   lazarus batch watch drill-7 --auto-approve drill-bot   # drills/demos: approve customer gates`,
 		Args: cobra.ExactArgs(1),
@@ -128,45 +55,21 @@ type watcher struct {
 	interval    time.Duration
 	autoApprove string
 	approved    map[string]bool
-	// firstAt and firstDone are the first sample of finished sites, for
-	// the measured rate.
-	firstAt   time.Time
-	firstDone int
-}
 
-// rateETA estimates the time left from the rate at which sites have
-// finished since the watch began.
-func (w *watcher) rateETA(p workflows.BatchProgress) string {
-	done := 0
-	for k, v := range p.SitesByStatus {
-		if k != workflows.SiteRunning && k != workflows.SiteQueued && k != workflows.SiteWaiting && k != workflows.SiteParked {
-			done += v
-		}
-	}
-	now := time.Now()
-	if w.firstAt.IsZero() {
-		w.firstAt, w.firstDone = now, done
-		return ""
-	}
-	el := now.Sub(w.firstAt)
-	n := done - w.firstDone
-	if n <= 0 || el < 3*time.Second {
-		return ""
-	}
-	rate := float64(n) / el.Seconds()
-	left := p.SitesTotal - done
-	eta := time.Duration(float64(left) / rate * float64(time.Second)).Round(time.Second)
-	return fmt.Sprintf("  measured: %.2f sites/s, %d sites left: ETA %s\n", rate, left, eta)
+	live  *liveSampler
+	plain plainLog
+	// drawn is how many lines the last redraw drew on the terminal.
+	drawn int
 }
 
 // run redraws the progress until the batch workflow closes, then prints
 // the outcome and returns an exit code 1 error if any site is not restored.
+// On a terminal it redraws in place, within the terminal's size; otherwise
+// it prints plain lines (plainLog).
 func (w *watcher) run(ctx context.Context) error {
 	wid := workflows.BatchWorkflowID(w.batchID)
-	tty := isTerminal(w.out)
+	w.live = &liveSampler{c: w.c, ns: w.ns, batchID: w.batchID, every: max(liveEvery, w.interval)}
 	fmt.Fprintf(w.out, "watching batch %s: %s\n", w.batchID, w.tf.workflowURL(w.ns, wid))
-	lines := 0
-	lastPrint := time.Time{}
 	for {
 		p, status, err := batchProgress(ctx, w.c, wid)
 		if err != nil && status == "" && !transient(err) {
@@ -175,24 +78,13 @@ func (w *watcher) run(ctx context.Context) error {
 		if err != nil {
 			// Still not answering after retryTransient: say so, keep watching.
 			fmt.Fprintf(w.out, "Temporal did not answer (%v); still watching\n", err)
+			w.drawn = 0
 		}
 		if err == nil {
 			if w.autoApprove != "" {
 				w.approveGates(ctx, p)
 			}
-			var b strings.Builder
-			renderProgress(&b, p, status)
-			b.WriteString(w.rateETA(p))
-			if tty {
-				if lines > 0 {
-					fmt.Fprintf(w.out, "\x1b[%dA\x1b[J", lines)
-				}
-				fmt.Fprint(w.out, b.String())
-				lines = strings.Count(b.String(), "\n")
-			} else if time.Since(lastPrint) >= 10*time.Second || status != "running" {
-				fmt.Fprint(w.out, b.String())
-				lastPrint = time.Now()
-			}
+			w.show(ctx, progressView{P: p, Status: status, Now: time.Now()})
 		}
 		if status != "" && status != "running" {
 			break
@@ -203,6 +95,44 @@ func (w *watcher) run(ctx context.Context) error {
 		case <-time.After(w.interval):
 		}
 	}
+	return w.outcome(ctx, wid)
+}
+
+// show draws the progress of a moment, with the steps done in the running
+// sites while the batch runs.
+func (w *watcher) show(ctx context.Context, v progressView) {
+	if v.Status == "running" {
+		var err error
+		if v.Live, err = w.live.sample(ctx, v.Now); err != nil {
+			v.Note = "running sites' steps not counted: " + oneLineStr(err.Error(), 200)
+		}
+	}
+	fd, tty := terminal(w.out)
+	if !tty {
+		for _, l := range w.plain.lines(v) {
+			fmt.Fprintln(w.out, l)
+		}
+		return
+	}
+	width, height, err := term.GetSize(fd)
+	if err != nil {
+		width, height = 0, 0
+	}
+	var b strings.Builder
+	if w.drawn > 0 {
+		fmt.Fprintf(&b, "\x1b[%dA\x1b[J", w.drawn) // up, then clear to the end
+	}
+	lines := v.screen(width, height)
+	for _, l := range lines {
+		b.WriteString(l + "\n")
+	}
+	fmt.Fprint(w.out, b.String())
+	w.drawn = len(lines)
+}
+
+// outcome prints how the batch ended; an error (exit code 1) if any site
+// did not come back.
+func (w *watcher) outcome(ctx context.Context, wid string) error {
 	var res workflows.BatchResult
 	if err := retryTransient(ctx, func() error { return w.c.GetWorkflow(ctx, wid, "").Get(ctx, &res) }); err != nil {
 		return withExitCode(1, fmt.Errorf("batch %s did not complete: %w", w.batchID, err))
@@ -269,11 +199,12 @@ func (w *watcher) approveGates(ctx context.Context, p workflows.BatchProgress) {
 	}
 }
 
-func isTerminal(w io.Writer) bool {
+// terminal says whether w is a terminal, and gives its file descriptor.
+func terminal(w io.Writer) (int, bool) {
 	f, ok := w.(*os.File)
 	if !ok {
-		return false
+		return 0, false
 	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	fd := int(f.Fd())
+	return fd, term.IsTerminal(fd)
 }

@@ -82,7 +82,7 @@ func TestPreflightRefusesSitesOfARunningBatch(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &rep); code != 1 || err != nil || len(rep.Problems) != 1 || rep.Problems[0].Kind != preflight.KindRunning {
 		t.Fatalf("-o json: exit %d, %v, %+v", code, err, rep)
 	}
-	_, stderr, code = run("batch", "add-sites", "first", "--site", "site-a")
+	_, stderr, code = run("batch", "add-sites", "first", "--site", "site-a", "--operator", "test")
 	if code != 1 || !strings.Contains(stderr, "site-a: is being restored by running batch first already (this batch)") {
 		t.Fatalf("add-sites: exit %d\n%s", code, stderr)
 	}
@@ -92,7 +92,7 @@ func TestPreflightRefusesSitesOfARunningBatch(t *testing.T) {
 	if err != nil || resp.GetCount() != 1 {
 		t.Fatalf("site workflows: %d (%v)", resp.GetCount(), err)
 	}
-	if _, _, code := run("batch", "cancel", "first"); code != 0 {
+	if _, _, code := run("batch", "cancel", "first", "--operator", "test", "--reason", "end of the test"); code != 0 {
 		t.Errorf("cancel: exit %d", code)
 	}
 }
