@@ -91,7 +91,7 @@ blockquote.status{margin:8px 0;padding:10px 14px;border-left:4px solid #4e79a7;b
 svg text{font-family:system-ui,sans-serif}
 </style></head><body>
 <h1>{{.Title}}</h1>
-<div class="meta">Runbook <b>{{.Runbook}}</b> · generated {{call .Fmt .GeneratedAt}} UTC{{if .WorkflowURL}} · <a href="{{.WorkflowURL}}">Temporal Web UI</a>{{end}}</div>
+<div class="meta">Runbook <b>{{.Runbook}}</b>{{if .MultipleRunbooks}} · sites ran {{range $i, $c := .Runbooks}}{{if $i}}, {{end}}<b>{{$c.Runbook}}</b>{{end}}{{end}} · generated {{call .Fmt .GeneratedAt}} UTC{{if .WorkflowURL}} · <a href="{{.WorkflowURL}}">Temporal Web UI</a>{{end}}</div>
 <div class="cards">
  <div class="card"><div>Sites restored</div><div class="big">{{.PctSitesW}}</div><div>{{.Summary.SitesRestored}} of {{.Summary.SitesTotal}}</div><div class="bar"><span style="width:{{.PctSitesW}}"></span></div></div>
  <div class="card"><div>Users restored</div><div class="big">{{.PctUsersW}}</div><div>{{.Summary.UsersRestored}} of {{.Summary.UsersTotal}}</div><div class="bar"><span style="width:{{.PctUsersW}}"></span></div></div>

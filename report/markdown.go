@@ -23,6 +23,13 @@ func Markdown(w io.Writer, r Report) error {
 	s := r.Summary
 	fmt.Fprintf(&b, "# %s\n\n", r.Title)
 	fmt.Fprintf(&b, "Generated %s UTC. Runbook `%s`.", r.GeneratedAt.Format("2006-01-02 15:04:05"), r.Runbook)
+	if r.MultipleRunbooks() {
+		names := make([]string, len(r.Runbooks))
+		for i, c := range r.Runbooks {
+			names[i] = "`" + c.Runbook + "`"
+		}
+		fmt.Fprintf(&b, " Sites ran %s.", strings.Join(names, ", "))
+	}
 	if r.WorkflowURL != "" {
 		fmt.Fprintf(&b, " Temporal Web UI: %s", r.WorkflowURL)
 	}

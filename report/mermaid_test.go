@@ -297,3 +297,19 @@ func TestMermaidGanttEmpty(t *testing.T) {
 		t.Fatalf("%v\n%s", err, b.String())
 	}
 }
+
+// A site known by its brief result (no steps) still counts in its
+// runbook's span; it has no stage to be drawn in.
+func TestMermaidGanttBriefSites(t *testing.T) {
+	res := fixture(3)
+	res.Sites[2].Steps = nil
+	res.Sites[2].StartedAt, res.Sites[2].EndedAt = t0.Add(time.Minute), t0.Add(2*time.Minute)
+	_, tasks := parseMermaid(t, MermaidGantt(Build(res, Options{})))
+	x, ok := findTask(tasks, SectionBatch, "sites on runbook restore2, 3 sites")
+	if !ok || !x.start.Equal(t0) || !x.end.Equal(t0.Add(2*time.Minute)) {
+		t.Errorf("runbook span %+v", x)
+	}
+	if _, ok := findTask(tasks, SectionStages, "stage catalog, 2 sites"); !ok {
+		t.Errorf("stages %+v", tasks)
+	}
+}

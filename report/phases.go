@@ -73,6 +73,10 @@ func runbookSpans(res workflows.BatchResult, now time.Time) []Phase {
 	for _, s := range res.Sites {
 		start, end := stepBounds(s)
 		if start.IsZero() {
+			// A brief result (no steps): the site's own times.
+			start, end = s.StartedAt, later(s.EndedAt, s.StartedAt)
+		}
+		if start.IsZero() {
 			continue
 		}
 		rb := siteRunbook(s, res.Runbook)

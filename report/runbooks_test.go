@@ -32,6 +32,7 @@ func TestReportShowsBothRunbooks(t *testing.T) {
 	s := md.String()
 	for _, w := range []string{
 		"with runbooks restore1 (7 sites) and restore2 (7 sites)",
+		"Runbook `restore1`. Sites ran `restore1`, `restore2`.\n",
 		"## Runbooks\n\n| Runbook | Sites | Restored |\n|---|---:|---:|\n| restore1 | 7 | 6 |\n| restore2 | 7 | 6 |\n",
 		"\n- 2022-04-05 09:00:12 runbook switched by alice: restore1 -> restore2 for 7 queued sites (reason: restore2 validated in drill d-17)\n\n## Timeline",
 		"| Site | Outcome | Runbook | Users |",
@@ -59,7 +60,7 @@ func TestReportShowsBothRunbooks(t *testing.T) {
 		"<h2>Runbooks</h2>", "<tr><td>restore1</td><td class=\"num\">7</td><td class=\"num\">6</td></tr>",
 		"<tr><td>restore2</td><td class=\"num\">7</td><td class=\"num\">6</td></tr>",
 		"<th>Outcome</th><th>Runbook</th><th>Users</th>", `<td class="o-restored">restored</td><td>restore2</td>`,
-		`colspan="8"`, "with runbooks restore1 (7 sites) and restore2 (7 sites)",
+		`colspan="8"`, "sites ran <b>restore1</b>, <b>restore2</b> · generated", "with runbooks restore1 (7 sites) and restore2 (7 sites)",
 	} {
 		if !strings.Contains(html, w) {
 			t.Errorf("html lacks %q", w)
@@ -93,10 +94,10 @@ func TestOneRunbookNoColumn(t *testing.T) {
 	if err := HTML(&h, r); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(md.String(), "## Runbooks") || strings.Contains(md.String(), "| Runbook |") || !strings.Contains(md.String(), "with runbook restore2, in") {
+	if strings.Contains(md.String(), "## Runbooks") || strings.Contains(md.String(), "| Runbook |") || strings.Contains(md.String(), "Sites ran") || !strings.Contains(md.String(), "with runbook restore2, in") {
 		t.Errorf("markdown:\n%s", md.String())
 	}
-	if strings.Contains(h.String(), "<th>Runbook</th>") || !strings.Contains(h.String(), `colspan="7"`) {
+	if strings.Contains(h.String(), "<th>Runbook</th>") || strings.Contains(h.String(), "sites ran") || !strings.Contains(h.String(), `colspan="7"`) {
 		t.Error("html has a runbook column")
 	}
 }
