@@ -19,7 +19,7 @@ func newBatchCmd() *cobra.Command {
 		newBatchSimpleUpdateCmd(tf, "resume", workflows.UpdateResume, "Start new sites again"),
 		newBatchSimpleUpdateCmd(tf, "cancel", workflows.UpdateCancel, "Cancel the batch: running sites stop at a safe point, clones are cleaned up"),
 		newBatchAddSitesCmd(tf), newBatchSetConcurrencyCmd(tf),
-		newBatchSwitchRunbookCmd(tf))
+		newBatchContactsCmd(tf), newBatchSwitchRunbookCmd(tf))
 	return c
 }
 
