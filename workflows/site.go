@@ -54,7 +54,9 @@ type siteRun struct {
 
 	startedAt   time.Time
 	abortCancel workflow.CancelFunc
-	logger      log.Logger
+	// decisions are the operators' decisions on this site's steps.
+	decisions []OperatorAction
+	logger    log.Logger
 
 	// last values published (search attributes, parent events).
 	pubStatus, pubStage string

@@ -20,16 +20,28 @@ func (s *siteRun) registerHandlers(ctx workflow.Context) error {
 		updateHandler{UpdateGateDecision, s.onGateDecision, s.validateGateDecision})
 }
 
+// Every decision is also kept as an OperatorAction in the site's result
+// (its memo), for the report's timeline of who did what. It is state, not
+// a command: no recorded history replays differently.
+
 func (s *siteRun) onStepDecision(ctx workflow.Context, d StepDecision) error {
 	s.stepDecisions[d.StepID] = d
+	s.decided(ctx, d.Decision, d.Operator, d.Reason, d.StepID)
 	s.changed = true
 	return nil
 }
 
 func (s *siteRun) onGateDecision(ctx workflow.Context, d GateDecision) error {
 	s.gateDecisions[d.StepID] = d
+	s.decided(ctx, d.Decision, d.Operator, d.Reason, d.StepID)
 	s.changed = true
 	return nil
+}
+
+// decided records an operator's decision on a step of this site.
+func (s *siteRun) decided(ctx workflow.Context, decision, operator, reason, stepID string) {
+	s.decisions = append(s.decisions, OperatorAction{At: workflow.Now(ctx), Action: decision, Operator: operator,
+		Reason: reason, Detail: fmt.Sprintf("site %s step %s", s.in.Site.SiteID, stepID)})
 }
 
 func (s *siteRun) validateStepDecision(d StepDecision) error {

@@ -134,7 +134,7 @@ func (s *siteRun) result(ctx workflow.Context) SiteResult {
 		DeletedAt: s.in.Site.DeletedAt, RestorePoint: s.restorePoint(),
 		StartedAt: s.startedAt, EndedAt: now, Duration: now.Sub(s.startedAt),
 		Users: s.in.Site.Users, Errors: append([]string(nil), s.errors...), Steps: steps,
-		Runbook: s.in.Plan.Runbook,
+		Runbook: s.in.Plan.Runbook, Decisions: s.decisions,
 	}
 }
 
@@ -146,7 +146,7 @@ func (r SiteResult) forBatch() SiteResult {
 	for i, st := range r.Steps {
 		steps[i] = StepState{StepID: st.StepID, Stage: st.Stage, Status: st.Status, StartedAt: st.StartedAt, EndedAt: st.EndedAt}
 	}
-	r.Steps = steps
+	r.Steps, r.Decisions = steps, nil
 	return r
 }
 
@@ -170,6 +170,6 @@ func (r SiteResult) brief(g *graph) SiteResult {
 		}
 		times = append(times, t)
 	}
-	r.Steps, r.StepTimes = nil, times
+	r.Steps, r.StepTimes, r.Decisions = nil, times, nil
 	return r
 }

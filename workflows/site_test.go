@@ -13,6 +13,7 @@ import (
 
 	"github.com/lazarus-dr/lazarus/contract"
 	"github.com/lazarus-dr/lazarus/runbooks"
+	"github.com/stretchr/testify/mock"
 )
 
 var testSite = Site{SiteID: "s1", RestorePoint: time.Date(2026, 4, 5, 7, 33, 0, 0, time.UTC)}
@@ -240,10 +241,22 @@ func TestSiteParkThenAbort(t *testing.T) {
 	env.RegisterDelayedCallback(func() {
 		update(t, env, UpdateStepDecision, StepDecision{StepID: "bad", Decision: "abort", Operator: "op", Reason: "wrong site"}).acceptLater(t)
 	}, time.Hour)
+	var full SiteResult
+	env.OnUpsertMemo(mock.Anything).Run(func(args mock.Arguments) {
+		if r, ok := args.Get(0).(map[string]interface{})[MemoSiteResult]; ok {
+			full = r.(SiteResult)
+		}
+	}).Return(nil)
 	env.ExecuteWorkflow(RestoreSiteWorkflowName, RestoreSiteInput{BatchID: "b1", Site: testSite, Plan: parkPlan()})
 	res := siteResult(t, env)
 	if res.Outcome != SiteAborted {
 		t.Fatalf("outcome %s, want aborted", res.Outcome)
+	}
+	if len(res.Decisions) != 0 {
+		t.Fatalf("the brief result carries decisions %+v; they belong in the memo", res.Decisions)
+	}
+	if d := full.Decisions; len(d) != 1 || d[0].Action != "abort" || d[0].Operator != "op" || d[0].Reason != "wrong site" || d[0].Detail != "site "+testSite.SiteID+" step bad" {
+		t.Fatalf("decisions %+v, want the abort by op", d)
 	}
 	if st := stepState(t, res.Steps, "after"); st.Status != StepPending {
 		t.Fatalf("dependent of an aborted step ran: %+v", st)

@@ -153,6 +153,10 @@ type SiteState struct {
 type SiteResult struct {
 	SiteID  string `json:"site_id"`
 	Outcome string `json:"outcome"`
+	// Decisions are the operators' decisions on the site's steps (retry,
+	// skip, abort, approve, reject): in the full result (the site's memo),
+	// not in what the site returns its batch.
+	Decisions []OperatorAction `json:"decisions,omitempty"`
 	// Runbook is the runbook the site ran (a batch switched with
 	// switch-runbook runs more than one); empty in results recorded
 	// before it was kept: the batch's runbook.
