@@ -118,11 +118,17 @@ func (w *watcher) show(ctx context.Context, v progressView) {
 	if err != nil {
 		width, height = 0, 0
 	}
+	w.redraw(v.screen(width, height))
+}
+
+// redraw draws lines over the ones it drew last: the cursor goes up as
+// many lines and clears to the end of the screen. The lines fit the
+// terminal (progressView.screen), so none wraps and the count is right.
+func (w *watcher) redraw(lines []string) {
 	var b strings.Builder
 	if w.drawn > 0 {
-		fmt.Fprintf(&b, "\x1b[%dA\x1b[J", w.drawn) // up, then clear to the end
+		fmt.Fprintf(&b, "\x1b[%dA\x1b[J", w.drawn)
 	}
-	lines := v.screen(width, height)
 	for _, l := range lines {
 		b.WriteString(l + "\n")
 	}

@@ -142,3 +142,16 @@ func TestPipeIsNotATerminal(t *testing.T) {
 		t.Error("a buffer taken for a terminal")
 	}
 }
+
+// On a terminal each refresh goes back up over the lines drawn before and
+// clears them.
+func TestRedrawInPlace(t *testing.T) {
+	var out bytes.Buffer
+	w := &watcher{out: &out}
+	w.redraw([]string{"a", "b", "c"})
+	w.redraw([]string{"d", "e"})
+	w.redraw([]string{"f"})
+	if got, want := out.String(), "a\nb\nc\n\x1b[3A\x1b[Jd\ne\n\x1b[2A\x1b[Jf\n"; got != want {
+		t.Fatalf("redraws %q, want %q", got, want)
+	}
+}
