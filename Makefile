@@ -8,7 +8,7 @@ tools: ## install the pinned Temporal CLI, S3 server, PostgreSQL
 	scripts/install-tools.sh
 
 build: ## build bin/lazarus and bin/lazarus-worker
-	go build -o bin/lazarus ./starter
+	go build -ldflags "-X main.version=$$(git describe --tags --always --dirty 2>/dev/null || echo devel)" -o bin/lazarus ./starter
 	go build -o bin/lazarus-worker ./worker/cmd/lazarus-worker
 
 test: ## unit, fuzz (briefly) and integration tests on real Temporal, PostgreSQL and S3

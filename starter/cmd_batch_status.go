@@ -16,10 +16,11 @@ import (
 func newBatchStatusCmd(tf *temporalFlags) *cobra.Command {
 	var of *outputFlags
 	c := &cobra.Command{
-		Use:     "status BATCH",
-		Short:   "Show a batch's progress: sites by status, steps per stage, parked sites, ETA",
-		Example: "  lazarus batch status 20221105-073800-a1b2c3\n  lazarus batch status incident-42 --json",
-		Args:    cobra.ExactArgs(1),
+		Use:               "status BATCH",
+		Short:             "Show a batch's progress: sites by status, steps per stage, parked sites, ETA",
+		Example:           "  lazarus batch status 20221105-073800-a1b2c3\n  lazarus batch status incident-42 --json",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeBatchIDs,
 		RunE: tf.withClient(func(cmd *cobra.Command, args []string, c client.Client, ns string) error {
 			pr, err := of.printer(cmd)
 			if err != nil {

@@ -151,6 +151,7 @@ validated, production unchanged, everything cleaned up (else 1).`,
 	f.IntVar(&o.sample, "sample", 0, "how many live sites to draw (or pass --sites-file)")
 	f.StringVar(&o.sitesFile, "sites-file", "", "the live sites to drill instead of a sample"+idFileHelp)
 	f.StringVar(&o.runbook, "runbook", drill.DefaultRunbook, "runbook that restores under new IDs: restore1 or a YAML file")
+	_ = c.RegisterFlagCompletionFunc("runbook", completeRunbooks)
 	f.StringVar(&o.drillID, "drill-id", "", "drill ID: lower-case letters, digits, '-' (default: generated)")
 	f.Int64Var(&o.seed, "seed", 0, "seed of the sample (default: a random one, printed)")
 	f.DurationVar(&o.pointAge, "point-age", drill.DefaultPointAge, "the restore point is this long before the drill starts")

@@ -104,7 +104,7 @@ drills. A drill still running has no report yet (exit 1).`,
 	}
 	c.Flags().StringVar(&format, "format", "md", "md, html or json")
 	c.Flags().StringVar(&output, "output", "", "write to this file (default: standard output)")
-	c.Flags().StringVar(&output, "out", "", "the same as --output (as `lazarus report` has it)")
+	c.Flags().StringVar(&output, "out", "", "the same as --output (as lazarus report has it)")
 	_ = c.Flags().MarkHidden("out")
 	return c
 }

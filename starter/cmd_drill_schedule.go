@@ -87,6 +87,7 @@ sets its own LazarusDrillID, which is known only once it starts.`,
 	f.StringVar(&o.cron, "cron", "", `run a drill on this cron spec (UTC), e.g. "0 3 * * MON"`)
 	f.IntVar(&o.sample, "sample", 0, "how many live sites each drill draws")
 	f.StringVar(&o.runbook, "runbook", drill.DefaultRunbook, "runbook that restores under new IDs: restore1 or a YAML file on the worker's host")
+	_ = c.RegisterFlagCompletionFunc("runbook", completeRunbooks)
 	f.Int64Var(&o.seed, "seed", 0, "seed of every drill's sample (0: each drill draws with its start time as the seed, so the weeks cover other sites; the seed is in the report)")
 	f.DurationVar(&o.pointAge, "point-age", drill.DefaultPointAge, "the restore point is this long before each drill starts")
 	f.IntVar(&o.concurrency, "concurrency", drill.DefaultConcurrency, "drill copies restored at once")

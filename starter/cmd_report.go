@@ -29,7 +29,8 @@ step timeline (SVG Gantt). Works on a running batch (partial) and a finished one
 		Example: `  lazarus report incident-42 --format md
   lazarus report incident-42 --format html --out report.html
   lazarus report incident-42 --format json --out report.json`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeBatchIDs,
 		PreRunE: func(*cobra.Command, []string) error {
 			if format != "md" && format != "html" && format != "json" {
 				return withExitCode(2, fmt.Errorf("--format %q: want md, html or json", format))

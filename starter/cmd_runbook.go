@@ -27,7 +27,8 @@ func newRunbookValidateCmd() *cobra.Command {
 		Short: "Check runbooks; print one FILE:LINE:COL: message line per problem",
 		Example: `  lazarus runbook validate runbooks/*.yaml
   lazarus runbook validate restore2 my-runbook.yaml`,
-		Args: cobra.MinimumNArgs(1),
+		Args:              cobra.MinimumNArgs(1),
+		ValidArgsFunction: completeRunbooks,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
 			bad, total := 0, 0
@@ -120,7 +121,8 @@ func newRunbookPlanCmd() *cobra.Command {
 		Short: "Compile a runbook and show its steps, critical path, width and steps per service",
 		Example: `  lazarus runbook plan restore2
   lazarus runbook plan runbooks/restore1.yaml --json | jq .estimated_seconds`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeRunbooks,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := of.printer(cmd)
 			if err != nil {
@@ -262,7 +264,8 @@ func newRunbookGraphCmd() *cobra.Command {
 		Short: "Draw a runbook's compiled plan as Mermaid or Graphviz DOT",
 		Example: `  lazarus runbook graph restore2 --format mermaid > restore2.mmd
   lazarus runbook graph runbooks/restore1.yaml --format dot | dot -Tsvg > restore1.svg`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeRunbooks,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "mermaid" && format != "dot" {
 				return withExitCode(2, fmt.Errorf("--format %q: want mermaid or dot", format))

@@ -26,10 +26,11 @@ type siteStepRow struct {
 func newSiteStatusCmd(tf *temporalFlags) *cobra.Command {
 	var of *outputFlags
 	c := &cobra.Command{
-		Use:     "status SITE",
-		Short:   "Show a site's steps: status, attempts, times, errors",
-		Example: "  lazarus site status 5f0c...e1\n  lazarus site status 5f0c...e1 --json",
-		Args:    cobra.ExactArgs(1),
+		Use:               "status SITE",
+		Short:             "Show a site's steps: status, attempts, times, errors",
+		Example:           "  lazarus site status 5f0c...e1\n  lazarus site status 5f0c...e1 --json",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeSiteIDs,
 		RunE: tf.withClient(func(cmd *cobra.Command, args []string, c client.Client, ns string) error {
 			p, err := of.printer(cmd)
 			if err != nil {

@@ -36,7 +36,9 @@ func newRootCmd() *cobra.Command {
 		Short:         "Lazarus restores deleted sites across every system, on Temporal",
 		SilenceUsage:  true,
 		SilenceErrors: false,
+		Version:       readVersion().String(),
 	}
+	root.SetVersionTemplate("lazarus {{.Version}}\n")
 	root.AddCommand(
 		newRunbookCmd(),
 		newRestoreCmd(),
@@ -46,6 +48,7 @@ func newRootCmd() *cobra.Command {
 		newDrillCmd(),
 		newSandboxCmd(),
 		newWorkerCmd(),
+		newVersionCmd(),
 	)
 	return root
 }

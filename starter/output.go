@@ -22,6 +22,7 @@ type outputFlags struct {
 func addOutputFlags(c *cobra.Command, jsonHelp string) *outputFlags {
 	o := &outputFlags{}
 	c.Flags().StringVarP(&o.format, "output", "o", string(printer.Text), "output format: text or json")
+	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{string(printer.Text), string(printer.JSON)}, cobra.ShellCompDirectiveNoFileComp))
 	if jsonHelp != "" {
 		c.Flags().BoolVar(&o.json, "json", false, jsonHelp)
 	}
