@@ -35,6 +35,7 @@ rm -rf "$LAZARUS_STATE"
 go build -o bin/lazarus ./starter
 go build -o bin/lazarus-worker ./worker/cmd/lazarus-worker
 go build -o bin/lazarus-chaos ./chaos/cmd/lazarus-chaos
+go build -o bin/lazarus-contacts-check ./sandbox/cmd/lazarus-contacts-check
 t0=$(secs)
 scripts/up.sh
 trap '[ "${KEEP_UP:-0}" = 1 ] || scripts/down.sh' EXIT
@@ -104,6 +105,27 @@ sampler=$!
 waits=$out/demo-waits.json
 lazarus-chaos observe --batch "$batch" --json "$waits" >"$out/demo-waits.txt" 2>&1 &
 observer=$!
+# The people to tell (issue 15): while the batch runs, every 2 s until it
+# answers (at most 5 minutes), `batch contacts` lists the admins of every
+# deleted site, read from the batch's clone (the restore point); each
+# attempt's answer goes to demo-contacts.txt with the seconds since the
+# restore was started (preflight included: an upper bound of the time since
+# the batch's start); the list is checked against the truth after the restore.
+contacts=$out/demo-contacts.csv
+rm -f "$contacts" "$out/demo-contacts.txt"
+(
+  while sleep 2; do
+    if lazarus batch contacts "$batch" --format csv >"$contacts.part" 2>"$contacts.err"; then
+      mv "$contacts.part" "$contacts"
+      printf '%ss: %s\nCONTACTS_SECONDS=%s\n' "$(elapsed "$tr")" "$(tail -n 1 "$contacts.err")" "$(elapsed "$tr")" >>"$out/demo-contacts.txt"
+      break
+    fi
+    printf '%ss: %s\n' "$(elapsed "$tr")" "$(tail -n 1 "$contacts.err")" >>"$out/demo-contacts.txt"
+    awk -v a="$tr" -v b="$(secs)" 'BEGIN { exit !(b - a > 300) }' && break
+  done
+  rm -f "$contacts.part" "$contacts.err"
+) &
+contacts_poller=$!
 set +e
 lazarus restore start --runbook restore2 --ids-file "$deleted" --restore-offset "$RESTORE_OFFSET" \
   --batch-id "$batch" --concurrency "$CONCURRENCY" --wait --auto-approve demo-customer
@@ -116,6 +138,8 @@ restore_s=$(elapsed "$tr")
 [ "$restore_rc" = 0 ] || kill -TERM "$observer" 2>/dev/null || true
 wait "$observer" || true
 recovery=$(tail -n 1 "$out/demo-waits.txt")
+wait "$contacts_poller" || true
+contacts_s=$(sed -n 's/^CONTACTS_SECONDS=//p' "$out/demo-contacts.txt" | tail -n 1)
 # Through each handover (a sample whose run differs from the one before),
 # and over the whole time sites were queued: the fewest sites running.
 occupancy=$(awk -F'\t' 'NR > 2 && $4 > 0 { if (min == "" || $3 < min) min = $3; sum += $3; n++ }
@@ -151,6 +175,19 @@ lazarus sandbox verify --ids-file "$deleted" --intended-file "$intended" | tail 
 verify_rc=${PIPESTATUS[0]}
 set -e
 
+say "contacts: the admins listed during the batch against the truth"
+set +e
+if [ -s "$contacts" ]; then
+  lazarus-contacts-check --contacts "$contacts" --ids-file "$deleted" | tee -a "$out/demo-contacts.txt"
+  contacts_rc=${PIPESTATUS[0]}
+else
+  echo "no answer from lazarus batch contacts (attempts in $out/demo-contacts.txt)"; contacts_rc=1
+fi
+set -e
+contacts_n=$(awk 'END { print (NR > 0 ? NR - 1 : 0) }' "$contacts" 2>/dev/null || echo 0)
+contacts_when=${contacts_s:+${contacts_s}s after the restore started}
+contacts_line="$contacts_n admins listed ${contacts_when:-never}, checked against the truth: exit $contacts_rc ($contacts)"
+
 say "report"
 lazarus report "$batch" --format md --out "$out/demo-report.md"
 lazarus report "$batch" --format html --out "$out/demo-report.html"
@@ -169,6 +206,7 @@ cat <<MSG
   recovery        $recovery (every wait and each action's times in $waits)
   worker          peak RSS ${rss_line:-unknown (no worker pid)}
   verify          exit $verify_rc
+  contacts        $contacts_line
   report          $out/demo-report.md, $out/demo-report.html
   Web UI          $LAZARUS_UI_ADDRESS/namespaces/default/workflows/lazarus-batch-$batch
   total           $(elapsed "$t0")s
@@ -184,8 +222,14 @@ ACTUAL_AT_10PCT_SECONDS=$actual_at10
 WORKER_PEAK_RSS_BYTES=$worker_rss
 RESTORE_RC=$restore_rc
 VERIFY_RC=$verify_rc
+CONTACTS_SECONDS=$contacts_s
+CONTACTS_RC=$contacts_rc
 RECOVERY="$recovery"
 MSG
+if [ "$contacts_rc" != 0 ] || ! awk -v s="${contacts_s:-999}" 'BEGIN { exit !(s <= 120) }'; then
+  echo "demo: FAILED: lazarus batch contacts did not list every deleted site's admins, checked against the truth, within 120 s ($contacts_line)" >&2
+  exit 1
+fi
 if [ "$restore_rc" != 0 ] || [ "$verify_rc" != 0 ]; then
   echo "demo: FAILED (restore exit $restore_rc, verify exit $verify_rc)" >&2
   exit 1
