@@ -35,6 +35,10 @@ func fakeBatch(ctx workflow.Context, runs int, finish bool) error {
 	if err := workflow.SetQueryHandler(ctx, workflows.QueryBatchProgress, func() (workflows.BatchProgress, error) { return p, nil }); err != nil {
 		return err
 	}
+	results := []workflows.SiteResult{{SiteID: "site-done", Outcome: workflows.SiteRestored, Users: 3}}
+	if err := workflow.SetQueryHandler(ctx, workflows.QueryBatchResults, func() ([]workflows.SiteResult, error) { return results, nil }); err != nil {
+		return err
+	}
 	if !finish {
 		workflow.GetSignalChannel(ctx, "finish").Receive(ctx, nil)
 	}
@@ -148,6 +152,16 @@ func TestCLIFitOnDevServer(t *testing.T) {
 	var st map[string]any
 	if err := json.Unmarshal([]byte(r.Stdout), &st); r.Code != 0 || err != nil || st["batch_id"] != "fit-can" || st["workflow_status"] != "running" {
 		t.Errorf("batch status -o json: exit %d, %v: %q", r.Code, err, r.Stdout)
+	}
+
+	// report -o json is the --format json report; -o text the Markdown.
+	r = h.Run(t, ctx, "report", "fit-can", "-o", "json")
+	var rep map[string]any
+	if err := json.Unmarshal([]byte(r.Stdout), &rep); r.Code != 0 || err != nil || len(rep) == 0 {
+		t.Errorf("report -o json: exit %d, %v: %q", r.Code, err, r.Stdout)
+	}
+	if r = h.Run(t, ctx, "report", "fit-can", "-o", "text"); r.Code != 0 || !strings.HasPrefix(r.Stdout, "# ") {
+		t.Errorf("report -o text: exit %d: %q", r.Code, r.Stdout)
 	}
 
 	// Completion: batch IDs once each, the site of a batch, its steps

@@ -187,3 +187,37 @@ func TestSiteStatusLongStepIDs(t *testing.T) {
 		t.Errorf("no error:\n%s", b.String())
 	}
 }
+
+// Bad -o values are one line naming the flag, exit 2, before Temporal is
+// dialled.
+func TestReportOutputFlag(t *testing.T) {
+	h := lazarus(t, "TEMPORAL_ADDRESS=127.0.0.1:1")
+	ctx := context.Background()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"report", "b1", "-o", "yaml"}, `--output "yaml": want text, json, md or html`},
+		{[]string{"report", "b1", "-o", "json", "--format", "md"}, `--output "json" and --format "md" disagree`},
+		{[]string{"report", "b1", "--format", "pdf"}, `--format "pdf": want md, html or json`},
+		{[]string{"batch", "list", "-o", "yaml"}, `--output "yaml": want text or json`},
+		{[]string{"batch", "status", "b1", "-o", "yaml"}, `--output "yaml": want text or json`},
+		{[]string{"site", "status", "s1", "-o", "csv"}, `--output "csv": want text or json`},
+		{[]string{"sandbox", "backup", "-o", "yaml"}, `--output "yaml": want text or json`},
+	} {
+		r := h.Run(t, ctx, c.args...)
+		if r.Code != 2 || r.Stdout != "" || strings.Count(r.Stderr, "\n") != 1 || !strings.Contains(r.Stderr, c.want) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2 and %q", c.args, r.Code, r.Stdout, r.Stderr, c.want)
+		}
+	}
+	for _, c := range []struct{ output, format, want string }{
+		{"", "md", "md"}, {"text", "md", "md"}, {"json", "md", "json"}, {"html", "md", "html"}, {"", "json", "json"},
+	} {
+		if got, err := reportFormat(c.output, c.format, false); err != nil || got != c.want {
+			t.Errorf("reportFormat(%q, %q) = %q, %v; want %q", c.output, c.format, got, err, c.want)
+		}
+	}
+	if got, err := reportFormat("json", "json", true); err != nil || got != "json" {
+		t.Errorf("-o json --format json: %q, %v", got, err)
+	}
+}

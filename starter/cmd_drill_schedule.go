@@ -278,11 +278,6 @@ func newDrillListCmd(tf *temporalFlags) *cobra.Command {
 		Short:   "List the drill schedules: spec, paused or not, next run, the last drill's result",
 		Example: "  lazarus drill list\n  lazarus drill list -o json",
 		Args:    cobra.NoArgs,
-		// A bad -o is a usage error before Temporal is dialled.
-		PreRunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := of.printer(cmd)
-			return err
-		},
 		RunE: tf.withClient(func(cmd *cobra.Command, _ []string, c client.Client, ns string) error {
 			pr, err := of.printer(cmd)
 			if err != nil {

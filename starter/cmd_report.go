@@ -17,7 +17,7 @@ import (
 
 func newReportCmd() *cobra.Command {
 	tf := &temporalFlags{}
-	var format, out string
+	var format, output, out string
 	var ganttSites int
 	c := &cobra.Command{
 		Use:   "report BATCH",
@@ -26,15 +26,18 @@ func newReportCmd() *cobra.Command {
 restored, each site's restore point and expected data loss (deletion time minus
 restore point) with its confidence, and the timeline. The HTML has a per-site
 step timeline (SVG Gantt). Works on a running batch (partial) and a finished one.`,
-		Example: `  lazarus report incident-42 --format md
-  lazarus report incident-42 --format html --out report.html
+		Example: `  lazarus report incident-42
+  lazarus report incident-42 -o json | jq .summary
+  lazarus report incident-42 -o html --out report.html
   lazarus report incident-42 --format json --out report.json`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeBatchIDs,
-		PreRunE: func(*cobra.Command, []string) error {
-			if format != "md" && format != "html" && format != "json" {
-				return withExitCode(2, fmt.Errorf("--format %q: want md, html or json", format))
+		PreRunE: func(cmd *cobra.Command, _ []string) error {
+			f, err := reportFormat(output, format, cmd.Flags().Changed("format"))
+			if err != nil {
+				return withExitCode(2, err)
 			}
+			format = f
 			return nil
 		},
 		RunE: tf.withClient(func(cmd *cobra.Command, args []string, c client.Client, ns string) error {
@@ -70,10 +73,36 @@ step timeline (SVG Gantt). Works on a running batch (partial) and a finished one
 		}),
 	}
 	tf.add(c)
-	c.Flags().StringVar(&format, "format", "md", "md, html or json")
+	c.Flags().StringVarP(&output, "output", "o", "", "output format: text (the Markdown report), json, md or html (default text)")
+	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json", "md", "html"}, cobra.ShellCompDirectiveNoFileComp))
+	c.Flags().StringVar(&format, "format", "md", "md, html or json (the same as -o)")
+	_ = c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"md", "html", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	c.Flags().StringVar(&out, "out", "", "write to this file (default stdout)")
 	c.Flags().IntVar(&ganttSites, "gantt-sites", 60, "sites drawn in the HTML Gantt chart (the slowest)")
 	return c
+}
+
+// reportFormat is the report's format from -o/--output (text is the
+// Markdown report) and --format (changed: given on the command line); the
+// two must agree when both are given.
+func reportFormat(output, format string, formatGiven bool) (string, error) {
+	if output == "" {
+		if format != "md" && format != "html" && format != "json" {
+			return "", fmt.Errorf("--format %q: want md, html or json", format)
+		}
+		return format, nil
+	}
+	f := output
+	if f == "text" {
+		f = "md"
+	}
+	if f != "md" && f != "html" && f != "json" {
+		return "", fmt.Errorf("--output %q: want text, json, md or html", output)
+	}
+	if formatGiven && format != f {
+		return "", fmt.Errorf("--output %q and --format %q disagree: give one of them", output, format)
+	}
+	return f, nil
 }
 
 // batchResult returns the batch's result when it has ended, else its

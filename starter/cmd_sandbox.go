@@ -187,23 +187,42 @@ func sandboxSeedCmd(f *sandboxFlags) *cobra.Command {
 	return c
 }
 
+// backupRow is a line of `sandbox backup`: a base backup taken.
+type backupRow struct {
+	Cluster        string    `json:"cluster"`
+	Dir            string    `json:"dir" text:"FOLDER"`
+	RestorableFrom time.Time `json:"restorable_from" text:"RESTORABLE FROM (UTC)"`
+}
+
 func sandboxBackupCmd(f *sandboxFlags) *cobra.Command {
-	return &cobra.Command{
+	var of *outputFlags
+	c := &cobra.Command{
 		Use:   "backup",
 		Short: "Take a base backup of both PostgreSQL clusters, then switch and archive the WAL",
 		RunE: f.withPlatform(func(cmd *cobra.Command, p *sandbox.Platform) error {
+			pr, err := of.printer(cmd)
+			if err != nil {
+				return err
+			}
 			start := time.Now()
 			infos, err := p.Backup(cmd.Context())
 			if err != nil {
 				return err
 			}
-			for _, b := range infos {
-				fmt.Fprintf(cmd.OutOrStdout(), "backup %-9s %s (restorable from %s)\n", b.Cluster, b.Dir, b.EndTime.Format(time.RFC3339Nano))
+			took := time.Since(start)
+			rows := make([]backupRow, len(infos))
+			for i, b := range infos {
+				rows[i] = backupRow{Cluster: b.Cluster, Dir: b.Dir, RestorableFrom: b.EndTime}
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "backup took %s\n", time.Since(start).Round(time.Millisecond))
-			return nil
+			if err := pr.Table(rows, printer.TableOptions{TimeLayout: time.RFC3339Nano}); err != nil {
+				return err
+			}
+			pr.Printf("backup took %s\n", took.Round(time.Millisecond))
+			return pr.Err()
 		}),
 	}
+	of = addOutputFlags(c, "")
+	return c
 }
 
 func sandboxDisasterCmd(f *sandboxFlags) *cobra.Command {

@@ -18,13 +18,28 @@ type outputFlags struct {
 }
 
 // addOutputFlags adds -o/--output to c, and --json with help jsonHelp
-// unless jsonHelp is empty.
+// unless jsonHelp is empty. Call it once c has its PreRunE, if any.
 func addOutputFlags(c *cobra.Command, jsonHelp string) *outputFlags {
 	o := &outputFlags{}
 	c.Flags().StringVarP(&o.format, "output", "o", string(printer.Text), "output format: text or json")
 	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{string(printer.Text), string(printer.JSON)}, cobra.ShellCompDirectiveNoFileComp))
 	if jsonHelp != "" {
 		c.Flags().BoolVar(&o.json, "json", false, jsonHelp)
+	}
+	// A bad -o is a usage error before the command does anything (dials
+	// Temporal, touches the sandbox), ahead of c's own PreRunE.
+	preE, pre := c.PreRunE, c.PreRun
+	c.PreRunE = func(cmd *cobra.Command, args []string) error {
+		if _, err := o.printer(cmd); err != nil {
+			return err
+		}
+		if preE != nil {
+			return preE(cmd, args)
+		}
+		if pre != nil {
+			pre(cmd, args)
+		}
+		return nil
 	}
 	return o
 }
