@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -219,5 +221,58 @@ func TestReportOutputFlag(t *testing.T) {
 	}
 	if got, err := reportFormat("json", "json", true); err != nil || got != "json" {
 		t.Errorf("-o json --format json: %q, %v", got, err)
+	}
+}
+
+// Every flag that names a file of IDs is read by readIDFile: its help
+// ends the same way, and a UTF-16 file is refused with the same line,
+// naming the flag, before anything is looked up or touched.
+func TestEveryIDFileFlagHasTheOneReader(t *testing.T) {
+	// notYet are the ID-file flags that still have their own reading (to
+	// be moved to readIDFile by their command's owner, then taken out).
+	notYet := map[string]bool{"batch switch-runbook --sites-file": true}
+	idFlags := map[string][]string{} // command path: its ID-file flags
+	walkCommands(newRootCmd(), func(path string, c *cobra.Command) {
+		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
+			if notYet[path+" --"+f.Name] {
+				t.Logf("%s --%s: not yet on readIDFile", path, f.Name)
+				return
+			}
+			if strings.HasSuffix(f.Name, "-file") && strings.Contains(f.Usage, "ID") {
+				idFlags[path] = append(idFlags[path], f.Name)
+				if !strings.HasSuffix(f.Usage, idFileHelp) {
+					t.Errorf("%s --%s: usage %q does not end with idFileHelp", path, f.Name, f.Usage)
+				}
+			}
+		})
+	})
+	for _, want := range []string{"restore start", "batch add-sites", "drill run", "sandbox disaster", "sandbox verify", "sandbox traffic"} {
+		if len(idFlags[want]) == 0 {
+			t.Errorf("%s has no ID-file flag", want)
+		}
+	}
+	dir := t.TempDir()
+	u16 := filepath.Join(dir, "ids.txt")
+	if err := os.WriteFile(u16, []byte("\xff\xfea\x00\n\x00"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h := lazarus(t, "TEMPORAL_ADDRESS=127.0.0.1:1", "LAZARUS_PLATFORM="+filepath.Join(dir, "none.yaml"))
+	ctx := context.Background()
+	for path, flags := range idFlags {
+		for _, f := range flags {
+			args := append(strings.Fields(path), "--"+f, u16)
+			switch path {
+			case "batch add-sites", "batch switch-runbook", "batch contacts":
+				args = append(args[:2], append([]string{"b1"}, args[2:]...)...)
+			}
+			if strings.HasPrefix(path, "sandbox ") {
+				args = append(args, "--state", filepath.Join(dir, "state"))
+			}
+			r := h.Run(t, ctx, args...)
+			want := "--" + f + " " + u16 + ": is UTF-16 text"
+			if r.Code != 2 || strings.Count(r.Stderr, "\n") != 1 || !strings.Contains(r.Stderr, want) {
+				t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", args, r.Code, r.Stderr, want)
+			}
+		}
 	}
 }

@@ -45,6 +45,14 @@ holds the site's catalog row, which a deletion locks first.`,
 			if err != nil {
 				return err
 			}
+			// The list is read before the sandbox: a bad file is refused first.
+			if excludeFile != "" {
+				ids, err := readIDFile("--exclude-file", excludeFile, cmd.InOrStdin())
+				if err != nil {
+					return withExitCode(2, err)
+				}
+				exclude = append(exclude, ids...)
+			}
 			descPath = sf.descPath(descPath)
 			d, err := platform.Load(descPath)
 			if err != nil {
@@ -53,13 +61,6 @@ holds the site's catalog row, which a deletion locks first.`,
 			cfg, err := traffic.FromDescription(d)
 			if err != nil {
 				return withExitCode(2, err)
-			}
-			if excludeFile != "" {
-				ids, err := readIDFile("--exclude-file", excludeFile, cmd.InOrStdin())
-				if err != nil {
-					return withExitCode(2, err)
-				}
-				exclude = append(exclude, ids...)
 			}
 			log, err := logging.New(sf.logLevel, false)
 			if err != nil {
