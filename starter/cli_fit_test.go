@@ -206,6 +206,8 @@ func TestReportOutputFlag(t *testing.T) {
 		{[]string{"batch", "status", "b1", "-o", "yaml"}, `--output "yaml": want text or json`},
 		{[]string{"site", "status", "s1", "-o", "csv"}, `--output "csv": want text or json`},
 		{[]string{"sandbox", "backup", "-o", "yaml"}, `--output "yaml": want text or json`},
+		{[]string{"sandbox", "ids", "-o", "yaml"}, `--output "yaml": want text or json`},
+		{[]string{"runbook", "validate", "restore2", "-o", "yaml"}, `--output "yaml": want text or json`},
 	} {
 		r := h.Run(t, ctx, c.args...)
 		if r.Code != 2 || r.Stdout != "" || strings.Count(r.Stderr, "\n") != 1 || !strings.Contains(r.Stderr, c.want) {
@@ -274,5 +276,23 @@ func TestEveryIDFileFlagHasTheOneReader(t *testing.T) {
 				t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", args, r.Code, r.Stderr, want)
 			}
 		}
+	}
+}
+
+func TestRunbookValidateJSON(t *testing.T) {
+	h := lazarus(t)
+	r := h.Run(t, context.Background(), "runbook", "validate", "restore2", "runbooks/testdata/invalid/cycle.yaml", "no/such/file.yaml", "-o", "json")
+	var vs []validation
+	if err := json.Unmarshal([]byte(r.Stdout), &vs); err != nil || r.Code != 1 || len(vs) != 3 {
+		t.Fatalf("validate -o json: exit %d, %v, %q", r.Code, err, r.Stdout)
+	}
+	if !vs[0].OK || vs[0].Runbook != "restore2" || vs[0].Steps == 0 || len(vs[0].Problems) != 0 {
+		t.Errorf("restore2: %+v", vs[0])
+	}
+	if vs[1].OK || len(vs[1].Problems) == 0 || vs[1].Problems[0].Line == 0 || !strings.Contains(vs[1].Problems[0].File, "cycle.yaml") {
+		t.Errorf("cycle.yaml: %+v", vs[1])
+	}
+	if vs[2].OK || len(vs[2].Problems) != 1 || vs[2].Problems[0].File != "no/such/file.yaml" {
+		t.Errorf("missing file: %+v", vs[2])
 	}
 }

@@ -21,40 +21,57 @@ func newRunbookCmd() *cobra.Command {
 	return cmd
 }
 
+// validation is one runbook's outcome in `runbook validate -o json`.
+type validation struct {
+	Arg      string             `json:"arg"`
+	File     string             `json:"file"`
+	OK       bool               `json:"ok"`
+	Runbook  string             `json:"runbook,omitempty"`
+	Steps    int                `json:"steps,omitempty"`
+	Problems []runbooks.Problem `json:"problems"`
+}
+
 func newRunbookValidateCmd() *cobra.Command {
-	return &cobra.Command{
+	var of *outputFlags
+	c := &cobra.Command{
 		Use:   "validate FILE...",
-		Short: "Check runbooks; print one FILE:LINE:COL: message line per problem",
+		Short: "Check runbooks; print one FILE:LINE:COL: message line per problem (-o json: one object a runbook)",
 		Example: `  lazarus runbook validate runbooks/*.yaml
-  lazarus runbook validate restore2 my-runbook.yaml`,
+  lazarus runbook validate restore2 my-runbook.yaml
+  lazarus runbook validate my-runbook.yaml -o json | jq '.[].problems[]'`,
 		Args:              cobra.MinimumNArgs(1),
 		ValidArgsFunction: completeRunbooks,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			out := cmd.OutOrStdout()
+			pr, err := of.printer(cmd)
+			if err != nil {
+				return err
+			}
+			vs := make([]validation, len(args))
 			bad, total := 0, 0
-			for _, arg := range args {
-				file, src, err := runbooks.Source(arg)
-				if err != nil {
-					fmt.Fprintf(out, "%s: %v\n", arg, err)
+			for i, arg := range args {
+				vs[i] = validateRunbook(arg)
+				if !vs[i].OK {
 					bad++
-					total++
-					continue
+					total += len(vs[i].Problems)
 				}
-				plan, err := runbooks.Compile(file, src)
-				if err != nil {
-					bad++
-					ps := runbooks.Problems(err)
-					if len(ps) == 0 {
-						fmt.Fprintf(out, "%s: %v\n", file, err)
-						total++
+			}
+			err = pr.Print(vs, func(io.Writer) error {
+				for _, v := range vs {
+					for _, p := range v.Problems {
+						if p.Line == 0 { // no position: the file could not be read, or the error has none
+							pr.Printf("%s: %s\n", p.File, p.Message)
+						} else {
+							pr.Printf("%s\n", p.Error())
+						}
 					}
-					for _, p := range ps {
-						fmt.Fprintln(out, p.Error())
+					if v.OK {
+						fmt.Fprintf(cmd.ErrOrStderr(), "%s: ok (%s, %d steps)\n", v.File, v.Runbook, v.Steps)
 					}
-					total += len(ps)
-					continue
 				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "%s: ok (%s, %d steps)\n", file, plan.Runbook, len(plan.Steps))
+				return pr.Err()
+			})
+			if err != nil {
+				return err
 			}
 			if bad > 0 {
 				return withExitCode(1, fmt.Errorf("%d problem(s) in %d of %d runbook(s)", total, bad, len(args)))
@@ -62,6 +79,30 @@ func newRunbookValidateCmd() *cobra.Command {
 			return nil
 		},
 	}
+	of = addOutputFlags(c, "")
+	return c
+}
+
+// validateRunbook loads and compiles arg (a built-in name or a file) and
+// lists its problems; one that cannot be read or has no position is a
+// problem at line 0.
+func validateRunbook(arg string) validation {
+	v := validation{Arg: arg, File: arg, Problems: []runbooks.Problem{}}
+	file, src, err := runbooks.Source(arg)
+	if err != nil {
+		v.Problems = append(v.Problems, runbooks.Problem{File: arg, Message: err.Error()})
+		return v
+	}
+	v.File = file
+	plan, err := runbooks.Compile(file, src)
+	if err != nil {
+		if v.Problems = append(v.Problems, runbooks.Problems(err)...); len(v.Problems) == 0 {
+			v.Problems = append(v.Problems, runbooks.Problem{File: file, Message: err.Error()})
+		}
+		return v
+	}
+	v.OK, v.Runbook, v.Steps = true, plan.Runbook, len(plan.Steps)
+	return v
 }
 
 func loadPlan(arg string) (*runbooks.Plan, error) {

@@ -355,29 +355,38 @@ func sandboxIDsCmd(f *sandboxFlags) *cobra.Command {
 	var kind string
 	var deleted bool
 	var limit int
+	var of *outputFlags
 	c := &cobra.Command{
 		Use:   "ids",
-		Short: "List site or app IDs, live or deleted (handy for demos)",
+		Short: "List site or app IDs, live or deleted (handy for demos): one a line, or -o json",
 		Example: `  lazarus sandbox ids --kind site --deleted > deleted.txt
-  lazarus sandbox ids --kind app --limit 5`,
+  lazarus sandbox ids --kind app --limit 5
+  lazarus sandbox ids --deleted -o json | jq length`,
 		RunE: f.withPlatform(func(cmd *cobra.Command, p *sandbox.Platform) error {
+			pr, err := of.printer(cmd)
+			if err != nil {
+				return err
+			}
 			ids, err := p.ListIDs(cmd.Context(), platform.IDKind(kind), deleted)
 			if err != nil {
 				return withExitCode(2, err)
 			}
-			w := bufio.NewWriter(cmd.OutOrStdout())
-			for i, id := range ids {
-				if limit > 0 && i >= limit {
-					break
-				}
-				fmt.Fprintln(w, id)
+			if limit > 0 && len(ids) > limit {
+				ids = ids[:limit]
 			}
-			return w.Flush()
+			return pr.Print(ids, func(out io.Writer) error {
+				w := bufio.NewWriter(out)
+				for _, id := range ids {
+					fmt.Fprintln(w, id)
+				}
+				return w.Flush()
+			})
 		}),
 	}
 	c.Flags().StringVar(&kind, "kind", "site", "site or app")
 	c.Flags().BoolVar(&deleted, "deleted", false, "deleted IDs instead of live ones")
 	c.Flags().IntVar(&limit, "limit", 0, "at most this many (0: all)")
+	of = addOutputFlags(c, "")
 	return c
 }
 
