@@ -207,6 +207,9 @@ func TestReportOutputFlag(t *testing.T) {
 		{[]string{"site", "status", "s1", "-o", "csv"}, `--output "csv": want text or json`},
 		{[]string{"sandbox", "backup", "-o", "yaml"}, `--output "yaml": want text or json`},
 		{[]string{"sandbox", "ids", "-o", "yaml"}, `--output "yaml": want text or json`},
+		{[]string{"drill", "report", "d1", "-o", "yaml"}, `--output "yaml": want text, json, md or html`},
+		{[]string{"drill", "report", "d1", "-o", "html", "--format", "json"}, `--output "html" and --format "json" disagree`},
+		{[]string{"drill", "report", "d1", "--output", "r.html", "--out", "s.html"}, `--output "r.html": want text, json, md or html (the file is --out)`},
 		{[]string{"runbook", "validate", "restore2", "-o", "yaml"}, `--output "yaml": want text or json`},
 	} {
 		r := h.Run(t, ctx, c.args...)
@@ -294,5 +297,22 @@ func TestRunbookValidateJSON(t *testing.T) {
 	}
 	if vs[2].OK || len(vs[2].Problems) != 1 || vs[2].Problems[0].File != "no/such/file.yaml" {
 		t.Errorf("missing file: %+v", vs[2])
+	}
+}
+
+// drill report's --output FILE, from before -o was the format, still
+// writes the file, with a note; -o json reaches Temporal.
+func TestDrillReportOutputFlag(t *testing.T) {
+	h := lazarus(t, "TEMPORAL_ADDRESS=127.0.0.1:1")
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "drill.html")
+	r := h.Run(t, ctx, "drill", "report", "d1", "--format", "html", "--output", file)
+	if r.Code != 1 || !strings.Contains(r.Stderr, "--output FILE is deprecated: write --out "+file) || !strings.Contains(r.Stderr, "connect to Temporal") {
+		t.Errorf("--output FILE: exit %d, stderr %q", r.Code, r.Stderr)
+	}
+	for _, o := range []string{"json", "text", "md", "html"} {
+		if r = h.Run(t, ctx, "drill", "report", "d1", "-o", o); r.Code != 1 || !strings.Contains(r.Stderr, "connect to Temporal") || strings.Contains(r.Stderr, "deprecated") {
+			t.Errorf("-o %s: exit %d, stderr %q", o, r.Code, r.Stderr)
+		}
 	}
 }

@@ -322,7 +322,7 @@ func (o *drillRunOpts) run(cmd *cobra.Command) error {
 
 // drillReportCommand is the command that writes a drill's report.
 func drillReportCommand(drillID string) string {
-	return fmt.Sprintf("lazarus drill report %s --format html --output drill-%s.html", drillID, drillID)
+	return fmt.Sprintf("lazarus drill report %s -o html --out drill-%s.html", drillID, drillID)
 }
 
 // waitDrill follows the drill workflow wid until it closes, printing a

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,7 +29,7 @@ const (
 )
 
 func newDrillReportCmd(tf *temporalFlags) *cobra.Command {
-	var format, output string
+	var format, output, out string
 	c := &cobra.Command{
 		Use:   "report DRILL_ID",
 		Short: "A drill's report: passed or failed, sites, RTO/RPO, production unchanged, cleanup, regressions",
@@ -38,14 +39,25 @@ regressions against them: a step more than 25% slower than its median over the
 earlier drills, a site that was not validated, a restore point that drifted,
 production changed, not cleaned up. The HTML plots RTO and RPO across the
 drills. A drill still running has no report yet (exit 1).`,
-		Example: `  lazarus drill report 20261129-030000-a1b2c3 --format md
-  lazarus drill report weekly-20261130-030000 --format html --output drill.html
-  lazarus drill report dr-2026-w48 --format json | jq .regressions`,
+		Example: `  lazarus drill report 20261129-030000-a1b2c3
+  lazarus drill report weekly-20261130-030000 -o html --out drill.html
+  lazarus drill report dr-2026-w48 -o json | jq .regressions`,
 		Args: oneArg("DRILL_ID"),
-		PreRunE: func(_ *cobra.Command, args []string) error {
-			if format != report.FormatMarkdown && format != report.FormatHTML && format != report.FormatJSON {
-				return withExitCode(2, fmt.Errorf("--format %q: want md, html or json", format))
+		PreRunE: func(cmd *cobra.Command, args []string) error {
+			if output != "" && !isReportFormat(output) && strings.ContainsAny(output, "./\\") {
+				// --output FILE (a path), from before -o was the format as
+				// everywhere else.
+				if out != "" {
+					return withExitCode(2, fmt.Errorf("--output %q: want text, json, md or html (the file is --out)", output))
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "lazarus: --output FILE is deprecated: write --out %s (-o/--output is the format, as in every command)\n", output)
+				out, output = output, ""
 			}
+			f, err := reportFormat(output, format, cmd.Flags().Changed("format"))
+			if err != nil {
+				return withExitCode(2, err)
+			}
+			format = f
 			if !validDrillID(args[0]) {
 				return withExitCode(2, fmt.Errorf("DRILL_ID %q: not a drill ID: %s", args[0], drillIDHelp))
 			}
@@ -77,11 +89,11 @@ drills. A drill still running has no report yet (exit 1).`,
 			}
 			r := report.BuildDrill(cur, prev, report.DrillOptions{WorkflowURL: webUI})
 			var w io.Writer = cmd.OutOrStdout()
-			toFile := output != "" && output != "-"
+			toFile := out != "" && out != "-"
 			var f *os.File
 			if toFile {
-				if f, err = os.Create(output); err != nil {
-					return withExitCode(1, fmt.Errorf("--output: %w", err))
+				if f, err = os.Create(out); err != nil {
+					return withExitCode(1, fmt.Errorf("--out: %w", err))
 				}
 				w = f
 			}
@@ -96,16 +108,17 @@ drills. A drill still running has no report yet (exit 1).`,
 			}
 			if toFile {
 				fmt.Fprintf(cmd.OutOrStdout(), "report of drill %s written to %s: %s, %d/%d sites validated, %d regressions against %d earlier drills of %s\nWeb UI: %s\n",
-					id, output, drillVerdict(cur.Passed), r.Summary.SitesValidated, r.Summary.SitesTotal,
+					id, out, drillVerdict(cur.Passed), r.Summary.SitesValidated, r.Summary.SitesTotal,
 					len(r.Result.Regressions), len(prev), cur.Runbook, webUI)
 			}
 			return nil
 		}),
 	}
-	c.Flags().StringVar(&format, "format", "md", "md, html or json")
-	c.Flags().StringVar(&output, "output", "", "write to this file (default: standard output)")
-	c.Flags().StringVar(&output, "out", "", "the same as --output (as lazarus report has it)")
-	_ = c.Flags().MarkHidden("out")
+	c.Flags().StringVarP(&output, "output", "o", "", "output format: text (the Markdown report), json, md or html (default text)")
+	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json", "md", "html"}, cobra.ShellCompDirectiveNoFileComp))
+	c.Flags().StringVar(&format, "format", "md", "md, html or json (the same as -o)")
+	_ = c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"md", "html", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	c.Flags().StringVar(&out, "out", "", "write to this file (default: standard output)")
 	return c
 }
 

@@ -82,6 +82,15 @@ step timeline (SVG Gantt). Works on a running batch (partial) and a finished one
 	return c
 }
 
+// isReportFormat says whether s is a value of a report's -o/--output.
+func isReportFormat(s string) bool {
+	switch s {
+	case "text", "json", "md", "html":
+		return true
+	}
+	return false
+}
+
 // reportFormat is the report's format from -o/--output (text is the
 // Markdown report) and --format (changed: given on the command line); the
 // two must agree when both are given.
@@ -92,12 +101,12 @@ func reportFormat(output, format string, formatGiven bool) (string, error) {
 		}
 		return format, nil
 	}
+	if !isReportFormat(output) {
+		return "", fmt.Errorf("--output %q: want text, json, md or html", output)
+	}
 	f := output
 	if f == "text" {
 		f = "md"
-	}
-	if f != "md" && f != "html" && f != "json" {
-		return "", fmt.Errorf("--output %q: want text, json, md or html", output)
 	}
 	if formatGiven && format != f {
 		return "", fmt.Errorf("--output %q and --format %q disagree: give one of them", output, format)

@@ -270,7 +270,7 @@ func TestDrillRunWaitReportAndSchedule(t *testing.T) {
 	// looks), the lines before it are not.
 	for _, want := range []string{"drill it-pass: 1/4 sites done (restored 1, running 3)", "drill it-pass PASSED after",
 		"sites validated       4/4\n", "production unchanged  yes (10 tenants checked before and after)", "cleaned up            yes (live sites 10 before, 10 after)",
-		"report                lazarus drill report it-pass --format html --output drill-it-pass.html"} {
+		"report                lazarus drill report it-pass -o html --out drill-it-pass.html"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("drill run --wait lacks %q", want)
 		}
