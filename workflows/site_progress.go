@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"time"
+
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/workflow"
 )
@@ -13,6 +15,11 @@ import (
 // signal would be an event in the batch's history).
 const MemoSiteProgress = "progress"
 
+// ProgressUpsertInterval: a site that upserts no search attribute (its
+// status and stage stay the same) upserts its progress on its own at most
+// this often.
+const ProgressUpsertInterval = 30 * time.Second
+
 // SiteProgress is a running site's progress as its memo keeps it. A site
 // stops updating it when it ends: its batch then counts its steps from its
 // result, and its memo has MemoSiteResult.
@@ -23,6 +30,8 @@ type SiteProgress struct {
 	// StepsDoneByStage counts them per stage (steps without a stage are
 	// left out).
 	StepsDoneByStage map[string]int `json:"steps_done_by_stage,omitempty"`
+	// At is when the site upserted it (the workflow's time).
+	At time.Time `json:"at"`
 }
 
 // progress is the site's SiteProgress now.
@@ -41,42 +50,45 @@ func (s *siteRun) progress() SiteProgress {
 	return p
 }
 
-// publishedDone is the StepsDone of the progress in the site's memo (0
-// when it has none).
-func publishedDone(ctx workflow.Context) int {
-	f, ok := workflow.GetInfo(ctx).Memo.GetFields()[MemoSiteProgress]
-	if !ok {
-		return 0
-	}
+// published is the progress in the site's memo (zero when it has none).
+func published(ctx workflow.Context) SiteProgress {
 	var p SiteProgress
-	if err := converter.GetDefaultDataConverter().FromPayload(f, &p); err != nil {
-		return 0
+	if f, ok := workflow.GetInfo(ctx).Memo.GetFields()[MemoSiteProgress]; ok {
+		if err := converter.GetDefaultDataConverter().FromPayload(f, &p); err != nil {
+			return SiteProgress{}
+		}
 	}
-	return p.StepsDone
+	return p
 }
 
 // publishProgress upserts the memo's progress if the site is not finished
-// and has done steps since the memo's last progress, and says whether it
-// did. The caller calls it at the moments it upserts the search attributes
-// (a status change, or StageUpsertInterval since the last upsert), so that
-// a site's memo costs no moment of its own. Sites recorded before
-// changeSiteProgress keep no progress (see versions.go).
-func (s *siteRun) publishProgress(ctx workflow.Context) bool {
+// and has done steps since the memo's last progress: with the search
+// attributes when they were upserted now (withAttributes; no moment of its
+// own), else once ProgressUpsertInterval has passed since the last progress
+// (or the site's start). Each upsert is an event and a visibility write.
+// Sites recorded before changeSiteProgress keep no progress (versions.go).
+func (s *siteRun) publishProgress(ctx workflow.Context, withAttributes bool) {
 	if s.finished() {
-		return false
+		return
 	}
-	p := s.progress()
-	if p.StepsDone == publishedDone(ctx) {
-		return false
+	p, last := s.progress(), published(ctx)
+	if p.StepsDone == last.StepsDone {
+		return
+	}
+	from := last.At
+	if from.IsZero() {
+		from = s.startedAt
+	}
+	p.At = workflow.Now(ctx)
+	if !withAttributes && p.At.Sub(from) < ProgressUpsertInterval {
+		return
 	}
 	if !keepsProgress(ctx) {
-		return false
+		return
 	}
 	if err := workflow.UpsertMemo(ctx, map[string]interface{}{MemoSiteProgress: p}); err != nil {
 		s.logger.Warn("keep the progress in the memo", "error", err)
-		return false
 	}
-	return true
 }
 
 // keepsProgress says whether this site keeps its progress in its memo.

@@ -61,8 +61,9 @@ func (s *siteRun) publish(ctx workflow.Context) {
 // status change, at the end, or once StageUpsertInterval has passed since
 // the last upsert: a site moving through several stages within seconds
 // upserts once, not per stage (each upsert is an event and a visibility
-// write). The progress memo goes at the same moments, when steps were done
-// since its last upsert (publishProgress).
+// write). The progress memo goes with them, or on its own at most every
+// ProgressUpsertInterval, when steps were done since its last upsert
+// (publishProgress).
 func (s *siteRun) upsertAttributes(ctx workflow.Context, status string) {
 	stage, attention := s.stage(), s.needsAttention()
 	var ups []temporal.SearchAttributeUpdate
@@ -75,8 +76,7 @@ func (s *siteRun) upsertAttributes(ctx workflow.Context, status string) {
 		s.pubAttention = attention
 	}
 	now := workflow.Now(ctx)
-	due := len(ups) > 0 || now.Sub(s.pubAt) >= StageUpsertInterval
-	if stage != s.pubStage && (due || s.finished()) {
+	if stage != s.pubStage && (len(ups) > 0 || s.finished() || now.Sub(s.pubAt) >= StageUpsertInterval) {
 		ups = append(ups, SearchKeyStage.ValueSet(stage))
 		s.pubStage = stage
 	}
@@ -86,9 +86,7 @@ func (s *siteRun) upsertAttributes(ctx workflow.Context, status string) {
 			s.logger.Warn("upsert search attributes", "error", err)
 		}
 	}
-	if due && s.publishProgress(ctx) {
-		s.pubAt = now
-	}
+	s.publishProgress(ctx, len(ups) > 0)
 }
 
 // blockedEvent is what the site would tell its batch now: parked (first

@@ -65,10 +65,10 @@ const (
 	// the run starts (runs with the child watcher only).
 	changeBoundedStarts = "bounded-child-starts"
 	// changeSiteProgress: a running site keeps its done steps per stage in
-	// its memo (MemoSiteProgress, site_progress.go), upserted at the
-	// moments it upserts its search attributes, for `batch watch`'s
-	// per-stage bars (before it: no such memo). Asked at the first such
-	// moment with steps done since the last.
+	// its memo (MemoSiteProgress, site_progress.go), upserted with its
+	// search attributes or on its own every ProgressUpsertInterval, for
+	// `batch watch`'s per-stage bars (before it: no such memo). Asked at
+	// the first such upsert.
 	changeSiteProgress = "site-progress-memo"
 )
 
