@@ -161,13 +161,22 @@ func (w *watcher) outcome(ctx context.Context, wid string) error {
 }
 
 // approveGates approves the open customer-validation gates of a batch:
-// the batch's sites whose status search attribute says "waiting".
+// those of the sites its progress lists as waiting (or, from a worker that
+// does not list them, the sites whose status search attribute says
+// "waiting").
 func (w *watcher) approveGates(ctx context.Context, p workflows.BatchProgress) {
-	if p.SitesByStatus[workflows.SiteWaiting] == 0 {
+	n := p.SitesByStatus[workflows.SiteWaiting]
+	if n == 0 {
 		return
 	}
 	if w.approved == nil {
 		w.approved = map[string]bool{}
+	}
+	if len(p.Waiting) >= n {
+		for _, s := range p.Waiting {
+			w.approveSite(ctx, s.SiteID)
+		}
+		return
 	}
 	q := fmt.Sprintf("%s = '%s' AND %s = '%s' AND ExecutionStatus = 'Running'", workflows.SearchAttrBatchID, w.batchID,
 		workflows.SearchAttrStatus, workflows.SiteWaiting)
@@ -182,25 +191,30 @@ func (w *watcher) approveGates(ctx context.Context, p workflows.BatchProgress) {
 			if site == "" {
 				site = strings.TrimPrefix(e.GetExecution().GetWorkflowId(), "lazarus-site-")
 			}
-			st, err := siteState(ctx, w.c, site)
-			if err != nil {
-				continue
-			}
-			for _, step := range st.Steps {
-				key := site + "/" + step.StepID
-				if step.Status != workflows.StepWaiting || w.approved[key] {
-					continue
-				}
-				d := workflows.GateDecision{StepID: step.StepID, Decision: "approve", Operator: w.autoApprove,
-					Reason: "auto-approved by `lazarus batch watch --auto-approve` (drill or demo)"}
-				if err := updateSite(ctx, w.c, site, workflows.UpdateGateDecision, d); err == nil {
-					w.approved[key] = true
-				}
-			}
+			w.approveSite(ctx, site)
 		}
 		token = resp.GetNextPageToken()
 		if len(token) == 0 {
 			return
+		}
+	}
+}
+
+// approveSite approves the site's gates that wait, each once.
+func (w *watcher) approveSite(ctx context.Context, site string) {
+	st, err := siteState(ctx, w.c, site)
+	if err != nil {
+		return
+	}
+	for _, step := range st.Steps {
+		key := site + "/" + step.StepID
+		if step.Status != workflows.StepWaiting || w.approved[key] {
+			continue
+		}
+		d := workflows.GateDecision{StepID: step.StepID, Decision: "approve", Operator: w.autoApprove,
+			Reason: "auto-approved by `lazarus batch watch --auto-approve` (drill or demo)"}
+		if err := updateSite(ctx, w.c, site, workflows.UpdateGateDecision, d); err == nil {
+			w.approved[key] = true
 		}
 	}
 }

@@ -20,7 +20,8 @@ import (
 // finished) on a real dev server and worker: the batch's query counts no
 // step, the sites' progress memos, listed through visibility, count the
 // four steps each has done; `batch watch` shows stages apart (catalog
-// 100%, validation 50%) and each waiting site with its age, in plain lines.
+// 100%, validation 50%) and each waiting site with its age, in plain lines;
+// with --auto-approve it approves both gates and ends with the batch.
 func TestWatchCountsRunningSites(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -94,5 +95,12 @@ func TestWatchCountsRunningSites(t *testing.T) {
 	}
 	if strings.Contains(out, "\x1b") {
 		t.Errorf("batch watch drew on a non-terminal:\n%s", out)
+	}
+
+	// The gates approved from the batch's list of waiting sites: the watch
+	// ends with the batch.
+	r := h.Run(t, ctx, "batch", "watch", "mid", "--auto-approve", "tester")
+	if r.Code != 0 || !strings.Contains(r.Output, "2/2 sites restored") {
+		t.Errorf("batch watch --auto-approve: exit %d", r.Code)
 	}
 }

@@ -17,7 +17,9 @@ import (
 )
 
 // liveEvery is how often `batch watch` lists the running sites: a site
-// updates its progress memo at most every workflows.StageUpsertInterval.
+// updates its progress memo when it upserts its search attributes (a
+// status change, or its stage at most every workflows.StageUpsertInterval)
+// or on its own every workflows.ProgressUpsertInterval.
 const liveEvery = workflows.StageUpsertInterval
 
 // livePageSize is the page size of that list (the server's default maximum).
