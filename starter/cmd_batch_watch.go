@@ -34,7 +34,8 @@ height; otherwise (a pipe, a log file) it is printed as plain lines: one every 1
 or when the batch's status changes, and one for each site that becomes blocked.`,
 		Example: `  lazarus batch watch incident-42
   lazarus batch watch drill-7 --auto-approve drill-bot   # drills/demos: approve customer gates`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeBatchIDs,
 		RunE: tf.withClient(func(cmd *cobra.Command, args []string, c client.Client, ns string) error {
 			ctx := cmd.Context()
 			w := &watcher{c: c, ns: ns, tf: tf, batchID: args[0], out: cmd.OutOrStdout(), interval: interval, autoApprove: autoApprove}
@@ -81,10 +82,13 @@ func (w *watcher) run(ctx context.Context) error {
 			w.drawn = 0
 		}
 		if err == nil {
+			// The running sites are listed right after the batch's query,
+			// before any approval lets a site end between the two.
+			v := w.sample(ctx, progressView{P: p, Status: status, Now: time.Now()})
 			if w.autoApprove != "" {
 				w.approveGates(ctx, p)
 			}
-			w.show(ctx, progressView{P: p, Status: status, Now: time.Now()})
+			w.show(v)
 		}
 		if status != "" && status != "running" {
 			break
@@ -98,15 +102,21 @@ func (w *watcher) run(ctx context.Context) error {
 	return w.outcome(ctx, wid)
 }
 
-// show draws the progress of a moment, with the steps done in the running
-// sites while the batch runs.
-func (w *watcher) show(ctx context.Context, v progressView) {
+// sample adds the steps done in the running sites while the batch runs. A
+// site that ends between the batch's query and the list is in neither
+// until the next refresh.
+func (w *watcher) sample(ctx context.Context, v progressView) progressView {
 	if v.Status == "running" {
 		var err error
 		if v.Live, err = w.live.sample(ctx, v.Now); err != nil {
 			v.Note = "running sites' steps not counted: " + oneLineStr(err.Error(), 200)
 		}
 	}
+	return v
+}
+
+// show draws the progress of a moment.
+func (w *watcher) show(v progressView) {
 	fd, tty := terminal(w.out)
 	if !tty {
 		for _, l := range w.plain.lines(v) {

@@ -79,6 +79,7 @@ func TestWatchCountsRunningSites(t *testing.T) {
 			t.Errorf("stage %s: %d done, no more than the finished sites' %d", c.Stage, c.Done(), c.Finished)
 		}
 	}
+	t.Logf("batch watch on a terminal of 100 by 30:\n%s", strings.Join(v.screen(100, 30), "\n"))
 	if s := v.steps(); s.Finished != 0 || s.Done() != 8 || s.Total != 10 {
 		t.Errorf("steps %+v, want 8 of 10, none of a finished site", s)
 	}
@@ -102,5 +103,10 @@ func TestWatchCountsRunningSites(t *testing.T) {
 	r := h.Run(t, ctx, "batch", "watch", "mid", "--auto-approve", "tester")
 	if r.Code != 0 || !strings.Contains(r.Output, "2/2 sites restored") {
 		t.Errorf("batch watch --auto-approve: exit %d", r.Code)
+	}
+	// Its first line counts the running sites' steps as listed before the
+	// approvals let them end.
+	if !strings.Contains(r.Output, "steps 80.0% 8/10") || strings.Contains(r.Output, "steps 0.0%") {
+		t.Errorf("batch watch --auto-approve lost the running sites' steps:\n%s", r.Output)
 	}
 }

@@ -101,8 +101,8 @@ func TestScreenFitsTheTerminal(t *testing.T) {
 func TestPlainLinesWhenNotATerminal(t *testing.T) {
 	var out bytes.Buffer
 	w := &watcher{out: &out, live: &liveSampler{c: &fakeLister{pages: nil}, every: time.Hour, at: watchNow, last: live()}}
-	w.show(t.Context(), progressView{P: midway(), Status: "running", Now: watchNow})
-	w.show(t.Context(), progressView{P: midway(), Status: "running", Now: watchNow.Add(time.Second)})
+	w.show(w.sample(t.Context(), progressView{P: midway(), Status: "running", Now: watchNow}))
+	w.show(w.sample(t.Context(), progressView{P: midway(), Status: "running", Now: watchNow.Add(time.Second)}))
 	text := out.String()
 	if strings.Contains(text, "\x1b") || strings.Contains(text, cellFinished) || strings.Contains(text, cellTodo) {
 		t.Fatalf("escape codes or bars on a non-terminal:\n%s", text)
@@ -121,8 +121,8 @@ func TestPlainLinesWhenNotATerminal(t *testing.T) {
 		}
 	}
 	out.Reset()
-	w.show(t.Context(), progressView{P: midway(), Status: "running", Now: watchNow.Add(plainEvery)})
-	w.show(t.Context(), progressView{P: midway(), Status: "completed", Now: watchNow.Add(plainEvery + time.Second)})
+	w.show(w.sample(t.Context(), progressView{P: midway(), Status: "running", Now: watchNow.Add(plainEvery)}))
+	w.show(w.sample(t.Context(), progressView{P: midway(), Status: "completed", Now: watchNow.Add(plainEvery + time.Second)}))
 	if n := strings.Count(out.String(), "batch b1 running:"); n != 2 {
 		t.Errorf("%d progress lines after %s and at the end, want 2:\n%s", n, plainEvery, out.String())
 	}
