@@ -235,7 +235,7 @@ func TestReportOutputFlag(t *testing.T) {
 func TestEveryIDFileFlagHasTheOneReader(t *testing.T) {
 	// notYet are the ID-file flags that still have their own reading (to
 	// be moved to readIDFile by their command's owner, then taken out).
-	notYet := map[string]bool{"batch switch-runbook --sites-file": true}
+	notYet := map[string]bool{}
 	idFlags := map[string][]string{} // command path: its ID-file flags
 	walkCommands(newRootCmd(), func(path string, c *cobra.Command) {
 		c.LocalFlags().VisitAll(func(f *pflag.Flag) {

@@ -39,8 +39,9 @@ clone in a read-only transaction on the worker (workflow
 lazarus-contacts-BATCH) and never writes anything.
 
 CSV columns: site_id,name,email,phone,user_id,restore_point.`,
-		Example: "  lazarus batch contacts incident-42 > contacts.csv\n  lazarus batch contacts incident-42 --format json | jq '.contacts | length'",
-		Args:    cobra.ExactArgs(1),
+		Example:           "  lazarus batch contacts incident-42 > contacts.csv\n  lazarus batch contacts incident-42 --format json | jq '.contacts | length'",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeBatchIDs,
 		RunE: tf.withClient(func(cmd *cobra.Command, args []string, c client.Client, ns string) error {
 			f, err := parseContactsFormat(format)
 			if err != nil {

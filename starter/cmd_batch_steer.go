@@ -16,10 +16,11 @@ import (
 func newBatchSimpleUpdateCmd(tf *temporalFlags, use, update, short string) *cobra.Command {
 	var of *operatorFlags
 	c := &cobra.Command{
-		Use:     use + " BATCH",
-		Short:   short,
-		Example: fmt.Sprintf("  lazarus batch %s incident-42 --operator alice --reason \"shard 3 is overloaded\"", use),
-		Args:    cobra.ExactArgs(1),
+		Use:               use + " BATCH",
+		Short:             short,
+		Example:           fmt.Sprintf("  lazarus batch %s incident-42 --operator alice --reason \"shard 3 is overloaded\"", use),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeBatchIDs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			op, err := of.get()
 			if err != nil {
@@ -45,10 +46,11 @@ func newBatchAddSitesCmd(tf *temporalFlags) *cobra.Command {
 	var of *outputFlags
 	var opf *operatorFlags
 	c := &cobra.Command{
-		Use:     "add-sites BATCH",
-		Short:   "Add sites to a running batch (after the same preflight)",
-		Example: "  lazarus batch add-sites incident-42 --ids-file more-sites.txt",
-		Args:    cobra.ExactArgs(1),
+		Use:               "add-sites BATCH",
+		Short:             "Add sites to a running batch (after the same preflight)",
+		Example:           "  lazarus batch add-sites incident-42 --ids-file more-sites.txt",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeBatchIDs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			pr, err := of.printer(cmd)
@@ -108,10 +110,11 @@ func newBatchAddSitesCmd(tf *temporalFlags) *cobra.Command {
 func newBatchSetConcurrencyCmd(tf *temporalFlags) *cobra.Command {
 	var of *operatorFlags
 	c := &cobra.Command{
-		Use:     "set-concurrency BATCH N",
-		Short:   "Change how many sites of the batch are restored at once",
-		Example: "  lazarus batch set-concurrency incident-42 50 --operator alice --reason \"the shards keep up\"",
-		Args:    cobra.ExactArgs(2),
+		Use:               "set-concurrency BATCH N",
+		Short:             "Change how many sites of the batch are restored at once",
+		Example:           "  lazarus batch set-concurrency incident-42 50 --operator alice --reason \"the shards keep up\"",
+		Args:              cobra.ExactArgs(2),
+		ValidArgsFunction: completeBatchIDs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			n, err := strconv.Atoi(args[1])
 			if err != nil || n < 1 {

@@ -20,6 +20,10 @@ import (
 type switchOpts struct {
 	runbook, sitesFile, platform, operator, reason string
 	includeParked                                  bool
+
+	// What readInputs made of them.
+	plan *runbooks.Plan
+	ids  []string
 }
 
 func newBatchSwitchRunbookCmd(tf *temporalFlags) *cobra.Command {
@@ -34,46 +38,56 @@ func newBatchSwitchRunbookCmd(tf *temporalFlags) *cobra.Command {
 			"batch's result and report say which runbook each site ran.",
 		Example: "  lazarus batch switch-runbook incident-42 --runbook restore2 --operator alice --reason \"restore2 keeps site IDs\"\n" +
 			"  lazarus batch switch-runbook incident-42 --runbook ./my-runbook.yaml --sites-file late.txt --operator alice",
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeBatchIDs,
+		// The inputs are read before Temporal is dialled: a bad one is
+		// one line and exit 2, and nothing is asked of the batch.
+		PreRunE: func(cmd *cobra.Command, _ []string) error { return o.readInputs(cmd) },
 		RunE: tf.withClient(func(cmd *cobra.Command, args []string, c client.Client, ns string) error {
 			return o.run(cmd, c, ns, tf, args[0])
 		}),
 	}
 	f := c.Flags()
 	f.StringVar(&o.runbook, "runbook", "", "the runbook to switch to: a built-in name (restore1, restore2) or a YAML file (required)")
-	f.StringVar(&o.sitesFile, "sites-file", "", "move only these sites (IDs, one per line or separated by commas; '-' reads stdin)")
+	f.StringVar(&o.sitesFile, "sites-file", "", "move only these sites"+idFileHelp)
 	f.BoolVar(&o.includeParked, "include-parked", false, "also move the parked sites: each is cancelled where it parked and starts again from its first step with the new runbook (what its finished steps did is not undone)")
 	f.StringVar(&o.operator, "operator", os.Getenv("LAZARUS_OPERATOR"), "who decides (required; recorded in the batch) ($LAZARUS_OPERATOR)")
 	f.StringVar(&o.reason, "reason", "", "why (recorded in the batch)")
 	addPlatformFlag(c, &o.platform)
+	_ = c.RegisterFlagCompletionFunc("runbook", completeRunbooks)
 	return c
 }
 
-func (o *switchOpts) run(cmd *cobra.Command, c client.Client, ns string, tf *temporalFlags, batchID string) error {
-	ctx := cmd.Context()
+// readInputs checks the flags, compiles the runbook and reads the sites
+// file: every problem of the flags at once, exit 2.
+func (o *switchOpts) readInputs(cmd *cobra.Command) error {
 	var bad []string
-	if o.runbook == "" {
-		bad = append(bad, "--runbook NAME|FILE is required")
+	if o.sitesFile != "" {
+		var err error
+		if o.ids, err = requireIDFile("--sites-file", o.sitesFile, cmd.InOrStdin()); err != nil {
+			bad = append(bad, err.Error())
+		}
 	}
 	if strings.TrimSpace(o.operator) == "" {
 		bad = append(bad, "--operator NAME is required: every switch is recorded with who made it")
 	}
+	if o.runbook == "" {
+		bad = append(bad, "--runbook NAME|FILE is required")
+	} else if plan, err := runbooks.Load(o.runbook); err != nil {
+		bad = append(bad, fmt.Sprintf("--runbook %s: %v", o.runbook, err))
+	} else {
+		o.plan = plan
+	}
 	if len(bad) > 0 {
 		return withExitCode(2, errors.New(strings.Join(bad, "; ")))
 	}
-	plan, err := runbooks.Load(o.runbook)
-	if err != nil {
-		return withExitCode(2, fmt.Errorf("--runbook %s: %w", o.runbook, err))
-	}
-	var ids []string
-	if o.sitesFile != "" {
-		if ids, err = collectIDs(o.sitesFile, nil, cmd.InOrStdin()); err != nil {
-			return withExitCode(2, err)
-		}
-		if len(ids) == 0 {
-			return withExitCode(2, fmt.Errorf("--sites-file %s: no site IDs in it", o.sitesFile))
-		}
-	}
+	return nil
+}
+
+func (o *switchOpts) run(cmd *cobra.Command, c client.Client, ns string, tf *temporalFlags, batchID string) error {
+	ctx := cmd.Context()
+	plan, ids := o.plan, o.ids
+	var err error
 	wid := workflows.BatchWorkflowID(batchID)
 	check := ids
 	if len(check) == 0 {

@@ -27,10 +27,11 @@ func newSiteDecisionCmd(tf *temporalFlags, decision, short, update string) *cobr
 		example = "  lazarus site abort 5f0c...e1 --operator alice --reason \"customer asked to stop\""
 	}
 	c := &cobra.Command{
-		Use:     use,
-		Short:   short,
-		Example: example,
-		Args:    cobra.RangeArgs(1, 2),
+		Use:               use,
+		Short:             short,
+		Example:           example,
+		Args:              cobra.RangeArgs(1, 2),
+		ValidArgsFunction: completeStepIDs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if strings.TrimSpace(operator) == "" {
 				return withExitCode(2, errors.New("--operator NAME is required: every decision is recorded with who made it"))
