@@ -312,6 +312,7 @@ func timeline(res workflows.BatchResult, s Summary) []Event {
 	}
 	ev = append(ev, restoredMarks(res.Sites)...)
 	ev = append(ev, actionEvents(res.Actions)...)
+	ev = append(ev, decisionEvents(res.Sites)...)
 	if !res.EndedAt.IsZero() {
 		ev = append(ev, Event{At: res.EndedAt, What: "batch ended"})
 	}

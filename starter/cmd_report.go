@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
@@ -19,6 +20,7 @@ func newReportCmd() *cobra.Command {
 	tf := &temporalFlags{}
 	var format, output, out string
 	var ganttSites int
+	var nextUpdate time.Duration
 	c := &cobra.Command{
 		Use:   "report BATCH",
 		Short: "The incident-communication report of a batch: % restored, data loss per site, timeline",
@@ -38,6 +40,9 @@ step timeline (SVG Gantt). Works on a running batch (partial) and a finished one
 				return withExitCode(2, err)
 			}
 			format = f
+			if nextUpdate <= 0 {
+				return withExitCode(2, fmt.Errorf("--next-update %s: want a positive duration, e.g. 30m", nextUpdate))
+			}
 			return nil
 		},
 		RunE: tf.withClient(func(cmd *cobra.Command, args []string, c client.Client, ns string) error {
@@ -47,7 +52,8 @@ step timeline (SVG Gantt). Works on a running batch (partial) and a finished one
 			if err != nil {
 				return withExitCode(1, err)
 			}
-			opts := report.Options{WorkflowURL: tf.workflowURL(ns, wid), UIBase: tf.nsURL(ns), GanttMaxSites: ganttSites}
+			opts := report.Options{WorkflowURL: tf.workflowURL(ns, wid), UIBase: tf.nsURL(ns), GanttMaxSites: ganttSites,
+				NextUpdate: nextUpdate, Lead: res.Lead}
 			if partial {
 				opts.Title = fmt.Sprintf("Restore of %d deleted sites (batch %s), in progress", len(res.Sites), res.BatchID)
 			}
@@ -79,6 +85,7 @@ step timeline (SVG Gantt). Works on a running batch (partial) and a finished one
 	_ = c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"md", "html", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	c.Flags().StringVar(&out, "out", "", "write to this file (default stdout)")
 	c.Flags().IntVar(&ganttSites, "gantt-sites", 60, "sites drawn in the HTML Gantt chart (the slowest)")
+	c.Flags().DurationVar(&nextUpdate, "next-update", report.DefaultNextUpdate, "when the customer status promises the next update, from now")
 	return c
 }
 
@@ -141,6 +148,7 @@ func batchResult(ctx context.Context, c client.Client, wid string) (workflows.Ba
 		return res, true, err
 	}
 	res.BatchID, res.Runbook, res.StartedAt = p.BatchID, p.Runbook, p.StartedAt
+	res.Actions, res.Lead = p.Actions, p.Lead
 	for _, ps := range p.Parked {
 		res.Sites = append(res.Sites, workflows.SiteResult{SiteID: ps.SiteID, Outcome: workflows.SiteParked, Errors: []string{ps.StepID + ": " + ps.Reason}})
 	}

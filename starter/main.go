@@ -39,6 +39,9 @@ func newRootCmd() *cobra.Command {
 		Version:       readVersion().String(),
 	}
 	root.SetVersionTemplate("lazarus {{.Version}}\n")
+	// A flag that does not parse (a bad duration, a word for a number) is
+	// a usage error, like every other bad input: exit 2.
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withExitCode(2, err) })
 	root.AddCommand(
 		newRunbookCmd(),
 		newRestoreCmd(),

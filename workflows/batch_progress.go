@@ -185,7 +185,7 @@ func (b *batchRun) result(ctx workflow.Context) BatchResult {
 	res := BatchResult{
 		BatchID: b.in.BatchID, Runbook: b.in.Plan.Runbook,
 		StartedAt: b.startedAt, EndedAt: workflow.Now(ctx),
-		Sites: b.tally.results, Actions: b.actions,
+		Sites: b.tally.results, Actions: b.actions, Lead: b.lead.rounds,
 	}
 	if errs != nil {
 		for _, e := range errs.Errors {

@@ -236,6 +236,8 @@ type BatchResult struct {
 	Errors []string `json:"errors,omitempty"`
 	// Actions are the operators' steering decisions, oldest first.
 	Actions []OperatorAction `json:"actions,omitempty"`
+	// Lead are the batch-scoped steps (the clones), round by round.
+	Lead []LeadRound `json:"lead,omitempty"`
 }
 
 // StepDecision is an operator's answer to a parked step.
