@@ -102,13 +102,14 @@ func (w *watcher) run(ctx context.Context) error {
 	return w.outcome(ctx, wid)
 }
 
-// sample adds the steps done in the running sites while the batch runs. A
-// site that ends between the batch's query and the list is in neither
-// until the next refresh.
+// sample adds the steps done in the running sites while the batch runs
+// (listed at most every liveEvery, with the batch's counts of that moment).
+// A site that ends between the batch's query and the list is in neither
+// until the next list.
 func (w *watcher) sample(ctx context.Context, v progressView) progressView {
 	if v.Status == "running" {
 		var err error
-		if v.Live, err = w.live.sample(ctx, v.Now); err != nil {
+		if v.Live, err = w.live.sample(ctx, v.Now, v.P); err != nil {
 			v.Note = "running sites' steps not counted: " + oneLineStr(err.Error(), 200)
 		}
 	}

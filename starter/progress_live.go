@@ -41,6 +41,12 @@ type liveSteps struct {
 	ByStage          map[string]int
 	// Calls counts the visibility calls (pages) of the list.
 	Calls int
+	// Finished and FinishedByStage are the finished sites' steps as the
+	// batch counted them when the list was made: the progress adds the
+	// running sites' to these, not to later counts, in which a site that
+	// ended since the list would be counted twice.
+	Finished        int
+	FinishedByStage map[string]int
 }
 
 // runningSitesQuery selects a batch's running site workflows.
@@ -101,12 +107,14 @@ type liveSampler struct {
 	err     error
 }
 
-// sample is the last sum, listed again when it is older than every. After
-// a failed list it is nil and err says why.
-func (s *liveSampler) sample(ctx context.Context, now time.Time) (*liveSteps, error) {
+// sample is the last sum, listed again when it is older than every, with
+// the batch's progress p queried just before. After a failed list it is
+// nil and err says why.
+func (s *liveSampler) sample(ctx context.Context, now time.Time, p workflows.BatchProgress) (*liveSteps, error) {
 	if s.at.IsZero() || now.Sub(s.at) >= s.every {
 		s.at = now
 		l, err := listLiveSteps(ctx, s.c, s.ns, s.batchID)
+		l.Finished, l.FinishedByStage = p.StepsDone, p.StepsDoneByStage
 		s.last, s.err = &l, err
 		if err != nil {
 			s.last = nil

@@ -89,12 +89,40 @@ func TestLiveSamplerListsOncePerInterval(t *testing.T) {
 	f := &fakeLister{pages: [][]*workflowpb.WorkflowExecutionInfo{{siteExec(t, progressMemo(2, map[string]int{"catalog": 2}))}}}
 	s := &liveSampler{c: f, ns: "default", batchID: "b1", every: liveEvery}
 	for i := 0; i <= 10; i++ {
-		l, err := s.sample(context.Background(), watchNow.Add(time.Duration(i)*time.Second))
+		l, err := s.sample(context.Background(), watchNow.Add(time.Duration(i)*time.Second), midway())
 		if err != nil || l == nil || l.StepsDone != 2 {
 			t.Fatalf("sample %d: %+v, %v", i, l, err)
 		}
 	}
 	if want := 1 + int(10*time.Second/liveEvery); len(f.reqs) != want {
 		t.Fatalf("%d lists in 10 s, want %d", len(f.reqs), want)
+	}
+}
+
+// Between two lists, a site that ended is in the batch's later counts and
+// still in the last list: the progress adds the running sites' steps to
+// the batch's counts of the list's moment, so it is not counted twice.
+func TestLiveStepsKeepTheirMomentsCounts(t *testing.T) {
+	f := &fakeLister{pages: [][]*workflowpb.WorkflowExecutionInfo{{
+		siteExec(t, progressMemo(2, map[string]int{"catalog": 1, "identity": 1})),
+		siteExec(t, progressMemo(1, map[string]int{"catalog": 1})),
+	}}}
+	s := &liveSampler{c: f, ns: "default", batchID: "b1", every: liveEvery}
+	p0 := midway()
+	l, _ := s.sample(context.Background(), watchNow, p0)
+	// A second later the first site has ended (its 2 steps and 2 more).
+	p1 := midway()
+	p1.StepsDone += 4
+	p1.StepsDoneByStage = map[string]int{"catalog": 3, "identity": 3, "validation": 6}
+	l1, _ := s.sample(context.Background(), watchNow.Add(time.Second), p1)
+	if l1 != l || len(f.reqs) != 1 {
+		t.Fatalf("listed %d times in a second", len(f.reqs))
+	}
+	v := progressView{P: p1, Live: l1, Now: watchNow.Add(time.Second)}
+	if c := v.stages()[0]; c.Finished != 2 || c.Running != 2 {
+		t.Errorf("catalog %+v, want the list's moment: 2 finished + 2 running", c)
+	}
+	if c := v.steps(); c.Done() != p0.StepsDone+3 {
+		t.Errorf("steps %+v, want %d (%d finished then, 3 running)", c, p0.StepsDone+3, p0.StepsDone)
 	}
 }

@@ -46,24 +46,25 @@ func count(stage string, finished, running, total int) stepCount {
 	return stepCount{Stage: stage, Finished: finished, Running: running, Total: total}
 }
 
-// steps counts all site steps.
+// steps counts all site steps: the finished sites' as the batch counted
+// them when the running sites were listed, and the running sites'.
 func (v progressView) steps() stepCount {
-	running := 0
-	if v.Live != nil {
-		running = v.Live.StepsDone
+	if l := v.Live; l != nil {
+		return count("", l.Finished, l.StepsDone, v.P.StepsTotal)
 	}
-	return count("", v.P.StepsDone, running, v.P.StepsTotal)
+	return count("", v.P.StepsDone, 0, v.P.StepsTotal)
 }
 
-// stages counts the steps of each stage of the batch's plan, by name.
+// stages counts the steps of each stage of the batch's plan, by name, as
+// steps does.
 func (v progressView) stages() []stepCount {
 	out := make([]stepCount, 0, len(v.P.StepsTotalByStage))
 	for stage, total := range v.P.StepsTotalByStage {
-		running := 0
-		if v.Live != nil {
-			running = v.Live.ByStage[stage]
+		c := count(stage, v.P.StepsDoneByStage[stage], 0, total)
+		if l := v.Live; l != nil {
+			c = count(stage, l.FinishedByStage[stage], l.ByStage[stage], total)
 		}
-		out = append(out, count(stage, v.P.StepsDoneByStage[stage], running, total))
+		out = append(out, c)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Stage < out[j].Stage })
 	return out
