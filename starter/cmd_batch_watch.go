@@ -19,6 +19,7 @@ import (
 func newBatchWatchCmd(tf *temporalFlags) *cobra.Command {
 	var interval time.Duration
 	var autoApprove string
+	var of *outputFlags
 	c := &cobra.Command{
 		Use:   "watch BATCH",
 		Short: "Live progress bars until the batch ends; exit 1 if any site did not come back",
@@ -31,19 +32,32 @@ read through one visibility list every few seconds.
 
 On a terminal the progress is redrawn in place, fitted to the terminal's width and
 height; otherwise (a pipe, a log file) it is printed as plain lines: one every 10 s
-or when the batch's status changes, and one for each site that becomes blocked.`,
+or when the batch's status changes, and one for each site that becomes blocked.
+With -o json it prints one JSON object a refresh (JSON lines), the last one with
+the batch's outcome.`,
 		Example: `  lazarus batch watch incident-42
-  lazarus batch watch drill-7 --auto-approve drill-bot   # drills/demos: approve customer gates`,
+  lazarus batch watch drill-7 --auto-approve drill-bot   # drills/demos: approve customer gates
+  lazarus batch watch incident-42 -o json | jq -c '{status, steps}'`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeBatchIDs,
 		RunE: tf.withClient(func(cmd *cobra.Command, args []string, c client.Client, ns string) error {
 			ctx := cmd.Context()
-			w := &watcher{c: c, ns: ns, tf: tf, batchID: args[0], out: cmd.OutOrStdout(), interval: interval, autoApprove: autoApprove}
+			pr, err := of.printer(cmd)
+			if err != nil {
+				return err
+			}
+			w := &watcher{c: c, ns: ns, tf: tf, batchID: args[0], out: cmd.OutOrStdout(), interval: interval, autoApprove: autoApprove,
+				json: pr.JSON()}
+			if w.json {
+				// Only JSON lines on stdout; what people read goes to stderr.
+				w.out, w.jsonOut = cmd.ErrOrStderr(), cmd.OutOrStdout()
+			}
 			return w.run(ctx)
 		}),
 	}
 	c.Flags().DurationVar(&interval, "interval", time.Second, "refresh interval")
 	c.Flags().StringVar(&autoApprove, "auto-approve", "", "approve every customer-validation gate that opens, as this operator (drills and demos only)")
+	of = addOutputFlags(c, "")
 	return c
 }
 
@@ -59,6 +73,9 @@ type watcher struct {
 
 	live  *liveSampler
 	plain plainLog
+	// json: -o json, a JSON object a refresh on jsonOut.
+	json    bool
+	jsonOut io.Writer
 	// drawn is how many lines the last redraw drew on the terminal.
 	drawn int
 }
@@ -118,6 +135,10 @@ func (w *watcher) sample(ctx context.Context, v progressView) progressView {
 
 // show draws the progress of a moment.
 func (w *watcher) show(v progressView) {
+	if w.json {
+		_ = writeJSONLine(w.jsonOut, v.snapshot())
+		return
+	}
 	fd, tty := terminal(w.out)
 	if !tty {
 		for _, l := range w.plain.lines(v) {
@@ -161,6 +182,11 @@ func (w *watcher) outcome(ctx context.Context, wid string) error {
 		if s.Outcome != workflows.SiteRestored {
 			notBack++
 		}
+	}
+	if w.json {
+		_ = writeJSONLine(w.jsonOut, progressSnapshot{At: time.Now().UTC(), Batch: w.batchID, Status: "done", Workflow: "completed",
+			SitesTotal: len(res.Sites), SitesByStatus: counts,
+			Outcome: &snapshotOutcome{Restored: counts[workflows.SiteRestored], Sites: len(res.Sites), ByStatus: counts}})
 	}
 	fmt.Fprintf(w.out, "batch %s ended after %s: %d/%d sites restored %v\n", w.batchID, res.EndedAt.Sub(res.StartedAt).Round(time.Millisecond), counts[workflows.SiteRestored], len(res.Sites), counts)
 	fmt.Fprintf(w.out, "report: lazarus report %s --format html --out report.html\n", w.batchID)
