@@ -10,6 +10,7 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.uber.org/zap"
 )
 
 // target is an activity the driver saw running on a worker, by the
@@ -51,10 +52,23 @@ func (b *batch) hunt(ctx context.Context, actions []string, w *proc, within time
 	who := strconv.Itoa(w.PID()) + "@"
 	var sites []string
 	var listed time.Time
+	// What the hunt saw, logged when it ends empty-handed.
+	var rounds, maxSites, sawStarted, sawScheduled int
+	var listErr error
+	defer func() {
+		b.s.log.Info("hunt ended", zap.Strings("actions", actions), zap.Int("worker_pid", w.PID()), zap.Int("rounds", rounds),
+			zap.Int("max_running_sites", maxSites), zap.Int("seen_started", sawStarted), zap.Int("seen_scheduled", sawScheduled),
+			zap.NamedError("list_error", listErr), zap.Bool("ctx_done", ctx.Err() != nil))
+	}()
 	for time.Now().Before(deadline) && ctx.Err() == nil {
+		rounds++
 		if time.Since(listed) > 2*time.Second {
-			if s, err := b.runningSites(ctx); err == nil {
+			s, err := b.runningSites(ctx)
+			if err == nil {
 				sites, listed = s, time.Now()
+				maxSites = max(maxSites, len(s))
+			} else {
+				listErr = err
 			}
 		}
 		b.s.rng.Shuffle(len(sites), func(i, j int) { sites[i], sites[j] = sites[j], sites[i] })
@@ -67,6 +81,7 @@ func (b *batch) hunt(ctx context.Context, actions []string, w *proc, within time
 				started = append(started, t)
 			}
 		}
+		sawStarted, sawScheduled = sawStarted+len(started), sawScheduled+len(scheduled)
 		if t := b.confirmFrozen(ctx, started, actions, who, w); t != nil {
 			return t
 		}

@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"context"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -37,7 +38,7 @@ type scenario struct {
 // scenarios are the six scenarios of `make chaos`, by number.
 func scenarios() []scenario {
 	return []scenario{
-		{n: 1, slug: "worker-killed", name: "worker SIGKILLed and restarted", chaos: killWorker, judge: judgeKills},
+		{n: 1, slug: "worker-killed", name: "worker SIGKILLed and restarted", prepare: slowMediaForKills, chaos: killWorker, judge: judgeKills},
 		{n: 2, slug: "two-workers", name: "two workers, one killed for good", workers: 2, chaos: killSecondWorker, judge: judgeSecondWorker},
 		{n: 3, slug: "server-restart", name: "Temporal server restarted", chaos: restartServer, judge: judgeServerRestart},
 		{n: 4, slug: "faults-outage", name: "faults 10%/300ms + outage", afterStart: faultsOn, chaos: outage, judge: judgeOutage,
@@ -83,6 +84,32 @@ var killTargets = []string{contract.ActionDBRestoreTenant, contract.ActionMediaU
 // huntWindow is how long a kill waits for its target to be seen running.
 const huntWindow = 90 * time.Second
 
+// mediaLatency is how long the workers' requests to the S3 server are held
+// until both aimed kills have landed. A small site's media undelete took
+// tens of milliseconds: shorter than one round of the hunt, and over for
+// every site before the hunt for it could begin (seen in 3 runs of 6).
+const mediaLatency = 250 * time.Millisecond
+
+// slowMediaForKills puts a latencyProxy between the workers and the S3
+// server (real latency on real connections) for the aimed kills; killWorker
+// lifts it once both have landed.
+func slowMediaForKills(_ context.Context, r *run) error {
+	ep := r.s.desc.Media.Endpoint
+	host := strings.TrimPrefix(strings.TrimPrefix(ep, "http://"), "https://")
+	p, err := startLatencyProxy(host, mediaLatency)
+	if err != nil {
+		return err
+	}
+	dst := filepath.Join(r.s.dir, "worker-platform.yaml")
+	if err := workerPlatformVia(filepath.Join(r.s.sbDir, "platform.yaml"), dst, ep, p); err != nil {
+		p.close()
+		return err
+	}
+	r.s.mediaProxy, r.s.workerPlatform = p, dst
+	r.note("the workers reach S3 through a proxy adding %s per request until both aimed kills land", mediaLatency)
+	return nil
+}
+
 func killWorker(ctx context.Context, r *run) {
 	targets := append([]string(nil), killTargets...)
 	kills, hits := 0, map[string]string{}
@@ -116,6 +143,10 @@ func killWorker(ctx context.Context, r *run) {
 			r.note("kill %d: SIGKILL worker pid %d during %s: it was still running at the kill", kills, w.PID(), t)
 			hits[t.Action] = t.String()
 			targets = slices.DeleteFunc(targets, func(a string) bool { return a == t.Action })
+			if len(targets) == 0 && r.s.mediaProxy != nil {
+				r.s.mediaProxy.setDelay(0)
+				r.note("both aimed kills landed: S3 latency lifted")
+			}
 		default:
 			r.note("kill %d: SIGKILL worker pid %d just after %s ended (missed; aiming again)", kills, w.PID(), t)
 		}

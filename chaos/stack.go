@@ -42,6 +42,11 @@ type stack struct {
 	traffic      *proc
 	workers      []*proc
 	workerRuns   int
+	// workerPlatform, when set, is the platform description the workers
+	// read instead of the sandbox's (scenario 1: media through a
+	// latencyProxy); mediaProxy is that proxy.
+	workerPlatform string
+	mediaProxy     *latencyProxy
 
 	tc          client.Client
 	desc        *platform.Description
@@ -252,8 +257,12 @@ func (s *stack) prepareFleet(ctx context.Context) error {
 func (s *stack) startWorker(ctx context.Context) (*proc, error) {
 	s.workerRuns++
 	name := fmt.Sprintf("worker-%d", s.workerRuns)
+	desc := filepath.Join(s.sbDir, "platform.yaml")
+	if s.workerPlatform != "" {
+		desc = s.workerPlatform
+	}
 	p, err := startProc(name, filepath.Join(s.logs, name+".log"), s.pids, s.env(), s.bin("lazarus-worker"),
-		"--platform", filepath.Join(s.sbDir, "platform.yaml"), "--address", s.address, "--log-level", "info")
+		"--platform", desc, "--address", s.address, "--log-level", "info")
 	if err != nil {
 		return nil, err
 	}
@@ -277,6 +286,9 @@ func (s *stack) down() {
 	stop(s.traffic, syscall.SIGINT, 15*time.Second)
 	for _, w := range s.workers {
 		stop(w, syscall.SIGTERM, 45*time.Second)
+	}
+	if s.mediaProxy != nil {
+		s.mediaProxy.close()
 	}
 	stop(s.sandbox, syscall.SIGTERM, 150*time.Second)
 	if s.tc != nil {
