@@ -126,6 +126,17 @@ rm -f "$contacts" "$out/demo-contacts.txt"
   rm -f "$contacts.part" "$contacts.err"
 ) &
 contacts_poller=$!
+# What `batch watch` shows while the batch runs (issue 15): its JSON lines,
+# one every 5 s, from the moment the batch answers; after the restore, the
+# spread between the stage bars while sites ran (the per-stage bars count
+# the steps done in running sites, so they differ).
+watchlog=$out/demo-watch.jsonl
+rm -f "$watchlog"
+(
+  until lazarus batch status "$batch" >/dev/null 2>&1; do sleep 1; done
+  exec lazarus batch watch "$batch" -o json --interval 5s >"$watchlog" 2>/dev/null
+) &
+json_watcher=$!
 set +e
 lazarus restore start --runbook restore2 --ids-file "$deleted" --restore-offset "$RESTORE_OFFSET" \
   --batch-id "$batch" --concurrency "$CONCURRENCY" --wait --auto-approve demo-customer
@@ -139,6 +150,19 @@ restore_s=$(elapsed "$tr")
 wait "$observer" || true
 recovery=$(tail -n 1 "$out/demo-waits.txt")
 wait "$contacts_poller" || true
+kill "$json_watcher" 2>/dev/null || true
+# The widest spread between two stages' bars (percent of their steps done,
+# finished and running sites together) in a snapshot while sites ran, and
+# how many such snapshots had bars that differed.
+stages_line=$(awk '/"workflow":"running"/ && /"running":[1-9]/ {
+    lo = 101; hi = -1; line = $0
+    while (match(line, /"finished":[0-9]+,"running":[0-9]+,"total":[0-9]+/)) {
+      split(substr(line, RSTART, RLENGTH), f, /[:,]/); line = substr(line, RSTART + RLENGTH)
+      if (f[6] > 0) { p = 100 * (f[2] + f[4]) / f[6]; if (p < lo) lo = p; if (p > hi) hi = p }
+    }
+    if (hi >= 0) { n++; if (hi - lo > 0.05) d++; if (hi - lo > w) w = hi - lo }
+  }
+  END { printf "%d of %d snapshots while sites ran had stage bars that differ (widest spread %.1f points)", d, n, w }' "$watchlog" 2>/dev/null) || stages_line="no snapshot"
 contacts_s=$(sed -n 's/^CONTACTS_SECONDS=//p' "$out/demo-contacts.txt" | tail -n 1)
 # Through each handover (a sample whose run differs from the one before),
 # and over the whole time sites were queued: the fewest sites running.
@@ -207,6 +231,7 @@ cat <<MSG
   worker          peak RSS ${rss_line:-unknown (no worker pid)}
   verify          exit $verify_rc
   contacts        $contacts_line
+  stage bars      $stages_line ($watchlog)
   report          $out/demo-report.md, $out/demo-report.html
   Web UI          $LAZARUS_UI_ADDRESS/namespaces/default/workflows/lazarus-batch-$batch
   total           $(elapsed "$t0")s
@@ -225,6 +250,7 @@ VERIFY_RC=$verify_rc
 CONTACTS_SECONDS=$contacts_s
 CONTACTS_RC=$contacts_rc
 RECOVERY="$recovery"
+STAGE_BARS="$stages_line"
 MSG
 if [ "$contacts_rc" != 0 ] || ! awk -v s="${contacts_s:-999}" 'BEGIN { exit !(s <= 120) }'; then
   echo "demo: FAILED: lazarus batch contacts did not list every deleted site's admins, checked against the truth, within 120 s ($contacts_line)" >&2
