@@ -322,12 +322,22 @@ func Up(ctx context.Context, o Options) (_ *Platform, err error) {
 	}
 	ch := make(chan res, 2)
 	for _, name := range clusterNames() {
-		port := ports.PlatformPG
-		if name == schema.ClusterProducts {
-			port = ports.ProductsPG
+		port, recorded, explicit := ports.PlatformPG, 0, o.Ports.PlatformPG
+		if rec != nil {
+			recorded = rec.Ports.PlatformPG
 		}
+		if name == schema.ClusterProducts {
+			port, recorded, explicit = ports.ProductsPG, 0, o.Ports.ProductsPG
+			if rec != nil {
+				recorded = rec.Ports.ProductsPG
+			}
+		}
+		// A port picked free here may be taken by another process before
+		// the server binds it (initdb takes seconds): such a cluster
+		// starts on another free port (pg.Cluster.StartPicking).
+		picked := recorded == 0 && explicit == 0 && o.PortBase == 0
 		go func(name string, port int) {
-			c, err := p.startCluster(ctx, name, port)
+			c, err := p.startCluster(ctx, name, port, picked)
 			ch <- res{name, c, err}
 		}(name, port)
 	}
@@ -342,6 +352,11 @@ func Up(ctx context.Context, o Options) (_ *Platform, err error) {
 	}
 	if err := errs.ErrorOrNil(); err != nil {
 		return nil, fmt.Errorf("sandbox up: %w", err)
+	}
+	st.Ports.PlatformPG = p.clusters[schema.ClusterPlatform].Port()
+	st.Ports.ProductsPG = p.clusters[schema.ClusterProducts].Port()
+	if err := writeState(p.layout, st); err != nil {
+		return nil, err
 	}
 	p.log.Info("postgres clusters up", zap.Duration("took", time.Since(started)))
 
@@ -375,7 +390,7 @@ func Up(ctx context.Context, o Options) (_ *Platform, err error) {
 	return p, nil
 }
 
-func (p *Platform) startCluster(ctx context.Context, name string, port int) (*pg.Cluster, error) {
+func (p *Platform) startCluster(ctx context.Context, name string, port int, picked bool) (*pg.Cluster, error) {
 	cfg := p.clusterConfig(name, port)
 	for _, d := range []string{p.layout.BackupDir(name), p.layout.ScratchDir(name)} {
 		if err := pg.PrepareDir(d, p.state.OSUser, 0o755); err != nil {
@@ -386,7 +401,11 @@ func (p *Platform) startCluster(ctx context.Context, name string, port int) (*pg
 	if err != nil {
 		return nil, err
 	}
-	if err := c.Start(ctx); err != nil {
+	start := c.Start
+	if picked {
+		start = c.StartPicking
+	}
+	if err := start(ctx); err != nil {
 		return nil, err
 	}
 	for _, db := range p.databases(name) {

@@ -66,7 +66,7 @@ func Init(t testing.TB, ctx context.Context, name string, archive bool) *pg.Clus
 func Start(t testing.TB, ctx context.Context, name string, archive bool) *pg.Cluster {
 	t.Helper()
 	c := Init(t, ctx, name, archive)
-	if err := c.Start(ctx); err != nil {
+	if err := c.StartPicking(ctx); err != nil {
 		t.Fatal(err)
 	}
 	return c

@@ -291,6 +291,38 @@ func (c *Cluster) Start(ctx context.Context) error {
 	return nil
 }
 
+// StartPicking starts a cluster whose port was picked free, not asked for:
+// when the server finds the port held by another process (taken between
+// the pick and the bind, by a process that also asked for a free one), it
+// picks another free port, rewrites the configuration and starts again, up
+// to 3 times in all. Port() then says which port it got.
+func (c *Cluster) StartPicking(ctx context.Context) error {
+	for attempt := 1; ; attempt++ {
+		err := c.Start(ctx)
+		if err == nil || attempt == 3 || !PortTaken(err) || ctx.Err() != nil {
+			return err
+		}
+		port, perr := FreePort()
+		if perr != nil {
+			return err
+		}
+		c.cfg.Port = port
+		if err := c.writeConf(); err != nil {
+			return fmt.Errorf("start cluster %s on port %d: %w", c.cfg.Name, port, err)
+		}
+	}
+}
+
+// PortTaken says whether a start failed because another process holds the
+// server's port (PostgreSQL's "could not bind ... Address already in use").
+func PortTaken(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return strings.Contains(s, "could not bind") && strings.Contains(s, "already in use")
+}
+
 // StartDataDir runs pg_ctl -w start on dataDir (idempotent).
 func StartDataDir(ctx context.Context, pgBin, osUser, dataDir, logFile string) error {
 	running, err := Running(ctx, pgBin, osUser, dataDir)
