@@ -22,7 +22,7 @@ func TestClusterLifecycleBackupAndArchive(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	c := newCluster(t, "life")
-	if err := c.Start(ctx); err != nil {
+	if err := c.StartPicking(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Start(ctx); err != nil {
@@ -100,7 +100,7 @@ func TestClusterLifecycleBackupAndArchive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := again.Start(ctx); err != nil {
+	if err := again.StartPicking(ctx); err != nil {
 		t.Fatal(err)
 	}
 	conn, err = again.Open(ctx, "app")
@@ -132,7 +132,7 @@ func TestSessionLimits(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	c := newCluster(t, "limits")
-	if err := c.Start(ctx); err != nil {
+	if err := c.StartPicking(ctx); err != nil {
 		t.Fatal(err)
 	}
 	conn, err := pg.OpenForRestore(ctx, c.DSN("postgres"))
