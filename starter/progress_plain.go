@@ -17,8 +17,8 @@ import (
 // output is not a terminal (and whenever the batch's status changes).
 const plainEvery = 10 * time.Second
 
-// plainLine is the progress in one line: time, sites, steps, each stage,
-// the ETA.
+// plainLine is the progress in one line: time, sites, steps, each stage
+// (with the steps done in running sites, when any), the ETA.
 func (v progressView) plainLine() string {
 	p := v.P
 	state := p.Status
@@ -33,7 +33,12 @@ func (v progressView) plainLine() string {
 	}
 	var stages []string
 	for _, c := range v.stages() {
-		stages = append(stages, fmt.Sprintf("%s %.1f%%", c.Stage, pctOf(c.Done(), c.Total)))
+		st := fmt.Sprintf("%s %.1f%%", c.Stage, pctOf(c.Done(), c.Total))
+		if c.Running > 0 {
+			// Where the running sites are: their steps done in this stage.
+			st += fmt.Sprintf(" (%d in running sites)", c.Running)
+		}
+		stages = append(stages, st)
 	}
 	if len(stages) > 0 {
 		parts = append(parts, "stages "+strings.Join(stages, ", "))

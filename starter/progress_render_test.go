@@ -112,7 +112,7 @@ func TestPlainLinesWhenNotATerminal(t *testing.T) {
 		t.Fatalf("%d lines, want 3 (progress, parked s9, waiting s10; nothing new a second later):\n%s", len(lines), text)
 	}
 	for i, want := range []string{
-		"2026-11-29T21:00:00Z batch b1 running: sites parked 1, restored 2, running 6, waiting 1 (finished 2 of 10); steps 55.0% 22/40; stages catalog 100.0%, identity 70.0%, validation 25.0%",
+		"2026-11-29T21:00:00Z batch b1 running: sites parked 1, restored 2, running 6, waiting 1 (finished 2 of 10); steps 55.0% 22/40; stages catalog 100.0% (8 in running sites), identity 70.0% (5 in running sites), validation 25.0% (1 in running sites)",
 		"site s9 parked at step identity for 4m0s: identity: 503 Service Unavailable",
 		"site s10 waiting at gate customer for 1m30s: waiting for a gate decision",
 	} {
