@@ -155,14 +155,17 @@ kill "$json_watcher" 2>/dev/null || true
 # finished and running sites together) in a snapshot while sites ran, and
 # how many such snapshots had bars that differed.
 stages_line=$(awk '/"workflow":"running"/ && /"running":[1-9]/ {
-    lo = 101; hi = -1; line = $0
+    i = index($0, "\"stages\":["); if (i == 0) next; line = substr($0, i)
+    lo = 101; hi = -1; rlo = -1; rhi = -1
     while (match(line, /"finished":[0-9]+,"running":[0-9]+,"total":[0-9]+/)) {
       split(substr(line, RSTART, RLENGTH), f, /[:,]/); line = substr(line, RSTART + RLENGTH)
       if (f[6] > 0) { p = 100 * (f[2] + f[4]) / f[6]; if (p < lo) lo = p; if (p > hi) hi = p }
+      if (rlo < 0 || f[4] < rlo) rlo = f[4]; if (f[4] > rhi) rhi = f[4]
     }
-    if (hi >= 0) { n++; if (hi - lo > 0.05) d++; if (hi - lo > w) w = hi - lo }
+    if (hi >= 0) { n++; if (hi - lo > 0.05) d++; if (hi - lo > w) w = hi - lo
+      if (rhi - rlo > rw) { rw = rhi - rlo; rl = rlo; rh = rhi } }
   }
-  END { printf "%d of %d snapshots while sites ran had stage bars that differ (widest spread %.1f points)", d, n, w }' "$watchlog" 2>/dev/null) || stages_line="no snapshot"
+  END { printf "%d of %d snapshots while sites ran had stage bars that differ (widest spread %.1f points); at the widest, one stage had %d steps done in running sites and another %d", d, n, w, rl, rh }' "$watchlog" 2>/dev/null) || stages_line="no snapshot"
 contacts_s=$(sed -n 's/^CONTACTS_SECONDS=//p' "$out/demo-contacts.txt" | tail -n 1)
 # Through each handover (a sample whose run differs from the one before),
 # and over the whole time sites were queued: the fewest sites running.
