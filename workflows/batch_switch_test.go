@@ -216,3 +216,43 @@ func TestBatchSwitchMovesParkedSite(t *testing.T) {
 		t.Fatalf("switch detail %q", d)
 	}
 }
+
+// A parked site handed over by continue-as-new keeps its lead values and
+// round (BlockedSite.LeadRow, a row of the carry's LeadTable), so that a
+// later switch with IncludeParked can start it again with its clone; a
+// moving site does not need them and carries none.
+func TestParkedSiteCarriesItsLeadValues(t *testing.T) {
+	a, _ := switchPlans()
+	g, err := newGraph(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"clone.jira.dsn": "postgres://clone/s0"}
+	b := &batchRun{in: RestoreBatchInput{Plan: a}, g: g, win: newWindow(), lead: newLeadRounds(g), tally: &tally{}}
+	b.win.enqueue(sites(2, "s")...)
+	for _, id := range []string{"s00000", "s00001"} {
+		c := b.win.begin(1, time.Unix(0, 0))
+		c.started, c.vars = true, vars
+		if id == "s00000" {
+			b.win.block(id, SiteEventParked, "restore", "tenant rows conflict", time.Unix(60, 0))
+		}
+	}
+	carry := b.carry()
+	var parked, moving BlockedSite
+	for _, bs := range carry.Blocked {
+		if bs.SiteID == "s00000" {
+			parked = bs
+		} else {
+			moving = bs
+		}
+	}
+	if parked.LeadRow < 1 || parked.LeadRow > len(carry.LeadTable) || carry.LeadTable[parked.LeadRow-1]["clone.jira.dsn"] != "postgres://clone/s0" ||
+		parked.Round != 1 || !parked.Since.Equal(time.Unix(60, 0)) || moving.LeadRow != 0 {
+		t.Fatalf("carried: parked %+v, moving %+v, lead table %v", parked, moving, carry.LeadTable)
+	}
+	next := &batchRun{in: RestoreBatchInput{Plan: a}, g: g, win: newWindow(), lead: newLeadRounds(g)}
+	next.resume(carry)
+	if c := next.win.running["s00000"]; c == nil || c.vars["clone.jira.dsn"] != "postgres://clone/s0" || c.round != 1 {
+		t.Fatalf("the next run adopted the parked site as %+v", c)
+	}
+}
