@@ -10,6 +10,7 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.uber.org/zap"
 )
 
@@ -156,25 +157,7 @@ func (b *batch) describeFor(ctx context.Context, wids []string, actions []string
 		if err != nil {
 			return
 		}
-		var pick *target
-		for _, pa := range d.GetPendingActivities() {
-			if len(actions) > 0 && !slices.Contains(actions, pa.GetActivityType().GetName()) {
-				continue
-			}
-			t := &target{WorkflowID: wid, ActivityID: pa.GetActivityId(), Action: pa.GetActivityType().GetName(), Attempt: pa.GetAttempt()}
-			switch {
-			case pa.GetState() == enumspb.PENDING_ACTIVITY_STATE_STARTED && strings.HasPrefix(pa.GetLastWorkerIdentity(), who):
-				t.Worker = pa.GetLastWorkerIdentity()
-				pick = t
-			case pa.GetState() == enumspb.PENDING_ACTIVITY_STATE_SCHEDULED && pick == nil:
-				pick = t
-			default:
-				continue
-			}
-			if pick.Worker != "" {
-				break
-			}
-		}
+		pick := pickTarget(wid, d.GetPendingActivities(), actions, who)
 		if pick != nil {
 			mu.Lock()
 			found = append(found, pick)
@@ -182,6 +165,31 @@ func (b *batch) describeFor(ctx context.Context, wids []string, actions []string
 		}
 	})
 	return found
+}
+
+// pickTarget is, of a workflow's pending activities of a type in actions
+// (any when empty), the first started by a worker whose identity begins
+// with who, else the first scheduled and not started yet, else nil.
+func pickTarget(wid string, pending []*workflowpb.PendingActivityInfo, actions []string, who string) *target {
+	var scheduled *target
+	for _, pa := range pending {
+		if len(actions) > 0 && !slices.Contains(actions, pa.GetActivityType().GetName()) {
+			continue
+		}
+		t := &target{WorkflowID: wid, ActivityID: pa.GetActivityId(), Action: pa.GetActivityType().GetName(), Attempt: pa.GetAttempt()}
+		switch pa.GetState() {
+		case enumspb.PENDING_ACTIVITY_STATE_STARTED:
+			if strings.HasPrefix(pa.GetLastWorkerIdentity(), who) {
+				t.Worker = pa.GetLastWorkerIdentity()
+				return t
+			}
+		case enumspb.PENDING_ACTIVITY_STATE_SCHEDULED:
+			if scheduled == nil {
+				scheduled = t
+			}
+		}
+	}
+	return scheduled
 }
 
 // stillRunning says whether t is still pending in the same attempt and
