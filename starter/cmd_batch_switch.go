@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -18,12 +17,14 @@ import (
 
 // switchOpts are the flags of `batch switch-runbook`.
 type switchOpts struct {
-	runbook, sitesFile, platform, operator, reason string
-	includeParked                                  bool
+	runbook, sitesFile, platform string
+	includeParked                bool
+	op                           *operatorFlags
 
 	// What readInputs made of them.
 	plan *runbooks.Plan
 	ids  []string
+	who  workflows.Operator
 }
 
 func newBatchSwitchRunbookCmd(tf *temporalFlags) *cobra.Command {
@@ -51,8 +52,7 @@ func newBatchSwitchRunbookCmd(tf *temporalFlags) *cobra.Command {
 	f.StringVar(&o.runbook, "runbook", "", "the runbook to switch to: a built-in name (restore1, restore2) or a YAML file (required)")
 	f.StringVar(&o.sitesFile, "sites-file", "", "move only these sites"+idFileHelp)
 	f.BoolVar(&o.includeParked, "include-parked", false, "also move the parked sites: each is cancelled where it parked and starts again from its first step with the new runbook (what its finished steps did is not undone)")
-	f.StringVar(&o.operator, "operator", os.Getenv("LAZARUS_OPERATOR"), "who decides (required; recorded in the batch) ($LAZARUS_OPERATOR)")
-	f.StringVar(&o.reason, "reason", "", "why (recorded in the batch)")
+	o.op = addOperatorFlags(c)
 	addPlatformFlag(c, &o.platform)
 	_ = c.RegisterFlagCompletionFunc("runbook", completeRunbooks)
 	return c
@@ -68,8 +68,10 @@ func (o *switchOpts) readInputs(cmd *cobra.Command) error {
 			bad = append(bad, err.Error())
 		}
 	}
-	if strings.TrimSpace(o.operator) == "" {
-		bad = append(bad, "--operator NAME is required: every switch is recorded with who made it")
+	if op, err := o.op.get(); err != nil {
+		bad = append(bad, err.Error())
+	} else {
+		o.who = op
 	}
 	if o.runbook == "" {
 		bad = append(bad, "--runbook NAME|FILE is required")
@@ -98,7 +100,7 @@ func (o *switchOpts) run(cmd *cobra.Command, c client.Client, ns string, tf *tem
 	if err := o.preflight(cmd, plan, check); err != nil {
 		return err
 	}
-	req := workflows.SwitchRunbookRequest{Plan: *plan, Sites: ids, IncludeParked: o.includeParked, Operator: o.operator, Reason: o.reason}
+	req := workflows.SwitchRunbookRequest{Plan: *plan, Sites: ids, IncludeParked: o.includeParked, Operator: o.who.Operator, Reason: o.who.Reason}
 	if err := updateWorkflow(ctx, c, wid, workflows.UpdateSwitchRunbook, req); err != nil {
 		return withExitCode(1, err)
 	}
@@ -109,7 +111,7 @@ func (o *switchOpts) run(cmd *cobra.Command, c client.Client, ns string, tf *tem
 	if len(ids) == 0 {
 		what += ", and the sites added later"
 	}
-	return printAccepted(cmd, "batch "+batchID, what+")", o.operator, tf.workflowURL(ns, wid))
+	return printAccepted(cmd, "batch "+batchID, what+")", o.who.Operator, tf.workflowURL(ns, wid))
 }
 
 // preflight runs the restore preflight on the sites a switch moves: still
