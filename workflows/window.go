@@ -123,18 +123,7 @@ func (w *window) finish(siteID string) (c *child, first bool) {
 		return nil, false
 	}
 	w.recorded[siteID] = true
-	c, ok := w.running[siteID]
-	if !ok {
-		return nil, true
-	}
-	delete(w.running, siteID)
-	for i, id := range w.order {
-		if id == siteID {
-			w.order = append(w.order[:i:i], w.order[i+1:]...)
-			break
-		}
-	}
-	return c, true
+	return w.release(siteID), true
 }
 
 // release takes a running site out of the window without recording it
