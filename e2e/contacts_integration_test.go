@@ -21,14 +21,10 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/lazarus-dr/lazarus/contract"
-	"github.com/lazarus-dr/lazarus/internal/devserver"
-	"github.com/lazarus-dr/lazarus/internal/tconn"
-	"github.com/lazarus-dr/lazarus/internal/testpg"
 	"github.com/lazarus-dr/lazarus/platform"
 	"github.com/lazarus-dr/lazarus/platform/pitr"
 	"github.com/lazarus-dr/lazarus/sandbox"
 	"github.com/lazarus-dr/lazarus/sandbox/schema"
-	"github.com/lazarus-dr/lazarus/worker"
 	"github.com/lazarus-dr/lazarus/workflows"
 )
 
@@ -75,27 +71,7 @@ func TestBatchContactsFromTheClone(t *testing.T) {
 		}{bin, err}
 	}()
 
-	srv, err := devserver.Start(ctx, devserver.Options{})
-	if err != nil {
-		t.Fatalf("dev server: %v", err)
-	}
-	t.Cleanup(func() { _ = srv.Stop() })
-	tc, _, err := tconn.Dial(ctx, tconn.Config{Address: srv.FrontendHostPort(), Namespace: "default", Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tc.Close()
-	p, err := sandbox.Up(ctx, sandbox.Options{StateDir: testpg.Dir(t, "lazarus-contacts-"), Logger: log})
-	if err != nil {
-		t.Fatalf("sandbox up: %v", err)
-	}
-	t.Cleanup(func() { _ = p.Down(context.Background()) })
-	if _, err := p.Seed(ctx, sandbox.SeedOptions{Sites: 24, Seed: 15}); err != nil {
-		t.Fatalf("seed: %v", err)
-	}
-	if _, err := p.Backup(ctx); err != nil {
-		t.Fatalf("backup: %v", err)
-	}
+	srv, tc, p := upSeeded(ctx, t, "lazarus-contacts-", 24, 15, log)
 	time.Sleep(2 * time.Second) // restore points after the backups' end
 	live, err := p.ListIDs(ctx, platform.KindSite, false)
 	if err != nil || len(live) < 6 {
@@ -114,18 +90,7 @@ func TestBatchContactsFromTheClone(t *testing.T) {
 		t.Fatalf("disaster: %v", err)
 	}
 
-	wctx, stopWorker := context.WithCancel(ctx)
-	workerDone := make(chan error, 1)
-	ready := make(chan struct{})
-	go func() {
-		workerDone <- worker.Run(wctx, worker.Options{Client: tc, PlatformFile: p.DescriptionPath(), Config: worker.DefaultConfig(), Logger: log, Ready: ready})
-	}()
-	defer func() { stopWorker(); <-workerDone }()
-	select {
-	case <-ready:
-	case err := <-workerDone:
-		t.Fatalf("worker: %v", err)
-	}
+	runWorker(ctx, t, tc, p, log)
 	b := <-buildDone
 	if b.err != nil {
 		t.Fatal(b.err)

@@ -19,13 +19,9 @@ import (
 
 	"github.com/lazarus-dr/lazarus/activities"
 	"github.com/lazarus-dr/lazarus/drill"
-	"github.com/lazarus-dr/lazarus/internal/devserver"
-	"github.com/lazarus-dr/lazarus/internal/tconn"
-	"github.com/lazarus-dr/lazarus/internal/testpg"
 	"github.com/lazarus-dr/lazarus/sandbox"
 	"github.com/lazarus-dr/lazarus/sandbox/schema"
 	"github.com/lazarus-dr/lazarus/sandbox/traffic"
-	"github.com/lazarus-dr/lazarus/worker"
 	"github.com/lazarus-dr/lazarus/workflows"
 )
 
@@ -65,27 +61,7 @@ func TestDrillsOnTheSandbox(t *testing.T) {
 		buildDone <- err
 	}()
 
-	srv, err := devserver.Start(ctx, devserver.Options{})
-	if err != nil {
-		t.Fatalf("dev server: %v", err)
-	}
-	t.Cleanup(func() { _ = srv.Stop() })
-	tc, _, err := tconn.Dial(ctx, tconn.Config{Address: srv.FrontendHostPort(), Namespace: "default", Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tc.Close()
-	p, err := sandbox.Up(ctx, sandbox.Options{StateDir: testpg.Dir(t, "lazarus-drill-"), Logger: log})
-	if err != nil {
-		t.Fatalf("sandbox up: %v", err)
-	}
-	t.Cleanup(func() { _ = p.Down(context.Background()) })
-	if _, err := p.Seed(ctx, sandbox.SeedOptions{Sites: drillFleet, Seed: 12}); err != nil {
-		t.Fatalf("seed: %v", err)
-	}
-	if _, err := p.Backup(ctx); err != nil {
-		t.Fatalf("backup: %v", err)
-	}
+	srv, tc, p := upSeeded(ctx, t, "lazarus-drill-", drillFleet, 12, log)
 	backupEnd := time.Now()
 
 	// Live traffic to every tenant, for the whole test.
@@ -102,18 +78,7 @@ func TestDrillsOnTheSandbox(t *testing.T) {
 		trafficDone <- err
 	}()
 
-	wctx, stopWorker := context.WithCancel(ctx)
-	defer stopWorker()
-	ready := make(chan struct{})
-	workerDone := make(chan error, 1)
-	go func() {
-		workerDone <- worker.Run(wctx, worker.Options{Client: tc, PlatformFile: p.DescriptionPath(), Config: worker.DefaultConfig(), Logger: log, Ready: ready})
-	}()
-	select {
-	case <-ready:
-	case err := <-workerDone:
-		t.Fatalf("worker: %v", err)
-	}
+	runWorker(ctx, t, tc, p, log)
 	if err := <-buildDone; err != nil {
 		t.Fatal(err)
 	}

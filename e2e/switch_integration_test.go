@@ -12,11 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 
-	"github.com/lazarus-dr/lazarus/internal/devserver"
-	"github.com/lazarus-dr/lazarus/internal/tconn"
-	"github.com/lazarus-dr/lazarus/internal/testpg"
 	"github.com/lazarus-dr/lazarus/sandbox"
-	"github.com/lazarus-dr/lazarus/worker"
 	"github.com/lazarus-dr/lazarus/workflows"
 )
 
@@ -34,27 +30,7 @@ func TestSwitchRunbookMidBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := devserver.Start(ctx, devserver.Options{})
-	if err != nil {
-		t.Fatalf("dev server: %v", err)
-	}
-	t.Cleanup(func() { _ = srv.Stop() })
-	tc, _, err := tconn.Dial(ctx, tconn.Config{Address: srv.FrontendHostPort(), Namespace: "default", Logger: zap.NewNop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tc.Close()
-	p, err := sandbox.Up(ctx, sandbox.Options{StateDir: testpg.Dir(t, "lazarus-switch-"), Logger: zap.NewNop()})
-	if err != nil {
-		t.Fatalf("sandbox up: %v", err)
-	}
-	t.Cleanup(func() { _ = p.Down(context.Background()) })
-	if _, err := p.Seed(ctx, sandbox.SeedOptions{Sites: 30, Seed: 15}); err != nil {
-		t.Fatalf("seed: %v", err)
-	}
-	if _, err := p.Backup(ctx); err != nil {
-		t.Fatalf("backup: %v", err)
-	}
+	srv, tc, p := upSeeded(ctx, t, "lazarus-switch-", 30, 15, zap.NewNop())
 	time.Sleep(afterBackup)
 	sites, err := p.Like2022(ctx, 4, 0, 15)
 	if err != nil {
@@ -63,17 +39,7 @@ func TestSwitchRunbookMidBatch(t *testing.T) {
 	if _, err := p.PermanentDelete(ctx, sites); err != nil {
 		t.Fatalf("delete: %v", err)
 	}
-	wctx, stopWorker := context.WithCancel(ctx)
-	defer stopWorker()
-	ready, workerDone := make(chan struct{}), make(chan error, 1)
-	go func() {
-		workerDone <- worker.Run(wctx, worker.Options{Client: tc, PlatformFile: p.DescriptionPath(), Config: worker.DefaultConfig(), Logger: zap.NewNop(), Ready: ready})
-	}()
-	select {
-	case <-ready:
-	case err := <-workerDone:
-		t.Fatalf("worker: %v", err)
-	}
+	runWorker(ctx, t, tc, p, zap.NewNop())
 
 	lz := cli{t: t, bin: bin, address: srv.FrontendHostPort(), platform: p.DescriptionPath()}
 	file := writeLines(t, filepath.Join(tmp, "sites.txt"), sites)
