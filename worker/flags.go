@@ -28,6 +28,9 @@ type Flags struct {
 	NoActivities bool
 	// PprofAddress serves the runtime's profiles there (off when empty).
 	PprofAddress string
+	// MetricsAddress serves Prometheus metrics (/metrics) and readiness
+	// (/readyz) there (off when empty).
+	MetricsAddress string
 	// Per-service overrides: --limit db=8 --rate vendors=50.
 	Limits map[string]int
 	Rates  map[string]string
@@ -44,6 +47,7 @@ func (f *Flags) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.NoWorkflows, "no-workflows", false, "run the activity workers only")
 	fs.BoolVar(&f.NoActivities, "no-activities", false, "run the workflow worker only")
 	fs.StringVar(&f.PprofAddress, "pprof-address", os.Getenv("LAZARUS_PPROF_ADDRESS"), "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060 ($LAZARUS_PPROF_ADDRESS; default off)")
+	fs.StringVar(&f.MetricsAddress, "metrics-address", os.Getenv("LAZARUS_METRICS_ADDRESS"), "serve Prometheus metrics (/metrics) and readiness (/readyz) on this address, e.g. 127.0.0.1:9090 ($LAZARUS_METRICS_ADDRESS; default off)")
 	fs.StringToIntVar(&f.Limits, "limit", nil, "max concurrent activities per service, e.g. --limit db=8,vendors=20")
 	fs.StringToStringVar(&f.Rates, "rate", nil, "activities per second per service task queue, e.g. --rate vendors=50")
 }
@@ -84,6 +88,7 @@ func (f *Flags) Options() (Options, *zap.Logger, error) {
 		Temporal:     tconn.Config{Address: f.Address, Namespace: f.Namespace, Logger: log},
 		PlatformFile: f.Platform, Config: cfg, Logger: log,
 		NoWorkflows: f.NoWorkflows, NoActivities: f.NoActivities, PprofAddress: f.PprofAddress,
+		MetricsAddress: f.MetricsAddress,
 	}, log, nil
 }
 

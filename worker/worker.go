@@ -60,6 +60,9 @@ type Options struct {
 	// PprofAddress, when set, serves the runtime's profiles there
 	// (internal/debugserver).
 	PprofAddress string
+	// MetricsAddress, when set, serves Prometheus metrics (/metrics) and
+	// readiness (/readyz) there.
+	MetricsAddress string
 	// RegisterActivities, when set, replaces the real activities on every
 	// service worker (benchmarks with no-op adapters, tests).
 	RegisterActivities func(r sdkworker.ActivityRegistry) error
