@@ -37,6 +37,19 @@ type LocalCloner struct {
 	Logger         *zap.Logger
 	// Now is the clock (tests); nil is time.Now.
 	Now func() time.Time
+	// Address is the IP the clones listen on besides 127.0.0.1, and the
+	// host their DSNs name: this host's address on the network the other
+	// workers share, so that a step on any host can read a clone made
+	// here. Empty is 127.0.0.1 (one host).
+	Address string
+}
+
+// host is the address the clones listen on and their DSNs name.
+func (l *LocalCloner) host() string {
+	if l.Address == "" {
+		return "127.0.0.1"
+	}
+	return l.Address
 }
 
 // NewLocalCloner returns a cloner for every cluster of the description.
@@ -203,10 +216,10 @@ func (l *LocalCloner) clone(ctx context.Context, cluster string, t time.Time) (C
 		if err != nil {
 			return Clone{}, fmt.Errorf("clone %s: %w", id, err)
 		}
-		if err := writeRecoveryConf(data, c, port, t); err != nil {
+		if err := writeRecoveryConf(data, c, cloneSettings{id: id, host: l.host(), port: port, t: t}); err != nil {
 			return Clone{}, fmt.Errorf("clone %s: %w", id, err)
 		}
-		cl, lastErr = l.startAndWait(ctx, c, dir, t, port)
+		cl, lastErr = l.startAndWait(ctx, c, dir, t, l.host(), port)
 		if lastErr == nil || IsRefused(lastErr) || ctx.Err() != nil || !strings.Contains(lastErr.Error(), "in use") {
 			break
 		}
@@ -239,13 +252,34 @@ func (l *LocalCloner) switchLive(ctx context.Context, c platform.Cluster) error 
 	return pg.SwitchWALAndWaitArchived(sctx, conn)
 }
 
+// cloneSettings are what makes one clone differ from another: its ID
+// (PostgreSQL's cluster_name, which every reader checks: see Identify), the
+// address and port it listens on, and its point.
+type cloneSettings struct {
+	id, host string
+	port     int
+	t        time.Time
+}
+
+// listenAddresses is 127.0.0.1, plus host when it is another address.
+func (s cloneSettings) listenAddresses() string {
+	if s.host == "" || s.host == "127.0.0.1" {
+		return "127.0.0.1"
+	}
+	return "127.0.0.1," + s.host
+}
+
 // writeRecoveryConf appends the clone's settings to postgresql.auto.conf
 // (read last, so they win over the live cluster's copied settings) and
-// creates recovery.signal.
-func writeRecoveryConf(data string, c platform.Cluster, port int, t time.Time) error {
+// creates recovery.signal. Who may connect is the live cluster's own
+// pg_hba.conf, copied with the base backup: a worker allowed to read the
+// live cluster may read its clones.
+func writeRecoveryConf(data string, c platform.Cluster, cs cloneSettings) error {
+	t := cs.t
 	settings := []string{
-		"port = " + strconv.Itoa(port),
-		"listen_addresses = '127.0.0.1'",
+		"port = " + strconv.Itoa(cs.port),
+		"listen_addresses = " + pg.Quote(cs.listenAddresses()),
+		"cluster_name = " + pg.Quote(cs.id),
 		// TCP only: a socket path under a deep scratch folder can pass
 		// the 107-byte limit, and nothing needs it.
 		"unix_socket_directories = ''",
@@ -285,13 +319,13 @@ func writeRecoveryConf(data string, c platform.Cluster, port int, t time.Time) e
 const cloneMarker = "\n# Lazarus point-in-time clone (platform/pitr):\n"
 
 // startAndWait starts the clone and waits until replay paused at t.
-func (l *LocalCloner) startAndWait(ctx context.Context, c platform.Cluster, dir string, t time.Time, port int) (Clone, error) {
+func (l *LocalCloner) startAndWait(ctx context.Context, c platform.Cluster, dir string, t time.Time, host string, port int) (Clone, error) {
 	data := filepath.Join(dir, "data")
 	logFile := filepath.Join(dir, "postgres.log")
 	if err := pg.StartDataDir(ctx, c.PGBin, c.OSUser, data, logFile); err != nil {
 		return Clone{}, explainRecoveryFailure(logFile, t, err)
 	}
-	cl := Clone{Host: "127.0.0.1", Port: port, User: userOf(c), DataDir: data}
+	cl := Clone{Host: host, Port: port, User: userOf(c), DataDir: data}
 	last, err := l.waitPaused(ctx, c, cl, logFile, t)
 	if err != nil {
 		_ = pg.StopDataDir(context.Background(), c.PGBin, c.OSUser, data)

@@ -325,6 +325,17 @@ func TestTenantPointInTimeRestore(t *testing.T) {
 		t.Fatalf("Clones = %d, %v", len(list), err)
 	}
 	src2.Close(ctx)
+	// Each clone answers to its own ID, and to no other: a reader holding a
+	// DSN whose clone was replaced by another never reads the other.
+	if err := pitr.Identify(ctx, later.DSN("postgres"), later.ID); err != nil {
+		t.Fatalf("identify the later clone: %v", err)
+	}
+	if err := pitr.Identify(ctx, later.DSN("postgres"), cl.ID); !errors.Is(err, pitr.ErrCloneGone) {
+		t.Fatalf("the later clone answered as the first one: %v", err)
+	}
+	if err := pitr.Identify(ctx, pg.DSN("127.0.0.1", w.cluster.Config().Port, "postgres", "postgres"), cl.ID); !errors.Is(err, pitr.ErrCloneGone) {
+		t.Fatalf("the live cluster answered as a clone: %v", err)
+	}
 	for i := 0; i < 2; i++ {
 		if err := w.cloner.Teardown(ctx, later.ID); err != nil {
 			t.Fatalf("teardown #%d: %v", i+1, err)
@@ -332,6 +343,9 @@ func TestTenantPointInTimeRestore(t *testing.T) {
 	}
 	if list, _ := w.cloner.Clones("products"); len(list) != 1 {
 		t.Fatalf("after teardown: %d clones", len(list))
+	}
+	if err := pitr.Identify(ctx, later.DSN("postgres"), later.ID); !errors.Is(err, pitr.ErrCloneGone) {
+		t.Fatalf("a torn-down clone still answers: %v", err)
 	}
 }
 
