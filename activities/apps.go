@@ -146,7 +146,7 @@ func (a *Activities) callVendor(ctx context.Context, f func(ctx context.Context)
 func (a *Activities) appsAtPoint(ctx context.Context, in contract.StepInput, picks []storePick) ([]string, error) {
 	seen := map[string]bool{}
 	for _, p := range picks {
-		clone, _, err := a.storeDSNs(in, p.store)
+		clone, _, err := a.storeDSNs(ctx, in, p.store)
 		if err != nil {
 			return nil, err
 		}

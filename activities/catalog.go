@@ -69,7 +69,7 @@ func (a *Activities) oldSite(ctx context.Context, in contract.StepInput) (map[st
 	if err != nil {
 		return nil, err
 	}
-	clone, _, err := a.storeDSNs(in, s)
+	clone, _, err := a.storeDSNs(ctx, in, s)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +139,7 @@ func (a *Activities) productsAt(ctx context.Context, in contract.StepInput) (pro
 	if table == "" {
 		return nil, false, nil
 	}
-	clone, _, err := a.storeDSNs(in, cat)
+	clone, _, err := a.storeDSNs(ctx, in, cat)
 	if err != nil {
 		return nil, false, err
 	}
@@ -165,7 +165,7 @@ func (a *Activities) sameAsClone(ctx context.Context, in contract.StepInput) err
 	if err != nil {
 		return err
 	}
-	clone, live, err := a.storeDSNs(in, s)
+	clone, live, err := a.storeDSNs(ctx, in, s)
 	if err != nil {
 		return err
 	}

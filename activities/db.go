@@ -124,7 +124,7 @@ func (a *Activities) placement(ctx context.Context, in contract.StepInput, produ
 		}
 		return platform.Store{}, false, permanent(ErrInvalidInput, "catalog store %s has no placements table and %d stores hold %s", cat.Name, len(holding), product)
 	}
-	clone, _, err := a.storeDSNs(in, cat)
+	clone, _, err := a.storeDSNs(ctx, in, cat)
 	if err != nil {
 		return platform.Store{}, false, err
 	}

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/lazarus-dr/lazarus/platform"
 	"github.com/lazarus-dr/lazarus/platform/pg"
 	"github.com/lazarus-dr/lazarus/platform/pitr"
@@ -21,6 +23,9 @@ type Engine struct {
 	// Pools, when set, hold the connections of the tenant copies (else
 	// each copy opens its own two).
 	Pools *pg.Pools
+	// Logger logs the clones made in place of gone ones (nil: none).
+	Logger *zap.Logger
+	book   reachBook
 }
 
 // NewEngine returns the local PostgreSQL engine for a platform description,

@@ -113,8 +113,10 @@ func redact(dsn string) string {
 }
 
 // storeDSNs returns the clone and live DSNs of a store for a site: the
-// clone comes from Vars[contract.CloneDSNVar(cluster)] (set by db.clone).
-func (a *Activities) storeDSNs(in contract.StepInput, s platform.Store) (clone, live string, err error) {
+// clone comes from Vars[contract.CloneDSNVar(cluster)] (set by db.clone),
+// checked to still be that clone (Vars[contract.CloneIDVar(cluster)]) when
+// the PITR can check it: see CloneReacher.
+func (a *Activities) storeDSNs(ctx context.Context, in contract.StepInput, s platform.Store) (clone, live string, err error) {
 	c, ok := a.d.Description.Cluster(s.Cluster)
 	if !ok {
 		return "", "", permanent(ErrInvalidInput, "store %s: cluster %q is not in the platform description", s.Name, s.Cluster)
@@ -123,6 +125,13 @@ func (a *Activities) storeDSNs(in contract.StepInput, s platform.Store) (clone, 
 	raw := in.Vars[key]
 	if raw == "" {
 		return "", "", permanent(ErrInvalidInput, "vars %s is missing (the runbook needs a db.clone step with cluster=%s before this one)", key, s.Cluster)
+	}
+	if r, ok := a.d.PITR.(CloneReacher); ok {
+		if id := in.Vars[contract.CloneIDVar(s.Cluster)]; id != "" {
+			if raw, err = r.Reach(ctx, c, id, raw); err != nil {
+				return "", "", fmt.Errorf("store %s: %w", s.Name, err)
+			}
+		}
 	}
 	clone, err = withDatabase(raw, s.Database)
 	if err != nil {

@@ -49,7 +49,7 @@ func (a *Activities) copyStores(ctx context.Context, in contract.StepInput, pick
 		if len(p.tables) == 0 {
 			continue
 		}
-		clone, live, err := a.storeDSNs(in, p.store)
+		clone, live, err := a.storeDSNs(ctx, in, p.store)
 		if err != nil {
 			return total, err
 		}

@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"fmt"
+	"net"
 
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.uber.org/zap"
@@ -19,11 +20,24 @@ import (
 // (the HTTP services' client, the S3 media store, the PITR engine) and
 // returns the function registering every runbook action on a worker.
 func RealActivities(ctx context.Context, platformFile string, log *zap.Logger) (func(sdkworker.ActivityRegistry) error, func(), error) {
+	return RealActivitiesOn(ctx, platformFile, Host{}, log)
+}
+
+// Host is what differs between the worker hosts that share one platform.
+type Host struct {
+	// CloneAddress is this host's IP on the network the workers share: the
+	// point-in-time clones made here listen on it, and the steps on every
+	// other host read them there. Empty: 127.0.0.1 (one host).
+	CloneAddress string
+}
+
+// RealActivitiesOn is RealActivities on a host of several.
+func RealActivitiesOn(ctx context.Context, platformFile string, host Host, log *zap.Logger) (func(sdkworker.ActivityRegistry) error, func(), error) {
 	desc, err := platform.Load(platformFile)
 	if err != nil {
 		return nil, nil, fmt.Errorf("worker: %w", err)
 	}
-	deps, err := BuildDeps(ctx, desc, log)
+	deps, err := BuildDepsOn(ctx, desc, host, log)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -36,6 +50,14 @@ func RealActivities(ctx context.Context, platformFile string, log *zap.Logger) (
 
 // BuildDeps builds the activities' dependencies from a platform description.
 func BuildDeps(ctx context.Context, desc *platform.Description, log *zap.Logger) (activities.Deps, error) {
+	return BuildDepsOn(ctx, desc, Host{}, log)
+}
+
+// BuildDepsOn is BuildDeps on a host of several.
+func BuildDepsOn(ctx context.Context, desc *platform.Description, host Host, log *zap.Logger) (activities.Deps, error) {
+	if host.CloneAddress != "" && net.ParseIP(host.CloneAddress) == nil {
+		return activities.Deps{}, fmt.Errorf("worker: clone address %q is not an IP address", host.CloneAddress)
+	}
 	deps := activities.Deps{Description: desc, Logger: log, Pools: pg.NewPools(pg.RestoreLimits, 0)}
 	api := httpapi.New(desc.Services)
 	deps.Catalog = api
@@ -53,6 +75,10 @@ func BuildDeps(ctx context.Context, desc *platform.Description, log *zap.Logger)
 		}
 		deps.Media = m
 	}
-	deps.PITR = activities.NewEngine(pitr.NewLocalCloner(desc, log), deps.Pools)
+	cloner := pitr.NewLocalCloner(desc, log)
+	cloner.Address = host.CloneAddress
+	engine := activities.NewEngine(cloner, deps.Pools)
+	engine.Logger = log
+	deps.PITR = engine
 	return deps, nil
 }
