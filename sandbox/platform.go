@@ -44,7 +44,11 @@ type Options struct {
 	Shards int
 	// NoServices skips the HTTP services (tests of the data plane only).
 	NoServices bool
-	Logger     *zap.Logger
+	// Network, when set, is an address of this machine with its prefix
+	// (10.77.0.1/24): the PostgreSQL clusters also listen on it and trust
+	// its network, for workers on other hosts (see pg.ClusterConfig).
+	Network string
+	Logger  *zap.Logger
 }
 
 // Platform is a handle on a sandbox: the one Up started in this process, or
@@ -63,10 +67,11 @@ type Platform struct {
 	media *s3media.Store
 
 	// Set only in the process that ran Up.
-	owner bool
-	gw    *exec.Cmd
-	gwErr chan error
-	svc   *services.Server
+	owner   bool
+	network string // Options.Network
+	gw      *exec.Cmd
+	gwErr   chan error
+	svc     *services.Server
 }
 
 // StateDir is the sandbox's state folder.
@@ -255,6 +260,7 @@ func (p *Platform) clusterConfig(name string, port int) pg.ClusterConfig {
 		WALArchive:   p.layout.WALArchive(name),
 		OSUser:       p.state.OSUser,
 		WALSegSizeMB: 1,
+		Network:      p.network,
 		ExtraConf: map[string]string{
 			"max_wal_size":    "512MB",
 			"archive_timeout": "60",
@@ -277,6 +283,7 @@ func Up(ctx context.Context, o Options) (_ *Platform, err error) {
 	if err != nil {
 		return nil, err
 	}
+	p.network = o.Network
 	if err := os.MkdirAll(p.layout.Root, 0o755); err != nil {
 		return nil, fmt.Errorf("sandbox up: %w", err)
 	}

@@ -44,6 +44,13 @@ type ClusterConfig struct {
 	ExtraConf map[string]string
 	// LogFile is the server log (default DataDir + ".log").
 	LogFile string
+	// Network, when set, is an IPv4 or IPv6 prefix of this machine, such as
+	// 10.77.0.1/24: the cluster also listens on its address (10.77.0.1)
+	// and trusts connections from its network (10.77.0.0/24), as it trusts
+	// loopback. For sandboxes and tests whose workers run on other
+	// (network-namespace) hosts; the clones made from its backups copy
+	// the rule.
+	Network string
 }
 
 // Cluster is a PostgreSQL cluster made (or found) by Init.
@@ -65,6 +72,9 @@ func (cfg *ClusterConfig) normalise() error {
 	}
 	if cfg.Port <= 0 || cfg.Port > 65535 {
 		problems = append(problems, fmt.Sprintf("port %d is not a port", cfg.Port))
+	}
+	if err := checkNetwork(cfg.Network); err != nil {
+		problems = append(problems, err.Error())
 	}
 	if cfg.SocketDir == "" {
 		problems = append(problems, "socket dir is empty")
@@ -183,7 +193,7 @@ func RestoreCommand(archive string) string {
 func (c *Cluster) Settings() map[string]string {
 	cfg := c.cfg
 	s := map[string]string{
-		"listen_addresses":        "127.0.0.1",
+		"listen_addresses":        listenAddresses(cfg.Network),
 		"port":                    strconv.Itoa(cfg.Port),
 		"unix_socket_directories": cfg.SocketDir,
 		"wal_level":               "replica",
@@ -229,7 +239,10 @@ func WriteConf(path string, settings map[string]string, osUser string) error {
 }
 
 func (c *Cluster) writeConf() error {
-	return WriteConf(filepath.Join(c.cfg.DataDir, confFile), c.Settings(), c.cfg.OSUser)
+	if err := WriteConf(filepath.Join(c.cfg.DataDir, confFile), c.Settings(), c.cfg.OSUser); err != nil {
+		return err
+	}
+	return writeTrustedNetwork(filepath.Join(c.cfg.DataDir, "pg_hba.conf"), c.cfg.Network)
 }
 
 // Config returns the cluster's configuration (normalised: absolute paths).
