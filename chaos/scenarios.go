@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lazarus-dr/lazarus/contract"
+	"github.com/lazarus-dr/lazarus/internal/tcpproxy"
 	"github.com/lazarus-dr/lazarus/workflows"
 )
 
@@ -90,19 +91,19 @@ const huntWindow = 90 * time.Second
 // every site before the hunt for it could begin (seen in 3 runs of 6).
 const mediaLatency = 250 * time.Millisecond
 
-// slowMediaForKills puts a latencyProxy between the workers and the S3
+// slowMediaForKills puts a latency proxy (internal/tcpproxy) between the workers and the S3
 // server (real latency on real connections) for the aimed kills; killWorker
 // lifts it once both have landed.
 func slowMediaForKills(_ context.Context, r *run) error {
 	ep := r.s.desc.Media.Endpoint
 	host := strings.TrimPrefix(strings.TrimPrefix(ep, "http://"), "https://")
-	p, err := startLatencyProxy(host, mediaLatency)
+	p, err := tcpproxy.Listen("127.0.0.1:0", host, mediaLatency)
 	if err != nil {
 		return err
 	}
 	dst := filepath.Join(r.s.dir, "worker-platform.yaml")
 	if err := workerPlatformVia(filepath.Join(r.s.sbDir, "platform.yaml"), dst, ep, p); err != nil {
-		p.close()
+		p.Close()
 		return err
 	}
 	r.s.mediaProxy, r.s.workerPlatform = p, dst
@@ -144,7 +145,7 @@ func killWorker(ctx context.Context, r *run) {
 			hits[t.Action] = t.String()
 			targets = slices.DeleteFunc(targets, func(a string) bool { return a == t.Action })
 			if len(targets) == 0 && r.s.mediaProxy != nil {
-				r.s.mediaProxy.setDelay(0)
+				r.s.mediaProxy.SetDelay(0)
 				r.note("both aimed kills landed: S3 latency lifted")
 			}
 		default:

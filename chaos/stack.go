@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/lazarus-dr/lazarus/internal/tconn"
+	"github.com/lazarus-dr/lazarus/internal/tcpproxy"
 	"github.com/lazarus-dr/lazarus/platform"
 	"github.com/lazarus-dr/lazarus/workflows"
 )
@@ -44,9 +45,9 @@ type stack struct {
 	workerRuns   int
 	// workerPlatform, when set, is the platform description the workers
 	// read instead of the sandbox's (scenario 1: media through a
-	// latencyProxy); mediaProxy is that proxy.
+	// tcpproxy.Proxy); mediaProxy is that proxy.
 	workerPlatform string
-	mediaProxy     *latencyProxy
+	mediaProxy     *tcpproxy.Proxy
 
 	tc          client.Client
 	desc        *platform.Description
@@ -288,7 +289,7 @@ func (s *stack) down() {
 		stop(w, syscall.SIGTERM, 45*time.Second)
 	}
 	if s.mediaProxy != nil {
-		s.mediaProxy.close()
+		s.mediaProxy.Close()
 	}
 	stop(s.sandbox, syscall.SIGTERM, 150*time.Second)
 	if s.tc != nil {
