@@ -31,6 +31,8 @@ type Flags struct {
 	// MetricsAddress serves Prometheus metrics (/metrics) and readiness
 	// (/readyz) there (off when empty).
 	MetricsAddress string
+	// CloneAddress is this host's IP for its point-in-time clones.
+	CloneAddress string
 	// Per-service overrides: --limit db=8 --rate vendors=50.
 	Limits map[string]int
 	Rates  map[string]string
@@ -48,6 +50,7 @@ func (f *Flags) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.NoActivities, "no-activities", false, "run the workflow worker only")
 	fs.StringVar(&f.PprofAddress, "pprof-address", os.Getenv("LAZARUS_PPROF_ADDRESS"), "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060 ($LAZARUS_PPROF_ADDRESS; default off)")
 	fs.StringVar(&f.MetricsAddress, "metrics-address", os.Getenv("LAZARUS_METRICS_ADDRESS"), "serve Prometheus metrics (/metrics) and readiness (/readyz) on this address, e.g. 127.0.0.1:9090 ($LAZARUS_METRICS_ADDRESS; default off)")
+	fs.StringVar(&f.CloneAddress, "clone-address", os.Getenv("LAZARUS_CLONE_ADDRESS"), "this host's IP that the other worker hosts reach: its point-in-time clones listen there ($LAZARUS_CLONE_ADDRESS; default 127.0.0.1, one host)")
 	fs.StringToIntVar(&f.Limits, "limit", nil, "max concurrent activities per service, e.g. --limit db=8,vendors=20")
 	fs.StringToStringVar(&f.Rates, "rate", nil, "activities per second per service task queue, e.g. --rate vendors=50")
 }
@@ -88,7 +91,7 @@ func (f *Flags) Options() (Options, *zap.Logger, error) {
 		Temporal:     tconn.Config{Address: f.Address, Namespace: f.Namespace, Logger: log},
 		PlatformFile: f.Platform, Config: cfg, Logger: log,
 		NoWorkflows: f.NoWorkflows, NoActivities: f.NoActivities, PprofAddress: f.PprofAddress,
-		MetricsAddress: f.MetricsAddress,
+		MetricsAddress: f.MetricsAddress, Host: Host{CloneAddress: f.CloneAddress},
 	}, log, nil
 }
 

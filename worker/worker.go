@@ -63,6 +63,8 @@ type Options struct {
 	// MetricsAddress, when set, serves Prometheus metrics (/metrics) and
 	// readiness (/readyz) there.
 	MetricsAddress string
+	// Host is what differs between worker hosts (the clones' address).
+	Host Host
 	// RegisterActivities, when set, replaces the real activities on every
 	// service worker (benchmarks with no-op adapters, tests).
 	RegisterActivities func(r sdkworker.ActivityRegistry) error
@@ -106,7 +108,7 @@ func Run(ctx context.Context, opts Options) error {
 		if opts.PlatformFile == "" {
 			return errors.New("worker: --platform FILE is required (the platform description file, e.g. .state/sandbox/platform.yaml)")
 		}
-		reg, closer, err := RealActivities(ctx, opts.PlatformFile, log)
+		reg, closer, err := RealActivitiesOn(ctx, opts.PlatformFile, opts.Host, log)
 		if err != nil {
 			return err
 		}
