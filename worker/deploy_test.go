@@ -1,68 +1,14 @@
 package worker
 
+// The deployment files' tests (docker-compose.yml, deploy/) are in package
+// deploy (deploy/deploy_test.go); these are the worker's configuration's.
+
 import (
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"gopkg.in/yaml.v3"
-
-	"github.com/lazarus-dr/lazarus/workflows"
 )
-
-// The deployment files name the search attributes by hand; they must stay
-// in step with workflows.SearchAttributeTypes.
-func TestDeploymentFilesRegisterEverySearchAttribute(t *testing.T) {
-	up, err := os.ReadFile(filepath.Join("..", "scripts", "up.sh"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	compose, err := os.ReadFile(filepath.Join("..", "docker-compose.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, sa := range workflows.SearchAttributeTypes {
-		name, typ, _ := strings.Cut(sa, "=")
-		if !strings.Contains(string(up), "--search-attribute "+sa) {
-			t.Errorf("scripts/up.sh does not register %s", sa)
-		}
-		if !strings.Contains(string(compose), "--name "+name+" --type "+typ) {
-			t.Errorf("docker-compose.yml does not register %s", sa)
-		}
-	}
-}
-
-func TestComposeShape(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("..", "docker-compose.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Services map[string]struct {
-			Image       string            `yaml:"image"`
-			Environment map[string]string `yaml:"environment"`
-			Deploy      struct {
-				Replicas int `yaml:"replicas"`
-			} `yaml:"deploy"`
-		} `yaml:"services"`
-	}
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range []string{"postgresql", "temporal", "temporal-ui", "s3", "sandbox", "worker"} {
-		if _, ok := doc.Services[s]; !ok {
-			t.Errorf("service %s missing", s)
-		}
-	}
-	w := doc.Services["worker"]
-	if w.Deploy.Replicas < 2 || w.Environment["TEMPORAL_ADDRESS"] == "" {
-		t.Errorf("worker: %+v", w)
-	}
-	if doc.Services["temporal"].Environment["DB"] != "postgres12" {
-		t.Error("temporal is not PostgreSQL-backed")
-	}
-}
 
 func TestConfig(t *testing.T) {
 	dir := t.TempDir()

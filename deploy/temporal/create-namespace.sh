@@ -2,7 +2,7 @@
 # Makes sure the namespace Lazarus runs in exists with its retention
 # (30 days unless RETENTION, in hours, says otherwise): created when missing, its
 # retention set when it exists (a namespace made by an older stack, or by
-# the deprecated auto-setup image with its 1-day default, gets 30 days).
+# the deprecated all-in-one setup image with its 1-day default, gets 30 days).
 # Run by docker-compose.yml's temporal-namespace job in the
 # temporalio/admin-tools image, once the server is healthy.
 #
