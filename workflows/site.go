@@ -65,6 +65,8 @@ type siteRun struct {
 	// pubAt is when the search attributes were last upserted (stage
 	// changes in quick succession are batched: see publish).
 	pubAt time.Time
+	// pubProgress is the progress last upserted in the memo (zero: none).
+	pubProgress SiteProgress
 	// toldBlocked is true once the site told its batch it is blocked on a
 	// human. Sites recorded before changeSiteReportsEnd report their end by
 	// signal only then (see versions.go).

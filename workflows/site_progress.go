@@ -3,7 +3,6 @@ package workflows
 import (
 	"time"
 
-	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -50,17 +49,6 @@ func (s *siteRun) progress() SiteProgress {
 	return p
 }
 
-// published is the progress in the site's memo (zero when it has none).
-func published(ctx workflow.Context) SiteProgress {
-	var p SiteProgress
-	if f, ok := workflow.GetInfo(ctx).Memo.GetFields()[MemoSiteProgress]; ok {
-		if err := converter.GetDefaultDataConverter().FromPayload(f, &p); err != nil {
-			return SiteProgress{}
-		}
-	}
-	return p
-}
-
 // publishProgress upserts the memo's progress if the site is not finished
 // and has done steps since the memo's last progress: with the search
 // attributes when they were upserted now (withAttributes; no moment of its
@@ -71,7 +59,13 @@ func (s *siteRun) publishProgress(ctx workflow.Context, withAttributes bool) {
 	if s.finished() {
 		return
 	}
-	p, last := s.progress(), published(ctx)
+	// The site keeps what it upserted rather than reading its memo back:
+	// the memo holds it as the worker's data converter encoded it (with
+	// the worker's codecs, SDKFlagMemoUserDCEncode), and workflow code
+	// has no access to that converter (the SDK exports no getter, and a
+	// remote codec would be I/O). Same values as the memo, so histories
+	// recorded when the site read its memo replay the same.
+	p, last := s.progress(), s.pubProgress
 	if p.StepsDone == last.StepsDone {
 		return
 	}
@@ -88,7 +82,9 @@ func (s *siteRun) publishProgress(ctx workflow.Context, withAttributes bool) {
 	}
 	if err := workflow.UpsertMemo(ctx, map[string]interface{}{MemoSiteProgress: p}); err != nil {
 		s.logger.Warn("keep the progress in the memo", "error", err)
+		return
 	}
+	s.pubProgress = p
 }
 
 // keepsProgress says whether this site keeps its progress in its memo.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/lazarus-dr/lazarus/contract"
@@ -61,7 +62,11 @@ func chain(stage string, ids ...string) runbooks.Plan {
 // runChain runs the plan's steps, each taking d on the workflow's clock,
 // and returns the memo's progress upserts.
 func runChain(t *testing.T, p runbooks.Plan, d time.Duration) *memoLog {
-	env := newEnv(t)
+	return runChainIn(t, newEnv(t), p, d)
+}
+
+// runChainIn is runChain in env.
+func runChainIn(t *testing.T, env *testsuite.TestWorkflowEnvironment, p runbooks.Plan, d time.Duration) *memoLog {
 	rec := newRecorder()
 	for _, st := range p.Steps {
 		rec.register(env, st.Action, ok(st.Action))
@@ -128,5 +133,23 @@ func TestSiteProgressOnItsOwnInOneStage(t *testing.T) {
 	want := []SiteProgress{{StepsDone: 3, StepsDoneByStage: map[string]int{"data": 3}}}
 	if got := without(l.got); !reflect.DeepEqual(got, want) || l.at[0] != ProgressUpsertInterval {
 		t.Fatalf("progress upserted %+v at %v, want %+v at %s", got, l.at, want, ProgressUpsertInterval)
+	}
+}
+
+// A worker whose data converter encodes every payload with a codec (zlib
+// here; an encryption service behind a remote codec in production) writes
+// the progress memo encoded. The site does not read its memo back (it
+// could not decode it: workflow code has no access to the worker's data
+// converter), so it keeps the same pace as with plain payloads: one upsert
+// per ProgressUpsertInterval, not one per step once the first interval has
+// passed.
+func TestSiteProgressPaceWithACodec(t *testing.T) {
+	env := newEnv(t)
+	env.SetDataConverter(converter.NewCodecDataConverter(converter.GetDefaultDataConverter(),
+		converter.NewZlibCodec(converter.ZlibCodecOptions{AlwaysEncode: true})))
+	l := runChainIn(t, env, chain("data", "a", "b", "c", "d", "e", "f", "g", "h"), 10*time.Second)
+	want := []time.Duration{ProgressUpsertInterval, 2 * ProgressUpsertInterval}
+	if !reflect.DeepEqual(l.at, want) {
+		t.Fatalf("progress upserted at %v (%+v), want at %v", l.at, without(l.got), want)
 	}
 }
