@@ -13,8 +13,8 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
-	"go.temporal.io/sdk/converter"
 
+	"github.com/lazarus-dr/lazarus/internal/codec"
 	"github.com/lazarus-dr/lazarus/workflows"
 )
 
@@ -237,7 +237,7 @@ func taskTime(times map[int64]time.Time, started, scheduled int64) time.Time {
 func summary(e *historypb.HistoryEvent, activityID string) string {
 	if p := e.GetUserMetadata().GetSummary(); p != nil {
 		var s string
-		if converter.GetDefaultDataConverter().FromPayload(p, &s) == nil && s != "" {
+		if codec.DataConverter().FromPayload(p, &s) == nil && s != "" {
 			return s
 		}
 	}

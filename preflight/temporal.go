@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/lazarus-dr/lazarus/internal/codec"
 	"github.com/lazarus-dr/lazarus/workflows"
 )
 
@@ -181,7 +182,7 @@ func (t TemporalRunning) batchSites(ctx context.Context, b *workflowExecution) (
 			Blocked []siteRef `json:"blocked"`
 		} `json:"carry"`
 	}
-	if err := converter.GetDefaultDataConverter().FromPayloads(events[0].GetWorkflowExecutionStartedEventAttributes().GetInput(), &in); err != nil {
+	if err := codec.DataConverter().FromPayloads(events[0].GetWorkflowExecutionStartedEventAttributes().GetInput(), &in); err != nil {
 		return nil, nil
 	}
 	var sites []string
@@ -219,6 +220,8 @@ func executionOf(info *workflowpb.WorkflowExecutionInfo) *workflowExecution {
 	e := &workflowExecution{id: info.GetExecution().GetWorkflowId(), runID: info.GetExecution().GetRunId(),
 		parent: info.GetParentExecution().GetWorkflowId(), running: info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING}
 	if p := info.GetSearchAttributes().GetIndexedFields()[workflows.SearchAttrBatchID]; p != nil {
+		// Search attributes never go through a codec (the server indexes
+		// them): the default converter reads them.
 		_ = converter.GetDefaultDataConverter().FromPayload(p, &e.batchAttr)
 	}
 	return e

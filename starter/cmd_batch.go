@@ -38,7 +38,9 @@ func orDefault(s, def string) string {
 	return s
 }
 
-// decodeKeyword reads a Keyword search attribute's value.
+// decodeKeyword reads a Keyword search attribute's value. Search
+// attributes never go through a codec (the server indexes them): the
+// default converter reads them, not codec.DataConverter.
 func decodeKeyword(p *commonpb.Payload) string {
 	if p == nil {
 		return ""

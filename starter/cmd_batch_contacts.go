@@ -13,10 +13,10 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/lazarus-dr/lazarus/contract"
+	"github.com/lazarus-dr/lazarus/internal/codec"
 	"github.com/lazarus-dr/lazarus/workflows"
 )
 
@@ -141,7 +141,7 @@ func batchFirstInput(ctx context.Context, c client.Client, wid, runID string) (w
 	if attrs == nil {
 		return in, fmt.Errorf("read the first run of %s: its first event is %s, not the start", wid, ev.GetEventType())
 	}
-	if err := converter.GetDefaultDataConverter().FromPayloads(attrs.GetInput(), &in); err != nil {
+	if err := codec.DataConverter().FromPayloads(attrs.GetInput(), &in); err != nil {
 		return in, fmt.Errorf("decode the input of %s: %w", wid, err)
 	}
 	return in, nil

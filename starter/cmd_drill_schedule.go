@@ -15,10 +15,10 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/lazarus-dr/lazarus/drill"
+	"github.com/lazarus-dr/lazarus/internal/codec"
 	"github.com/lazarus-dr/lazarus/internal/printer"
 	"github.com/lazarus-dr/lazarus/workflows"
 )
@@ -350,7 +350,7 @@ func drillScheduleRowOf(ctx context.Context, c client.Client, tf *temporalFlags,
 	if a, ok := d.Schedule.Action.(*client.ScheduleWorkflowAction); ok && len(a.Args) > 0 {
 		if p, ok := a.Args[0].(*commonpb.Payload); ok {
 			var in drill.Input
-			if converter.GetDefaultDataConverter().FromPayload(p, &in) == nil {
+			if codec.DataConverter().FromPayload(p, &in) == nil {
 				row.Sample, row.Runbook = in.Sample, in.Runbook
 			}
 		}
@@ -372,7 +372,7 @@ func drillScheduleRowOf(ctx context.Context, c client.Client, tf *temporalFlags,
 func scheduleSpecText(d *client.ScheduleDescription) string {
 	if p, ok := d.Memo.GetFields()[drillScheduleMemo]; ok {
 		var s string
-		if converter.GetDefaultDataConverter().FromPayload(p, &s) == nil && s != "" {
+		if codec.DataConverter().FromPayload(p, &s) == nil && s != "" {
 			return s
 		}
 	}

@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 
+	"github.com/lazarus-dr/lazarus/internal/codec"
 	"github.com/lazarus-dr/lazarus/report"
 	"github.com/lazarus-dr/lazarus/workflows"
 )
@@ -196,7 +196,7 @@ func enrichSites(ctx context.Context, c client.Client, res *workflows.BatchResul
 				// the full one in its memo.
 				if p, ok := desc.GetWorkflowExecutionInfo().GetMemo().GetFields()[workflows.MemoSiteResult]; ok {
 					var m workflows.SiteResult
-					if converter.GetDefaultDataConverter().FromPayload(p, &m) == nil && m.SiteID == s.SiteID {
+					if codec.DataConverter().FromPayload(p, &m) == nil && m.SiteID == s.SiteID {
 						full = m
 					}
 				}

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"go.temporal.io/api/workflowservice/v1"
-	"go.temporal.io/sdk/converter"
 
+	"github.com/lazarus-dr/lazarus/internal/codec"
 	"github.com/lazarus-dr/lazarus/workflows"
 )
 
@@ -75,7 +75,7 @@ func listLiveSteps(ctx context.Context, c lister, ns, batchID string) (liveSteps
 			}
 			l.Sites++
 			var p workflows.SiteProgress
-			if f, ok := memo[workflows.MemoSiteProgress]; ok && converter.GetDefaultDataConverter().FromPayload(f, &p) == nil {
+			if f, ok := memo[workflows.MemoSiteProgress]; ok && codec.DataConverter().FromPayload(f, &p) == nil {
 				l.add(p)
 			}
 		}

@@ -9,8 +9,8 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
-	"go.temporal.io/sdk/converter"
 
+	"github.com/lazarus-dr/lazarus/internal/codec"
 	"github.com/lazarus-dr/lazarus/workflows"
 )
 
@@ -32,12 +32,13 @@ func (f *fakeLister) ListWorkflow(_ context.Context, req *workflowservice.ListWo
 	return resp, nil
 }
 
-// siteExec is a running site workflow whose memo has the given fields.
+// siteExec is a running site workflow whose memo has the given fields,
+// encoded as the worker encodes them (with the codec).
 func siteExec(t *testing.T, memo map[string]any) *workflowpb.WorkflowExecutionInfo {
 	t.Helper()
 	fields := map[string]*commonpb.Payload{}
 	for k, v := range memo {
-		p, err := converter.GetDefaultDataConverter().ToPayload(v)
+		p, err := codec.DataConverter().ToPayload(v)
 		if err != nil {
 			t.Fatal(err)
 		}

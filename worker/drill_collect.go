@@ -7,10 +7,10 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 
 	"github.com/lazarus-dr/lazarus/contract"
 	"github.com/lazarus-dr/lazarus/drill"
+	"github.com/lazarus-dr/lazarus/internal/codec"
 	"github.com/lazarus-dr/lazarus/workflows"
 )
 
@@ -54,7 +54,7 @@ func collectSite(ctx context.Context, c client.Client, drillID, site string) (dr
 		return rec, nil
 	}
 	var res workflows.SiteResult
-	if err := converter.GetDefaultDataConverter().FromPayload(p, &res); err != nil {
+	if err := codec.DataConverter().FromPayload(p, &res); err != nil {
 		return rec, fmt.Errorf("drill site workflow %s: read its result: %w", id, err)
 	}
 	rec.Outcome, rec.RestorePoint, rec.Errors = res.Outcome, res.RestorePoint, res.Errors

@@ -32,6 +32,8 @@ func siteOwner(c client.Client) func(ctx context.Context, siteID string) (string
 		if !ok {
 			return "", nil
 		}
+		// Search attributes never go through a codec (the server indexes
+		// them): the default converter reads them.
 		var batchID string
 		if err := converter.GetDefaultDataConverter().FromPayload(p, &batchID); err != nil {
 			return "", fmt.Errorf("site workflow %s: read %s: %w", id, workflows.SearchAttrBatchID, err)

@@ -11,10 +11,10 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/lazarus-dr/lazarus/contract"
+	"github.com/lazarus-dr/lazarus/internal/codec"
 )
 
 // A batch that continues as new hands its running sites over to the next
@@ -112,7 +112,7 @@ func handedOver(t *testing.T, c client.Client, id, lastRun string) []handover {
 			if m := ev.GetMarkerRecordedEventAttributes(); m != nil && due.IsZero() {
 				var change string
 				if p := m.GetDetails()["change-id"]; p != nil {
-					_ = converter.GetDefaultDataConverter().FromPayloads(p, &change)
+					_ = codec.DataConverter().FromPayloads(p, &change)
 				}
 				if change == changeHandoverAdopts {
 					due = ev.GetEventTime().AsTime()
@@ -134,7 +134,7 @@ func handedOver(t *testing.T, c client.Client, id, lastRun string) []handover {
 			}
 			if a := ev.GetWorkflowExecutionContinuedAsNewEventAttributes(); a != nil {
 				var next RestoreBatchInput
-				if err := converter.GetDefaultDataConverter().FromPayloads(a.GetInput(), &next); err != nil {
+				if err := codec.DataConverter().FromPayloads(a.GetInput(), &next); err != nil {
 					t.Fatal(err)
 				}
 				h := handover{running: adoptedMoving(next.Carry), took: ev.GetEventTime().AsTime().Sub(due), refused: refused,

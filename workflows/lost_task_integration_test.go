@@ -9,10 +9,10 @@ import (
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/lazarus-dr/lazarus/contract"
+	"github.com/lazarus-dr/lazarus/internal/codec"
 )
 
 // A task the server recorded as started but that no worker runs (a lost
@@ -78,7 +78,7 @@ func memoResult(ctx context.Context, t *testing.T, c client.Client, wid string) 
 		t.Fatalf("%s: no %q in its memo", wid, MemoSiteResult)
 	}
 	var res SiteResult
-	if err := converter.GetDefaultDataConverter().FromPayload(p, &res); err != nil {
+	if err := codec.DataConverter().FromPayload(p, &res); err != nil {
 		t.Fatal(err)
 	}
 	return res
