@@ -173,6 +173,9 @@ func (o *restoreStartOpts) run(ctx context.Context, in io.Reader, out, errw io.W
 		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		c, ns, err = o.tf.dialForPreflight(dctx)
 		cancel()
+		if tconn.IsConfigError(err) {
+			return err
+		}
 		if err != nil {
 			fmt.Fprintf(out, "preflight: not checked whether running batches hold these sites: %v\n", err)
 		}
@@ -294,10 +297,7 @@ func (f *temporalFlags) dialForPreflight(ctx context.Context) (client.Client, st
 	if err == nil {
 		return c, ns, nil
 	}
-	addr := f.address
-	if opts, oerr := tconn.ClientOptions(tconn.Config{Address: f.address, Namespace: f.namespace}); oerr == nil {
-		addr = opts.HostPort
-	}
+	addr := f.hostPort()
 	switch msg := err.Error(); {
 	case strings.Contains(msg, "connection refused"):
 		return nil, "", fmt.Errorf("Temporal at %s refused the connection (is it running? `make up`)", addr)
@@ -310,11 +310,7 @@ func (f *temporalFlags) dialForPreflight(ctx context.Context) (client.Client, st
 // running is the preflight's question to Temporal: which sites running
 // batches hold.
 func (f *temporalFlags) running(c client.Client, ns string) preflight.TemporalRunning {
-	addr := f.address
-	if opts, err := tconn.ClientOptions(tconn.Config{Address: f.address, Namespace: f.namespace}); err == nil {
-		addr = opts.HostPort
-	}
-	return preflight.TemporalRunning{Client: c, Namespace: ns, Address: addr}
+	return preflight.TemporalRunning{Client: c, Namespace: ns, Address: f.hostPort()}
 }
 
 // startedCard is where to follow a batch that started.

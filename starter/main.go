@@ -8,6 +8,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/lazarus-dr/lazarus/internal/tconn"
 )
 
 func main() {
@@ -69,6 +71,9 @@ func (e *exitCodeError) Unwrap() error { return e.err }
 func withExitCode(code int, err error) error { return &exitCodeError{code: code, err: err} }
 
 func exitCode(err error) int {
+	if tconn.IsConfigError(err) {
+		return 2 // bad connection input (--tls-cert-path, --profile, ...), however wrapped
+	}
 	if e, ok := err.(*exitCodeError); ok {
 		return e.code
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
+	"github.com/lazarus-dr/lazarus/internal/tconn"
 	"github.com/lazarus-dr/lazarus/workflows"
 )
 
@@ -19,17 +20,22 @@ import (
 // records who decided and why in the workflow itself.
 type operatorFlags struct {
 	operator, reason string
+	cmd              *cobra.Command // to read --identity
 }
 
-// addOperatorFlags adds --operator (default $LAZARUS_OPERATOR, then $USER)
-// and --reason to c.
+// addOperatorFlags adds --operator and --reason to c. --operator defaults
+// to $LAZARUS_OPERATOR, then the client identity (--identity, then
+// $TEMPORAL_IDENTITY), then $USER.
 func addOperatorFlags(c *cobra.Command) *operatorFlags {
-	o := &operatorFlags{}
+	o := &operatorFlags{cmd: c}
 	def := os.Getenv("LAZARUS_OPERATOR")
+	if def == "" {
+		def = tconn.Identity("")
+	}
 	if def == "" {
 		def = os.Getenv("USER")
 	}
-	c.Flags().StringVar(&o.operator, "operator", def, "who decides (required; recorded in the batch) ($LAZARUS_OPERATOR, then $USER)")
+	c.Flags().StringVar(&o.operator, "operator", def, "who decides (required; recorded in the batch) ($LAZARUS_OPERATOR, then --identity or $TEMPORAL_IDENTITY, then $USER)")
 	c.Flags().StringVar(&o.reason, "reason", "", "why (recorded in the batch)")
 	return o
 }
@@ -37,10 +43,14 @@ func addOperatorFlags(c *cobra.Command) *operatorFlags {
 // get is the operator as the workflow records it; an empty operator is a
 // usage error.
 func (o *operatorFlags) get() (workflows.Operator, error) {
-	if strings.TrimSpace(o.operator) == "" {
+	op := o.operator
+	if id := flagValue(o.cmd, "identity"); id != "" && !o.cmd.Flags().Changed("operator") && os.Getenv("LAZARUS_OPERATOR") == "" {
+		op = id // --identity, given on this command line, is the operator unless --operator or $LAZARUS_OPERATOR say otherwise
+	}
+	if strings.TrimSpace(op) == "" {
 		return workflows.Operator{}, withExitCode(2, errors.New("--operator NAME is required: every decision is recorded with who made it"))
 	}
-	return workflows.Operator{Operator: strings.TrimSpace(o.operator), Reason: o.reason}, nil
+	return workflows.Operator{Operator: strings.TrimSpace(op), Reason: o.reason}, nil
 }
 
 // updateWorkflow sends an Update and waits for it to complete; a rejection

@@ -15,33 +15,44 @@ import (
 )
 
 // temporalFlags are the connection flags of every command that talks to
-// Temporal. Flags win over Temporal's environment configuration
-// (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*).
+// Temporal: the temporal CLI's (internal/tconn declares and resolves them:
+// flags, then TEMPORAL_* variables, then the temporal.toml profile), the
+// Web UI's address and the SDK's log level.
 type temporalFlags struct {
-	address   string
-	namespace string
-	ui        string
-	logLevel  string
+	conn     tconn.Config
+	logLevel string
 }
 
 func (f *temporalFlags) add(c *cobra.Command) {
 	fs := c.PersistentFlags()
-	fs.StringVar(&f.address, "address", "", "Temporal frontend host:port (default: $TEMPORAL_ADDRESS, else localhost:7233)")
-	fs.StringVar(&f.namespace, "namespace", "", "Temporal namespace (default: $TEMPORAL_NAMESPACE, else default)")
-	fs.StringVar(&f.ui, "ui", "", "Temporal Web UI base URL (default: $LAZARUS_UI_ADDRESS, else http://localhost:8233)")
+	f.conn.AddFlags(fs)
+	fs.StringVar(&f.conn.UI, "ui", "", "Temporal Web UI base URL (default: $LAZARUS_UI_ADDRESS, else http://localhost:8233)")
 	fs.StringVar(&f.logLevel, "log-level", "warn", "SDK log level: debug, info, warn or error")
 }
 
+// dial connects with the flags. Bad connection input is a
+// *tconn.ConfigError, on which the CLI exits 2 (see exitCode).
 func (f *temporalFlags) dial(ctx context.Context) (client.Client, string, error) {
 	log, err := logging.New(f.logLevel, false)
 	if err != nil {
 		return nil, "", err
 	}
-	c, opts, err := tconn.Dial(ctx, tconn.Config{Address: f.address, Namespace: f.namespace, Logger: log})
+	cfg := f.conn
+	cfg.Logger = log
+	c, opts, err := tconn.Dial(ctx, cfg)
 	if err != nil {
 		return nil, "", err
 	}
 	return c, opts.Namespace, nil
+}
+
+// hostPort is the address the flags resolve to (the --address value when
+// they do not resolve), for messages.
+func (f *temporalFlags) hostPort() string {
+	if opts, err := f.conn.ClientOptions(); err == nil {
+		return opts.HostPort
+	}
+	return f.conn.Address
 }
 
 // withClient makes the RunE of a command that talks to Temporal: it dials
@@ -58,9 +69,11 @@ func (f *temporalFlags) withClient(fn func(cmd *cobra.Command, args []string, c 
 	}
 }
 
-func (f *temporalFlags) workflowURL(ns, id string) string { return tconn.WorkflowURL(f.ui, ns, id) }
-func (f *temporalFlags) listURL(ns, q string) string      { return tconn.ListURL(f.ui, ns, q) }
-func (f *temporalFlags) nsURL(ns string) string           { return tconn.NamespaceURL(f.ui, ns) }
+func (f *temporalFlags) workflowURL(ns, id string) string {
+	return tconn.WorkflowURL(f.conn.UI, ns, id)
+}
+func (f *temporalFlags) listURL(ns, q string) string { return tconn.ListURL(f.conn.UI, ns, q) }
+func (f *temporalFlags) nsURL(ns string) string      { return tconn.NamespaceURL(f.conn.UI, ns) }
 
 // platformFlag is the platform description file flag.
 func addPlatformFlag(c *cobra.Command, p *string) {

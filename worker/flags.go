@@ -18,10 +18,12 @@ import (
 // Flags are the command-line flags of the worker (lazarus-worker and
 // `lazarus worker` share them).
 type Flags struct {
-	Platform     string
-	ConfigFile   string
-	Address      string
-	Namespace    string
+	Platform string
+	// ConfigFile is the worker's own YAML (--config); Temporal's
+	// temporal.toml is Temporal.ConfigFile (--config-file).
+	ConfigFile string
+	// Temporal holds the connection flags, the temporal CLI's.
+	Temporal     tconn.Config
 	LogLevel     string
 	LogJSON      bool
 	NoWorkflows  bool
@@ -42,8 +44,7 @@ type Flags struct {
 func (f *Flags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&f.Platform, "platform", envOr("LAZARUS_PLATFORM", ".state/sandbox/platform.yaml"), "platform description file ($LAZARUS_PLATFORM)")
 	fs.StringVar(&f.ConfigFile, "config", os.Getenv("LAZARUS_WORKER_CONFIG"), "worker config file (YAML: per-service concurrency and rate limits)")
-	fs.StringVar(&f.Address, "address", "", "Temporal frontend host:port (default: $TEMPORAL_ADDRESS, else localhost:7233)")
-	fs.StringVar(&f.Namespace, "namespace", "", "Temporal namespace (default: $TEMPORAL_NAMESPACE, else default)")
+	f.Temporal.AddFlags(fs)
 	fs.StringVar(&f.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.BoolVar(&f.LogJSON, "log-json", false, "log JSON lines")
 	fs.BoolVar(&f.NoWorkflows, "no-workflows", false, "run the activity workers only")
@@ -87,8 +88,15 @@ func (f *Flags) Options() (Options, *zap.Logger, error) {
 	if err := cfg.Validate(); err != nil {
 		return Options{}, nil, fmt.Errorf("worker flags: %w", err)
 	}
+	tc := f.Temporal
+	tc.Logger = log
+	// Bad connection input (a missing TLS file, an unknown profile) is a
+	// usage error now, not a failed dial later.
+	if _, err := tc.ClientOptions(); err != nil {
+		return Options{}, nil, err
+	}
 	return Options{
-		Temporal:     tconn.Config{Address: f.Address, Namespace: f.Namespace, Logger: log},
+		Temporal:     tc,
 		PlatformFile: f.Platform, Config: cfg, Logger: log,
 		NoWorkflows: f.NoWorkflows, NoActivities: f.NoActivities, PprofAddress: f.PprofAddress,
 		MetricsAddress: f.MetricsAddress, Host: Host{CloneAddress: f.CloneAddress},

@@ -20,8 +20,7 @@ set -eu
 
 : "${SQL_HOST:?SQL_HOST is required}"
 : "${SQL_USER:?SQL_USER is required}"
-# The schema files of the admin-tools image (SCHEMA_DIR elsewhere).
-schema=${SCHEMA_DIR:-/etc/temporal/schema/postgresql/v12}
+schema=/etc/temporal/schema/postgresql/v12
 
 for store in temporal:temporal visibility:temporal_visibility; do
   dir=${store%%:*}

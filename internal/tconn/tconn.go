@@ -1,71 +1,120 @@
-// Package tconn connects the worker and the CLI to Temporal the standard
-// way (Temporal's environment configuration: TEMPORAL_ADDRESS,
-// TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_PROFILE and
-// the temporal.toml profile file), and builds Temporal Web UI links.
+// Package tconn connects the worker and the CLI to Temporal the way the
+// temporal CLI does: its connection flags (--address, --namespace,
+// --api-key, --tls*, --codec-*, --profile, --config-file, --identity), then
+// its environment variables (TEMPORAL_*), then a profile of the temporal.toml
+// file (go.temporal.io/sdk/contrib/envconfig), then the defaults. It also
+// builds Temporal Web UI links.
 //
 // It must never start workflows or workers: it only makes clients and links.
+// It must never choose a data converter of its own: the client's is the
+// remote codec that --codec-endpoint or the profile names, else the SDK's.
 package tconn
 
 import (
 	"context"
 	"fmt"
 	"net"
-	"net/url"
-	"os"
 	"strings"
 
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/contrib/envconfig"
 	"go.uber.org/zap"
-
-	"github.com/lazarus-dr/lazarus/logging"
 )
 
-// Defaults when neither flags nor the environment say otherwise.
+// Defaults when neither flags, the environment nor a profile say otherwise.
 const (
 	DefaultAddress   = "localhost:7233"
 	DefaultNamespace = "default"
-	DefaultUI        = "http://localhost:8233"
 )
 
-// Config overrides the environment (flags win over the environment).
+// Config says how to reach Temporal. Its connection fields are the temporal
+// CLI's flags (AddFlags declares them); one left empty falls back to the
+// environment, then to the temporal.toml profile, then to the defaults.
 type Config struct {
 	Address   string
 	Namespace string
+	// APIKey authenticates (Temporal Cloud); it turns TLS on unless TLS is
+	// set false.
+	APIKey string
+	// TLS forces TLS on or off; unset, TLS is on when an API key or any
+	// TLS setting asks for it.
+	TLS OptionalBool
+	// TLSCertPath and TLSKeyPath are the client certificate and its key
+	// (mTLS); TLSCAPath the CA that signed the server's certificate.
+	TLSCertPath   string
+	TLSKeyPath    string
+	TLSCAPath     string
+	TLSServerName string
+	// TLSDisableHostVerification skips the check of the server's name.
+	TLSDisableHostVerification bool
+	// CodecEndpoint is a remote payload codec (HTTP); CodecAuth its
+	// Authorization header.
+	CodecEndpoint string
+	CodecAuth     string
+	// Profile names the temporal.toml profile ("default" when unset);
+	// ConfigFile is the temporal.toml file.
+	Profile    string
+	ConfigFile string
+	// Identity is the client's identity, recorded by Temporal on what it
+	// does (default: $TEMPORAL_IDENTITY, else the SDK's pid@host).
+	Identity string
 	// UI is the Web UI's base URL (LAZARUS_UI_ADDRESS, else http://localhost:8233).
 	UI     string
 	Logger *zap.Logger
 }
 
-// ClientOptions loads client options from Temporal's environment
-// configuration, then applies the overrides.
-func ClientOptions(cfg Config) (client.Options, error) {
-	opts, err := envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{})
+// ClientOptions resolves the client options: flags, then the environment,
+// then the profile, then the defaults. Bad input (a missing file, an
+// unknown profile, a file that does not parse) is a *ConfigError.
+func (c Config) ClientOptions() (client.Options, error) {
+	r, err := c.resolve()
 	if err != nil {
-		return client.Options{}, fmt.Errorf("temporal environment configuration: %w", err)
+		return client.Options{}, err
 	}
-	if cfg.Address != "" {
-		opts.HostPort = cfg.Address
+	return r.options, nil
+}
+
+// Dial connects to Temporal. Bad configuration comes back as a
+// *ConfigError; a server that cannot be reached as one line naming it.
+func Dial(ctx context.Context, cfg Config) (client.Client, client.Options, error) {
+	r, err := cfg.resolve()
+	if err != nil {
+		return nil, client.Options{}, err
 	}
-	if opts.HostPort == "" {
-		opts.HostPort = DefaultAddress
+	c, err := client.DialContext(ctx, r.options)
+	if err != nil {
+		return nil, r.options, dialError(r, err)
 	}
-	if cfg.Namespace != "" {
-		opts.Namespace = cfg.Namespace
+	return c, r.options, nil
+}
+
+// dialError is the one line that says why Temporal could not be reached,
+// and what to check.
+func dialError(r resolved, err error) error {
+	where := fmt.Sprintf("Temporal at %s (namespace %s", r.options.HostPort, r.options.Namespace)
+	if r.profile != "" {
+		where += ", profile " + r.profile
 	}
-	if opts.Namespace == "" {
-		opts.Namespace = DefaultNamespace
+	where += ")"
+	msg := oneLine(err.Error())
+	if i := tlsCause(msg); i >= 0 {
+		return fmt.Errorf("connect to %s: TLS handshake failed: %s (check --tls-ca-path, --tls-server-name, --tls-cert-path/--tls-key-path or the profile's tls section)",
+			where, strings.TrimRight(msg[i:], `"`))
 	}
-	if cfg.Logger != nil {
-		opts.Logger = logging.NewTemporalLogger(cfg.Logger)
+	if r.options.ConnectionOptions.TLS == nil && strings.Contains(msg, "connection reset") {
+		return fmt.Errorf("connect to %s: %s (does the server want TLS? --tls)", where, msg)
 	}
-	if opts.ConnectionOptions.GrpcCompression == nil && loopback(opts.HostPort) {
-		// gzip buys nothing over loopback and costs CPU on both ends of
-		// every call: 9% of the worker's CPU in the demo's profile, and as
-		// much again in the server that inflates and deflates.
-		opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
+	return fmt.Errorf("connect to %s: %s (is the dev server up? `make up`)", where, msg)
+}
+
+// tlsCause is where the certificate or handshake error starts in msg, -1
+// when msg is not about TLS.
+func tlsCause(msg string) int {
+	for _, p := range []string{"x509: ", "tls: ", "authentication handshake failed: "} {
+		if i := strings.Index(msg, p); i >= 0 {
+			return i
+		}
 	}
-	return opts, nil
+	return -1
 }
 
 // loopback says whether host:port names this machine (localhost or a
@@ -80,44 +129,4 @@ func loopback(hostPort string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-// Dial connects to Temporal.
-func Dial(ctx context.Context, cfg Config) (client.Client, client.Options, error) {
-	opts, err := ClientOptions(cfg)
-	if err != nil {
-		return nil, opts, err
-	}
-	c, err := client.DialContext(ctx, opts)
-	if err != nil {
-		return nil, opts, fmt.Errorf("connect to Temporal at %s (namespace %s): %w (is the dev server up? `make up`)", opts.HostPort, opts.Namespace, err)
-	}
-	return c, opts, nil
-}
-
-// UIBase returns the Web UI base URL: cfg.UI, else $LAZARUS_UI_ADDRESS, else
-// http://localhost:8233.
-func UIBase(ui string) string {
-	if ui == "" {
-		ui = os.Getenv("LAZARUS_UI_ADDRESS")
-	}
-	if ui == "" {
-		ui = DefaultUI
-	}
-	return strings.TrimRight(ui, "/")
-}
-
-// NamespaceURL is the Web UI page of a namespace.
-func NamespaceURL(ui, namespace string) string {
-	return UIBase(ui) + "/namespaces/" + url.PathEscape(namespace)
-}
-
-// WorkflowURL is the Web UI page of a workflow.
-func WorkflowURL(ui, namespace, workflowID string) string {
-	return NamespaceURL(ui, namespace) + "/workflows/" + url.PathEscape(workflowID)
-}
-
-// ListURL is the Web UI's workflow list filtered by a visibility query.
-func ListURL(ui, namespace, query string) string {
-	return NamespaceURL(ui, namespace) + "/workflows?query=" + url.QueryEscape(query)
 }

@@ -10,14 +10,14 @@ func TestClientOptionsFromEnv(t *testing.T) {
 	t.Setenv("TEMPORAL_CONFIG_FILE", t.TempDir()+"/none.toml")
 	t.Setenv("TEMPORAL_ADDRESS", "10.0.0.1:7233")
 	t.Setenv("TEMPORAL_NAMESPACE", "dr")
-	o, err := ClientOptions(Config{})
+	o, err := Config{}.ClientOptions()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if o.HostPort != "10.0.0.1:7233" || o.Namespace != "dr" {
 		t.Fatalf("got %s %s", o.HostPort, o.Namespace)
 	}
-	o, err = ClientOptions(Config{Address: "127.0.0.1:1", Namespace: "x"})
+	o, err = Config{Address: "127.0.0.1:1", Namespace: "x"}.ClientOptions()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func TestClientOptionsDefaults(t *testing.T) {
 	t.Setenv("TEMPORAL_CONFIG_FILE", t.TempDir()+"/none.toml")
 	t.Setenv("TEMPORAL_ADDRESS", "")
 	t.Setenv("TEMPORAL_NAMESPACE", "")
-	o, err := ClientOptions(Config{})
+	o, err := Config{}.ClientOptions()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestCompressionOffOnlyOverLoopback(t *testing.T) {
 		"127.0.0.1:7233": true, "localhost:7233": true, "[::1]:7233": true,
 		"temporal.example.com:7233": false, "10.0.0.5:7233": false,
 	} {
-		opts, err := ClientOptions(Config{Address: addr})
+		opts, err := Config{Address: addr}.ClientOptions()
 		if err != nil {
 			t.Fatal(err)
 		}

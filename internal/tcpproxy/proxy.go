@@ -32,11 +32,18 @@ func Listen(addr, target string, delay time.Duration) (*Proxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("proxy to %s: listen on %s: %w", target, addr, err)
 	}
+	return Serve(l, target, delay), nil
+}
+
+// Serve forwards the connections l accepts to target, as Listen does; l
+// may be any listener (a TLS one terminates TLS in front of a plain
+// target). Close closes l.
+func Serve(l net.Listener, target string, delay time.Duration) *Proxy {
 	p := &Proxy{l: l, target: target}
 	p.delay.Store(int64(delay))
 	p.wg.Add(1)
 	go p.accept()
-	return p, nil
+	return p
 }
 
 // Addr is where clients connect.
