@@ -31,7 +31,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       postgresql-15 ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
- && command -v flock curl
+ && command -v flock && command -v curl
 COPY --from=build /out/ /usr/local/bin/
 ENV LAZARUS_PG_BIN=/usr/lib/postgresql/15/bin \
     LAZARUS_VERSITYGW_BIN=/usr/local/bin/versitygw \

@@ -644,6 +644,19 @@ func TestComposeConfigValidates(t *testing.T) {
 	}
 }
 
+// Prometheus's own check of its config, where promtool is installed (Debian's
+// prometheus package has it): scrape and service-discovery settings.
+func TestPrometheusConfigValidates(t *testing.T) {
+	if _, err := exec.LookPath("promtool"); err != nil {
+		t.Log("promtool is not installed: `promtool check config` was not run; the other tests check the file")
+		return
+	}
+	out, err := exec.Command("promtool", "check", "config", "prometheus/prometheus.yml").CombinedOutput()
+	if err != nil {
+		t.Errorf("promtool check config: %v\n%s", err, out)
+	}
+}
+
 type k8sObject struct {
 	APIVersion string `yaml:"apiVersion"`
 	Kind       string `yaml:"kind"`
@@ -677,6 +690,14 @@ type deploymentSpec struct {
 				Image   string   `yaml:"image"`
 				Command []string `yaml:"command"`
 				Args    []string `yaml:"args"`
+				Env     []struct {
+					Name      string `yaml:"name"`
+					ValueFrom *struct {
+						FieldRef *struct {
+							FieldPath string `yaml:"fieldPath"`
+						} `yaml:"fieldRef"`
+					} `yaml:"valueFrom"`
+				} `yaml:"env"`
 				EnvFrom []struct {
 					SecretRef struct {
 						Name string `yaml:"name"`
@@ -778,6 +799,17 @@ func TestKubernetesManifests(t *testing.T) {
 	}
 	if len(ct.EnvFrom) != 1 || ct.EnvFrom[0].SecretRef.Name != "lazarus-temporal" {
 		t.Errorf("the Temporal connection does not come from the Secret lazarus-temporal: %+v", ct.EnvFrom)
+	}
+
+	// Clones listen on the pod's IP, for the steps on other replicas.
+	clone := false
+	for _, e := range ct.Env {
+		if e.Name == "LAZARUS_CLONE_ADDRESS" && e.ValueFrom != nil && e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "status.podIP" {
+			clone = true
+		}
+	}
+	if !clone {
+		t.Error("LAZARUS_CLONE_ADDRESS is not the pod's IP")
 	}
 
 	// The platform description: --platform names a file of the ConfigMap's

@@ -4,6 +4,11 @@
 # server into .tools/bin (go install), PostgreSQL 15's server from Debian's
 # packages, and Chromium for the screenshot tests (WITH_CHROMIUM=0 to skip it). Safe to run again: it skips
 # what is already there at the pinned version.
+#
+# `scripts/install-tools.sh server` (make tools-server, which make chaos
+# needs) installs only the real Temporal server and its SQL schema tool,
+# as temporal-server and temporal-sql-tool, for internal/tserver: opt-in,
+# so that make test never waits for their build.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin="$root/.tools/bin"
@@ -11,6 +16,7 @@ mkdir -p "$bin"
 
 TEMPORAL_CLI_VERSION=v1.5.1   # keep in step with internal/tools/tools.go
 VERSITYGW_VERSION=v1.8.0
+TEMPORAL_SERVER_VERSION=v1.29.1   # the Server the CLI embeds (temporal --version): move them together
 
 go_tool() {
   local name=$1 pkg=$2 ver=$3
@@ -21,6 +27,34 @@ go_tool() {
   GOBIN="$bin" go install "$pkg@$ver"
   echo "$ver" > "$bin/.$name.version"
 }
+
+# server_tools installs go.temporal.io/server's cmd/server and
+# cmd/tools/sql in one go install (they share most packages) and names them
+# as upstream's images do.
+server_tools() {
+  local ver=$TEMPORAL_SERVER_VERSION
+  if [ -x "$bin/temporal-server" ] && [ -x "$bin/temporal-sql-tool" ] &&
+    [ "$(cat "$bin/.temporal-server.version" 2>/dev/null)" = "$ver" ]; then
+    return 0
+  fi
+  echo "install-tools: go install go.temporal.io/server (temporal-server, temporal-sql-tool) @$ver (about 10 minutes the first time)"
+  local tmp
+  tmp=$(mktemp -d)
+  GOBIN="$tmp" go install "go.temporal.io/server/cmd/server@$ver" "go.temporal.io/server/cmd/tools/sql@$ver"
+  mv "$tmp/server" "$bin/temporal-server"
+  mv "$tmp/sql" "$bin/temporal-sql-tool"
+  rmdir "$tmp"
+  echo "$ver" > "$bin/.temporal-server.version"
+}
+
+if [ "${1:-}" = server ]; then
+  server_tools
+  echo "install-tools: temporal-server and temporal-sql-tool $TEMPORAL_SERVER_VERSION ready in $bin"
+  exit 0
+elif [ $# -gt 0 ]; then
+  echo "install-tools: unknown argument $1 (only: server)" >&2
+  exit 2
+fi
 
 apt_pkgs=()
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "${LAZARUS_PG_BIN:-}" ]; then

@@ -20,7 +20,8 @@ set -eu
 
 : "${SQL_HOST:?SQL_HOST is required}"
 : "${SQL_USER:?SQL_USER is required}"
-schema=/etc/temporal/schema/postgresql/v12
+# The schema files of the admin-tools image (SCHEMA_DIR elsewhere).
+schema=${SCHEMA_DIR:-/etc/temporal/schema/postgresql/v12}
 
 for store in temporal:temporal visibility:temporal_visibility; do
   dir=${store%%:*}
