@@ -30,6 +30,10 @@ type Config struct {
 	BinDir string
 	// TemporalBin is the Temporal CLI (default: internal/tools).
 	TemporalBin string
+	// Server is the Temporal server each scenario runs: "dev" (default:
+	// the CLI's dev server on a SQLite file) or "postgres" (temporal-server
+	// on its own PostgreSQL cluster, internal/tserver).
+	Server string
 	// Seed drives every random choice: the sites, the moments of the
 	// kills, the outage's service (default 1).
 	Seed int64
@@ -151,6 +155,12 @@ func (c Config) withDefaults() (Config, error) {
 		if c.BinDir == "" {
 			c.BinDir = filepath.Join(root, "bin")
 		}
+	}
+	if c.Server == "" {
+		c.Server = "dev"
+	}
+	if c.Server != "dev" && c.Server != "postgres" {
+		return c, fmt.Errorf("temporal server %q: dev or postgres", c.Server)
 	}
 	if c.TemporalBin == "" {
 		if c.TemporalBin, err = tools.TemporalCLI(); err != nil {

@@ -217,7 +217,7 @@ func judgeSecondWorker(_ context.Context, r *run) {
 
 // Scenario 3: at a random moment mid-batch the Temporal server is
 // stopped (SIGTERM), kept down for Config.ServerDown, and started again
-// on the same SQLite file with the same flags.
+// on the same database (SQLite file or PostgreSQL) with the same flags.
 func restartServer(ctx context.Context, r *run) {
 	if !midBatch(ctx, r, 0.2) {
 		return
@@ -229,7 +229,7 @@ func restartServer(ctx context.Context, r *run) {
 		return
 	}
 	r.fact("restarted", true)
-	r.note("Temporal server back (pid %d) after %s down, same SQLite file", r.s.temporal.PID(), down.Round(100*time.Millisecond))
+	r.note("Temporal server back (pid %d) after %s down, same database", r.s.temporal.PID(), down.Round(100*time.Millisecond))
 }
 
 func judgeServerRestart(_ context.Context, r *run) {

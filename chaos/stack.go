@@ -17,12 +17,14 @@ import (
 
 	"github.com/lazarus-dr/lazarus/internal/tconn"
 	"github.com/lazarus-dr/lazarus/internal/tcpproxy"
+	"github.com/lazarus-dr/lazarus/internal/tserver"
 	"github.com/lazarus-dr/lazarus/platform"
 	"github.com/lazarus-dr/lazarus/workflows"
 )
 
 // stack is one scenario's real stack, every part a process of its own:
-// the Temporal dev server on a SQLite file (the flags of scripts/up.sh),
+// the Temporal dev server on a SQLite file (the flags of scripts/up.sh)
+// or, with Config.Server "postgres", temporal-server on PostgreSQL,
 // the sandbox (`lazarus sandbox up`), the workers (lazarus-worker), the
 // live traffic to the other tenants (`lazarus sandbox traffic`).
 type stack struct {
@@ -36,8 +38,10 @@ type stack struct {
 
 	address      string
 	ui           string
+	temporalBin  string
 	temporalArgs []string
 	temporal     *proc
+	tserver      *tserver.Server // Config.Server "postgres": its cluster and config
 	temporalRuns int
 	sandbox      *proc
 	traffic      *proc
@@ -116,6 +120,9 @@ func freePort() (int, error) {
 // startTemporal starts the dev server on free ports with the flags of
 // scripts/up.sh, and a client once it answers.
 func (s *stack) startTemporal(ctx context.Context) error {
+	if s.cfg.Server == "postgres" {
+		return s.startRealTemporal(ctx)
+	}
 	port, err := freePort()
 	if err != nil {
 		return err
@@ -125,6 +132,7 @@ func (s *stack) startTemporal(ctx context.Context) error {
 		return err
 	}
 	s.address, s.ui = "127.0.0.1:"+strconv.Itoa(port), "http://127.0.0.1:"+strconv.Itoa(ui)
+	s.temporalBin = s.cfg.TemporalBin
 	s.temporalArgs = []string{"server", "start-dev", "--ip", "127.0.0.1", "--port", strconv.Itoa(port),
 		"--ui-port", strconv.Itoa(ui), "--db-filename", filepath.Join(s.dir, "temporal.db"),
 		"--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
@@ -145,10 +153,34 @@ func (s *stack) startTemporal(ctx context.Context) error {
 	return nil
 }
 
+// startRealTemporal starts temporal-server on its own PostgreSQL cluster
+// (internal/tserver) in the scenario's folder; it has no Web UI.
+func (s *stack) startRealTemporal(ctx context.Context) error {
+	srv, err := tserver.Prepare(ctx, tserver.Options{Dir: filepath.Join(s.dir, "temporal")})
+	if err != nil {
+		return err
+	}
+	s.tserver, s.address = srv, srv.Address
+	s.temporalBin, s.temporalArgs = srv.Command()
+	if err := s.runTemporal(ctx); err != nil {
+		return err
+	}
+	if err := srv.Bootstrap(ctx); err != nil {
+		return err
+	}
+	tc, _, err := tconn.Dial(ctx, tconn.Config{Address: s.address, Namespace: "default", Logger: zap.NewNop()})
+	if err != nil {
+		return err
+	}
+	s.tc = tc
+	s.log.Info("Temporal server on PostgreSQL up", zap.String("address", s.address), zap.Duration("schema", srv.Timings.Schema))
+	return nil
+}
+
 // runTemporal starts the server process and waits until it is healthy.
 func (s *stack) runTemporal(ctx context.Context) error {
 	s.temporalRuns++
-	p, err := startProc("temporal", filepath.Join(s.logs, "temporal.log"), s.pids, nil, s.cfg.TemporalBin, s.temporalArgs...)
+	p, err := startProc("temporal", filepath.Join(s.logs, "temporal.log"), s.pids, nil, s.temporalBin, s.temporalArgs...)
 	if err != nil {
 		return err
 	}
@@ -167,7 +199,7 @@ func (s *stack) runTemporal(ctx context.Context) error {
 		}
 		if p.exited() || time.Now().After(deadline) {
 			raw, _ := os.ReadFile(p.logPath)
-			return fmt.Errorf("Temporal dev server not healthy (%v); log ends:\n%s", err, tail(raw, 15))
+			return fmt.Errorf("Temporal server not healthy (%v); log ends:\n%s", err, tail(raw, 15))
 		}
 		select {
 		case <-ctx.Done():
@@ -178,13 +210,13 @@ func (s *stack) runTemporal(ctx context.Context) error {
 }
 
 // restartTemporal stops the server (SIGTERM), keeps it down for down,
-// and starts it again on the same SQLite file with the same flags.
+// and starts it again on the same database with the same flags.
 func (s *stack) restartTemporal(ctx context.Context, down time.Duration) (time.Duration, error) {
 	t0 := time.Now()
 	if err := s.temporal.stop(syscall.SIGTERM, 30*time.Second); err != nil {
 		s.log.Warn("Temporal stop", zap.Error(err))
 	}
-	s.log.Info("Temporal dev server stopped", zap.Duration("took", time.Since(t0)))
+	s.log.Info("Temporal server stopped", zap.Duration("took", time.Since(t0)))
 	select {
 	case <-ctx.Done():
 		return 0, ctx.Err()
@@ -296,6 +328,11 @@ func (s *stack) down() {
 		s.tc.Close()
 	}
 	stop(s.temporal, syscall.SIGTERM, 30*time.Second)
+	if s.tserver != nil {
+		if err := s.tserver.Stop(context.Background()); err != nil {
+			s.log.Warn("stop", zap.String("process", "temporal PostgreSQL"), zap.Error(err))
+		}
+	}
 	if !s.cfg.Keep {
 		_ = os.RemoveAll(s.sbDir)
 	}

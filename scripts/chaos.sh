@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # `make chaos`: the restore engine under the worst day's conditions, on the
-# real stack, one scenario at a time (each on a fresh Temporal dev server on
-# a SQLite file, a fresh sandbox, lazarus-worker processes and live traffic
-# to the other tenants):
+# real stack, one scenario at a time (each on a fresh Temporal server, a
+# fresh sandbox, lazarus-worker processes and live traffic to the other
+# tenants). The Temporal server is TEMPORAL_SERVER:
+#
+#   postgres (default) temporal-server v1.29.1 on its own PostgreSQL cluster
+#            (internal/tserver; make tools-server builds it), no Web UI
+#   dev      the CLI's dev server on a SQLite file, with the Web UI
+#
+# The scenarios:
 #
 #   1 the worker SIGKILLed at random moments (5 times, one during a tenant
 #     extraction, one during a media undelete), restarted each time
 #   2 two workers on the same task queues, one killed for good
-#   3 the Temporal server restarted mid-batch (same SQLite file)
+#   3 the Temporal server restarted mid-batch (same database)
 #   4 faults at 10% errors and 300ms on every service, plus a 2-minute outage
 #   5 a permanent failure: one site parks, the operator skips it
 #   6 `lazarus batch cancel` mid-batch: clones removed, nothing unreported
@@ -20,6 +26,7 @@
 #   CONCURRENCY (200)  SEED (1)  TIMEOUT (25m a batch)  MAX_RECOVERY (2m)
 #   KILLS (5)  OUTAGE (2m)  OUTAGE_SERVICE (drawn)  SERVER_DOWN (10s)
 #   CHAOS_STATE (.state/chaos)  KEEP=1 keeps each scenario's sandbox data
+#   TEMPORAL_SERVER (postgres)
 #
 # It never touches ports 7233/8233 or another state folder: every port is
 # free-picked, every file lives under CHAOS_STATE.
@@ -28,12 +35,17 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export PATH="$root/.tools/bin:$root/bin:$PATH"
 export CHAOS_STATE=${CHAOS_STATE:-$root/.state/chaos}
+export TEMPORAL_SERVER=${TEMPORAL_SERVER:-postgres}
 mkdir -p "$CHAOS_STATE" "$root/out"
 
 go build -o bin/lazarus ./starter
 go build -o bin/lazarus-worker ./worker/cmd/lazarus-worker
 go build -o bin/lazarus-chaos ./chaos/cmd/lazarus-chaos
 command -v temporal >/dev/null || { echo "chaos: temporal CLI missing: run make tools" >&2; exit 1; }
+if [ "$TEMPORAL_SERVER" = postgres ]; then
+  command -v temporal-server >/dev/null && command -v temporal-sql-tool >/dev/null ||
+    { echo "chaos: temporal-server missing: run make tools-server (or TEMPORAL_SERVER=dev)" >&2; exit 1; }
+fi
 
 # The driver stops everything it started; if it was killed hard, stop
 # what it left: the processes it recorded, then each scenario's sandbox.
@@ -44,6 +56,14 @@ cleanup() {
     pid=$(cat "$f")
     kill -TERM "$pid" 2>/dev/null && echo "chaos: stopped leftover $(basename "$f") (pid $pid)"
     rm -f "$f"
+  done
+  # A Temporal server's PostgreSQL (internal/tserver): SIGINT is the
+  # postmaster's fast shutdown.
+  for f in "$CHAOS_STATE"/*/temporal/pg/data/postmaster.pid; do
+    [ -f "$f" ] || continue
+    pid=$(head -n 1 "$f")
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = postgres ] || continue
+    kill -INT "$pid" 2>/dev/null && echo "chaos: stopped leftover Temporal PostgreSQL (pid $pid)"
   done
   for f in "$CHAOS_STATE"/*/sandbox/platform.yaml; do
     [ -f "$f" ] || continue

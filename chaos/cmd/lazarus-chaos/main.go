@@ -49,6 +49,7 @@ func run() int {
 	fs.DurationVar(&cfg.Outage, "outage", envDur("OUTAGE", 2*time.Minute), "scenario 4: length of the outage ($OUTAGE)")
 	fs.StringVar(&cfg.OutageService, "outage-service", env("OUTAGE_SERVICE", ""), "scenario 4: catalog, search, vendors or frontdoor (default: drawn) ($OUTAGE_SERVICE)")
 	fs.DurationVar(&cfg.ServerDown, "server-down", envDur("SERVER_DOWN", 10*time.Second), "scenario 3: how long the Temporal server stays down ($SERVER_DOWN)")
+	fs.StringVar(&cfg.Server, "temporal-server", env("TEMPORAL_SERVER", "dev"), "dev (the CLI's dev server on SQLite) or postgres (temporal-server on PostgreSQL) ($TEMPORAL_SERVER)")
 	fs.StringVar(&cfg.StateDir, "state", env("CHAOS_STATE", ""), "folder of the scenarios' stacks (default .state/chaos) ($CHAOS_STATE)")
 	fs.StringVar(&cfg.BinDir, "bin", env("CHAOS_BIN", ""), "folder of lazarus and lazarus-worker (default bin/) ($CHAOS_BIN)")
 	fs.BoolVar(&cfg.Keep, "keep", env("KEEP", "") == "1", "keep each scenario's sandbox data ($KEEP=1)")
