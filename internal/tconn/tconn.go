@@ -96,12 +96,18 @@ func dialError(r resolved, err error) error {
 	}
 	where += ")"
 	msg := oneLine(err.Error())
-	if i := tlsCause(msg); i >= 0 {
+	tlsOn := r.options.ConnectionOptions.TLS != nil
+	closed := strings.Contains(msg, "broken pipe") || strings.Contains(msg, "connection reset") || strings.Contains(msg, "EOF")
+	switch i := tlsCause(msg); {
+	case i >= 0:
 		return fmt.Errorf("connect to %s: TLS handshake failed: %s (check --tls-ca-path, --tls-server-name, --tls-cert-path/--tls-key-path or the profile's tls section)",
 			where, strings.TrimRight(msg[i:], `"`))
-	}
-	if r.options.ConnectionOptions.TLS == nil && strings.Contains(msg, "connection reset") {
-		return fmt.Errorf("connect to %s: %s (does the server want TLS? --tls)", where, msg)
+	case tlsOn && closed:
+		// Under TLS 1.3 a server that refuses the client's certificate
+		// (or its absence) closes the connection; the client sees only that.
+		return fmt.Errorf("connect to %s: the server closed the TLS connection (%s): does it require a client certificate? --tls-cert-path and --tls-key-path, or the profile's tls.client_cert_path and tls.client_key_path", where, msg)
+	case !tlsOn && closed:
+		return fmt.Errorf("connect to %s: %s (does the server want TLS? --tls, or --api-key)", where, msg)
 	}
 	return fmt.Errorf("connect to %s: %s (is the dev server up? `make up`)", where, msg)
 }
