@@ -113,6 +113,7 @@ func (a *Activities) DBClone(ctx context.Context, in contract.StepInput) (contra
 		ids = append(ids, c.ID)
 		hb.Made = append(hb.Made, c)
 		a.heartbeat(ctx, hb)
+		recordClone(ctx, name, time.Since(began))
 		log.Info("clone ready", zap.String("cluster", name), zap.String("clone", c.ID),
 			zap.Time("point", p), zap.Duration("took", time.Since(began)))
 	}

@@ -48,6 +48,7 @@ func (a *Activities) MediaUndelete(ctx context.Context, in contract.StepInput) (
 	if err != nil {
 		return contract.StepOutput{}, fmt.Errorf("undelete media %s at %s: %w", prefix, point.Format("2006-01-02T15:04:05Z07:00"), err)
 	}
+	countObjects(ctx, res.MarkersRemoved+res.Copied)
 	msg := fmt.Sprintf("media %s: %d keys at the point, %d delete markers removed, %d versions copied, %d already current",
 		prefix, res.Keys, res.MarkersRemoved, res.Copied, res.AlreadyCurrent)
 	if opts.NewPrefix != "" {

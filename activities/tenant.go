@@ -88,6 +88,7 @@ func (a *Activities) copyStores(ctx context.Context, in contract.StepInput, pick
 		bytes += storeBytes
 		mu.Unlock()
 		total.Rows += res.Rows
+		countRows(ctx, store, res.Rows)
 		total.Inserted += res.Inserted
 		total.Tables += res.Tables
 		log.Info("tenant rows copied", zap.String("store", store), zap.String("as_site", to),
