@@ -17,6 +17,7 @@ import (
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.uber.org/zap"
 
@@ -102,6 +103,18 @@ func Run(ctx context.Context, opts Options) error {
 		return fmt.Errorf("worker: %w", err)
 	}
 	defer stopProfiles()
+	// Metrics and readiness are served from the start (/readyz says
+	// "workers starting" until every worker polls), so that a port in use
+	// fails at once.
+	ready := newReadiness()
+	met, stopMetrics, err := serveMetrics(opts.MetricsAddress, ready, log)
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	defer stopMetrics()
+	if met != nil && opts.Client != nil {
+		log.Warn("metrics: the given client keeps its own metrics handler; /metrics shows only the process's own series")
+	}
 	register := opts.RegisterActivities
 	var closeDeps func()
 	if register == nil && !opts.NoActivities {
@@ -130,6 +143,12 @@ func Run(ctx context.Context, opts Options) error {
 		}
 		defer dialed.Close()
 		c = dialed
+		if met != nil {
+			if c, err = withMetrics(ctx, dialed, copts, met); err != nil {
+				return fmt.Errorf("worker: %w", err)
+			}
+			defer c.Close()
+		}
 		log.Info("connected to Temporal", zap.String("address", copts.HostPort), zap.String("namespace", copts.Namespace))
 	}
 
@@ -141,6 +160,7 @@ func Run(ctx context.Context, opts Options) error {
 			WorkflowTaskPollerBehavior:             pollers(opts.Config.Workflows.Pollers),
 			StickyScheduleToStartTimeout:           SiteStickyTimeout,
 			WorkerStopTimeout:                      opts.Config.StopTimeout,
+			Interceptors:                           []interceptor.WorkerInterceptor{&siteMetrics{}},
 		}
 		w := sdkworker.New(c, workflows.WorkflowTaskQueue, wo)
 		workflows.Register(w)
@@ -155,6 +175,7 @@ func Run(ctx context.Context, opts Options) error {
 			WorkflowTaskPollerBehavior:             pollers(4),
 			StickyScheduleToStartTimeout:           BatchStickyTimeout,
 			WorkerStopTimeout:                      opts.Config.StopTimeout,
+			Interceptors:                           []interceptor.WorkerInterceptor{&siteMetrics{}},
 		})
 		workflows.Register(bw)
 		workers = append(workers, bw)
@@ -168,6 +189,7 @@ func Run(ctx context.Context, opts Options) error {
 				TaskQueueActivitiesPerSecond:       l.ActivitiesPerSecond,
 				ActivityTaskPollerBehavior:         pollers(l.Pollers),
 				WorkerStopTimeout:                  opts.Config.StopTimeout,
+				Interceptors:                       []interceptor.WorkerInterceptor{&stepMetrics{service: svc}},
 			}
 			q := workflows.ActivityTaskQueue(svc)
 			w := sdkworker.New(c, q, wo)
@@ -196,10 +218,15 @@ func Run(ctx context.Context, opts Options) error {
 		started++
 	}
 	log.Info("worker running", zap.Strings("task_queues", queues))
+	ready.ready(func(ctx context.Context) error {
+		_, err := c.CheckHealth(ctx, &client.CheckHealthRequest{})
+		return err
+	})
 	if opts.Ready != nil {
 		close(opts.Ready)
 	}
 	<-ctx.Done()
+	ready.notReady("worker stopping")
 	log.Info("worker stopping", zap.Duration("stop_timeout", opts.Config.StopTimeout))
 	stopAll()
 	log.Info("worker stopped")
