@@ -15,6 +15,10 @@ import (
 	"github.com/lazarus-dr/lazarus/platform/pg"
 )
 
+// numHistoryShards is fixed for the life of the database; 4 as upstream's
+// development configs (the dev server has 1).
+const numHistoryShards = 4
+
 // services are the four services the one process runs.
 var services = []string{"frontend", "history", "matching", "worker"}
 
@@ -80,9 +84,7 @@ func (s *Server) writeConfig() error {
 		"log": map[string]any{"stdout": true, "level": o.LogLevel},
 		"persistence": map[string]any{
 			"defaultStore": "default", "visibilityStore": "visibility",
-			// Fixed for the life of the database; 4 as upstream's
-			// development configs (the dev server has 1).
-			"numHistoryShards": 4,
+			"numHistoryShards": numHistoryShards,
 			"datastores": map[string]any{
 				"default":    store(DB, 20),
 				"visibility": store(VisibilityDB, 10),

@@ -360,6 +360,9 @@ func (s *Server) Bootstrap(ctx context.Context) error {
 	if err := s.addSearchAttributes(ctx, c); err != nil {
 		return err
 	}
+	if err := s.waitHistory(ctx, c); err != nil {
+		return err
+	}
 	s.Timings.Setup = time.Since(t0)
 	return nil
 }
@@ -389,6 +392,28 @@ func (s *Server) waitHealthy(ctx context.Context, limit time.Duration) (client.C
 			return nil, err
 		}
 	}
+}
+
+// waitHistory waits (up to a minute) until the history service answers:
+// describes of 16 unknown workflows (spread over the shards by their IDs)
+// each say NotFound. The frontend is healthy before the shards are loaded.
+func (s *Server) waitHistory(ctx context.Context, c client.Client) error {
+	deadline := time.Now().Add(time.Minute)
+	for i := 0; i < 4*numHistoryShards; {
+		_, err := c.DescribeWorkflowExecution(ctx, "lazarus-tserver-probe-"+strconv.Itoa(i), "")
+		var nf *serviceerror.NotFound
+		if errors.As(err, &nf) {
+			i++
+			continue
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("temporal server: history not answering after a minute: %v; log: %s", err, s.logTail())
+		}
+		if err := sleep(ctx, 250*time.Millisecond); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Server) createNamespace(ctx context.Context, c client.Client) error {
