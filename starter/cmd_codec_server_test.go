@@ -102,40 +102,52 @@ func TestCodecServerCORSPreflight(t *testing.T) {
 	}
 }
 
-// The command serves until its context ends (as on SIGINT or SIGTERM),
-// then stops and exits 0.
-func TestCodecServerCommandStops(t *testing.T) {
+// startCodecServerCmd runs `lazarus codec-server` on a free loopback
+// port and waits until it listens. stop ends it as SIGINT or SIGTERM would
+// and returns its exit status and output.
+func startCodecServerCmd(t *testing.T) (addr string, stop func() (int, string)) {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
+	addr = l.Addr().String()
 	l.Close()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	var out bytes.Buffer // read once the command has returned
 	code := make(chan int, 1)
 	go func() { code <- runCodecServerCmd(ctx, &out, "--address", addr) }()
+	stop = func() (int, string) {
+		cancel()
+		select {
+		case c := <-code:
+			return c, out.String()
+		case <-time.After(10 * time.Second):
+			t.Fatal("the codec server did not stop")
+			return -1, ""
+		}
+	}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		c, err := net.Dial("tcp", addr)
 		if err == nil {
 			c.Close()
-			break
+			return addr, stop
 		}
 		if time.Now().After(deadline) {
+			stop()
 			t.Fatalf("nothing listens on %s: %v", addr, err)
 		}
 	}
+}
+
+// The command serves until its context ends (as on SIGINT or SIGTERM),
+// then stops and exits 0.
+func TestCodecServerCommandStops(t *testing.T) {
+	addr, stop := startCodecServerCmd(t)
 	small, _ := converter.GetDefaultDataConverter().ToPayload("site-1")
 	postPayloads(t, "http://"+addr+"/decode", []*commonpb.Payload{small})
-	cancel()
-	select {
-	case c := <-code:
-		if c != 0 || !strings.Contains(out.String(), "codec server stopped") {
-			t.Fatalf("exit %d: %s", c, out.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the codec server did not stop")
+	if code, out := stop(); code != 0 || !strings.Contains(out, "codec server stopped") {
+		t.Fatalf("exit %d: %s", code, out)
 	}
 	if _, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 		t.Fatal("still listening after it stopped")
