@@ -3,7 +3,10 @@
 # platform and the Lazarus worker, and leaves them running (pids and logs
 # under $LAZARUS_STATE, default .state/). `make down` stops them.
 #
-#   TEMPORAL_PORT (7233)  UI_PORT (8233)  LAZARUS_STATE (.state)
+#   TEMPORAL_PORT (7233)  UI_PORT (8233)  METRICS_PORT (9090)  LAZARUS_STATE (.state)
+#
+# The worker serves Prometheus metrics on 127.0.0.1:$METRICS_PORT/metrics
+# and its readiness on /readyz (200 once every worker polls).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -13,6 +16,8 @@ state=$LAZARUS_STATE
 mkdir -p "$state/logs" "$state/pids"
 TEMPORAL_PORT=${TEMPORAL_PORT:-7233}
 UI_PORT=${UI_PORT:-8233}
+METRICS_PORT=${METRICS_PORT:-9090}
+metrics=127.0.0.1:$METRICS_PORT
 export TEMPORAL_ADDRESS=${TEMPORAL_ADDRESS:-127.0.0.1:$TEMPORAL_PORT}
 export LAZARUS_UI_ADDRESS=${LAZARUS_UI_ADDRESS:-http://localhost:$UI_PORT}
 export LAZARUS_PLATFORM=${LAZARUS_PLATFORM:-$state/sandbox/platform.yaml}
@@ -71,13 +76,16 @@ wait_for "Temporal" 60 temporal operator cluster health --address "$TEMPORAL_ADD
 start sandbox bin/lazarus sandbox up
 wait_for "sandbox" 180 grep -q "^running" "$state/logs/sandbox.log"
 
-start worker bin/lazarus-worker --platform "$LAZARUS_PLATFORM"
-wait_for "worker" 30 grep -q "worker running" "$state/logs/worker.log"
+start worker bin/lazarus-worker --platform "$LAZARUS_PLATFORM" --metrics-address "$metrics"
+# Ready when this worker (not another process on the port) answers /readyz.
+worker_ready() { running worker && curl -sf "http://$metrics/readyz"; }
+wait_for "worker" 30 worker_ready || { tail -n 3 "$state/logs/worker.log" >&2; exit 1; }
 
 cat <<MSG
 up: ready
   Temporal     $TEMPORAL_ADDRESS
   Web UI       $LAZARUS_UI_ADDRESS/namespaces/default/workflows
+  metrics      http://$metrics/metrics (readiness: http://$metrics/readyz)
   platform     $LAZARUS_PLATFORM
   logs, pids   $state/logs, $state/pids
   try          bin/lazarus sandbox seed --sites 200 && bin/lazarus sandbox ids --kind site --limit 3
