@@ -54,6 +54,7 @@ func newRootCmd() *cobra.Command {
 		newSandboxCmd(),
 		newWorkerCmd(),
 		newVersionCmd(),
+		newCodecServerCmd(),
 	)
 	return root
 }
