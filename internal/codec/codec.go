@@ -2,6 +2,7 @@ package codec
 
 import (
 	"fmt"
+	"net/http"
 
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
@@ -73,4 +74,24 @@ func DataConverter() converter.DataConverter {
 func WithRemote(remote converter.PayloadCodec) converter.DataConverter {
 	// NewCodecDataConverter encodes with the last codec first.
 	return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), remote, Codec())
+}
+
+// ForClient is the data converter of a client or worker: DataConverter,
+// or WithRemote of the remote codec at endpoint (the codec server
+// protocol; namespace goes in X-Namespace, auth, when set, in
+// Authorization) when endpoint is not empty.
+func ForClient(endpoint, auth, namespace string) converter.DataConverter {
+	if endpoint == "" {
+		return DataConverter()
+	}
+	return WithRemote(converter.NewRemotePayloadCodec(converter.RemotePayloadCodecOptions{
+		Endpoint: endpoint,
+		ModifyRequest: func(r *http.Request) error {
+			r.Header.Set("X-Namespace", namespace)
+			if auth != "" {
+				r.Header.Set("Authorization", auth)
+			}
+			return nil
+		},
+	}))
 }

@@ -2,9 +2,10 @@
 // the payloads that Temporal stores (workflow inputs and results, activity
 // inputs and results, memos, continue-as-new inputs) when they are large
 // enough for it to pay, with zlib, and it gives the data converter that the
-// client and the worker use (DataConverter), the codec for a codec server
-// (Codec), and the order in which a remote codec goes with it
-// (WithRemote).
+// client and the worker use (DataConverter; ForClient with the temporal
+// CLI's --codec-endpoint), the codec for a codec server (Codec), and the
+// order in which a remote codec goes with it (WithRemote: compression
+// first).
 //
 // Why: a batch's compiled plan and site list ride in every child's start
 // event and every continue-as-new; they are JSON with the same keys again
