@@ -33,9 +33,10 @@ func newCodecServerCmd() *cobra.Command {
 		Short: "Serve Lazarus's payload codec over HTTP, for the Web UI and `temporal --codec-endpoint`",
 		Long: `Serves the payload codec of Lazarus (internal/codec: zlib compression of
 payloads of 1 KiB or more) on the codec server protocol: POST /encode and
-POST /decode, under any path prefix. The Temporal Web UI (Settings, Codec
-Server) and the temporal CLI (--codec-endpoint) then show compressed inputs,
-results and memos as plain JSON. It holds no key: it only compresses.
+POST /decode, under any path prefix. The Temporal Web UI (Codec Server, at
+the bottom of its left bar) and the temporal CLI (--codec-endpoint) then
+show compressed inputs, results and memos as plain JSON. It holds no key:
+it only compresses.
 
 The Web UI calls it from the browser, so the UI's origin must be allowed
 with --cors-origin (repeat it for more than one; "" allows none).`,
