@@ -24,6 +24,13 @@ import (
 // taken. Each is stopped when the test ends.
 func upSeeded(ctx context.Context, t *testing.T, prefix string, fleet int, seed int64, log *zap.Logger) (*testsuite.DevServer, client.Client, *sandbox.Platform) {
 	t.Helper()
+	return upSeededOn(ctx, t, prefix, fleet, seed, "", log)
+}
+
+// upSeededOn is upSeeded with the sandbox's clusters also on network
+// (sandbox.Options.Network), for workers on other hosts.
+func upSeededOn(ctx context.Context, t *testing.T, prefix string, fleet int, seed int64, network string, log *zap.Logger) (*testsuite.DevServer, client.Client, *sandbox.Platform) {
+	t.Helper()
 	srv, err := devserver.Start(ctx, devserver.Options{})
 	if err != nil {
 		t.Fatalf("dev server: %v", err)
@@ -34,7 +41,7 @@ func upSeeded(ctx context.Context, t *testing.T, prefix string, fleet int, seed 
 		t.Fatal(err)
 	}
 	t.Cleanup(tc.Close)
-	p, err := sandbox.Up(ctx, sandbox.Options{StateDir: testpg.Dir(t, prefix), Logger: log})
+	p, err := sandbox.Up(ctx, sandbox.Options{StateDir: testpg.Dir(t, prefix), Network: network, Logger: log})
 	if err != nil {
 		t.Fatalf("sandbox up: %v", err)
 	}
