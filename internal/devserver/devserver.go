@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/lazarus-dr/lazarus/internal/codec"
 	"github.com/lazarus-dr/lazarus/internal/tools"
 	"github.com/lazarus-dr/lazarus/workflows"
 )
@@ -50,8 +51,10 @@ func Start(ctx context.Context, o Options) (*testsuite.DevServer, error) {
 		logs = io.Discard
 	}
 	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
-		ExistingPath:  bin,
-		ClientOptions: &client.Options{Namespace: "default"},
+		ExistingPath: bin,
+		// The client a test gets decodes what Lazarus's clients write
+		// (tconn: compressed payloads, internal/codec).
+		ClientOptions: &client.Options{Namespace: "default", DataConverter: codec.DataConverter()},
 		DBFilename:    o.DBFile,
 		EnableUI:      o.UI,
 		UIPort:        o.UIPort,

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
 
+	"github.com/lazarus-dr/lazarus/internal/codec"
 	"github.com/lazarus-dr/lazarus/logging"
 )
 
@@ -87,10 +88,17 @@ func (c Config) resolve() (resolved, error) {
 	if err := checkCodec(&prof, src); err != nil {
 		return resolved{}, err
 	}
-	opts, err := prof.ToClientOptions(envconfig.ToClientOptionsRequest{IncludeRemoteCodec: prof.Codec != nil})
+	opts, err := prof.ToClientOptions(envconfig.ToClientOptionsRequest{})
 	if err != nil {
 		return resolved{}, configErrorf("Temporal connection settings (flags, TEMPORAL_* or %s): %v", src.profile, err)
 	}
+	// Lazarus's payloads are compressed (internal/codec), then, with
+	// --codec-endpoint, passed through that remote codec too.
+	var codecEndpoint, codecAuth string
+	if prof.Codec != nil {
+		codecEndpoint, codecAuth = prof.Codec.Endpoint, prof.Codec.Auth
+	}
+	opts.DataConverter = codec.ForClient(codecEndpoint, codecAuth, prof.Namespace)
 	opts.Identity = Identity(c.Identity)
 	if c.Logger != nil {
 		opts.Logger = logging.NewTemporalLogger(c.Logger)

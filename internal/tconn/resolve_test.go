@@ -147,8 +147,18 @@ func TestCodecEndpoint(t *testing.T) {
 	if o.DataConverter == nil {
 		t.Fatal("--codec-endpoint must set the remote data converter")
 	}
-	if o, _ = parse(t, "--codec-auth", "Bearer x").ClientOptions(); o.DataConverter != nil {
-		t.Fatal("no codec endpoint: the SDK's data converter (nil) must stay")
+	// Without an endpoint, the client compresses (internal/codec) and
+	// calls nothing remote.
+	o, _ = parse(t, "--codec-auth", "Bearer x").ClientOptions()
+	if o.DataConverter == nil {
+		t.Fatal("no codec endpoint: want the compressing data converter, got the SDK's default")
+	}
+	p, err := o.DataConverter.ToPayload(strings.Repeat("site-id ", 1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if enc := string(p.GetMetadata()["encoding"]); enc != "binary/zlib" {
+		t.Fatalf("a large payload is encoded %q, want binary/zlib", enc)
 	}
 }
 
