@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"time"
 
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.uber.org/zap"
@@ -29,7 +30,13 @@ type Host struct {
 	// point-in-time clones made here listen on it, and the steps on every
 	// other host read them there. Empty: 127.0.0.1 (one host).
 	CloneAddress string
+	// CloneIdle is how long a clone of this host may go unread before the
+	// worker tears it down (pitr.LocalCloner.Sweep); 0 is pitr.DefaultIdle.
+	CloneIdle time.Duration
 }
+
+// sweepEvery is how often the worker looks for idle clones.
+const sweepEvery = 5 * time.Minute
 
 // RealActivitiesOn is RealActivities on a host of several.
 func RealActivitiesOn(ctx context.Context, platformFile string, host Host, log *zap.Logger) (func(sdkworker.ActivityRegistry) error, func(), error) {
@@ -40,6 +47,11 @@ func RealActivitiesOn(ctx context.Context, platformFile string, host Host, log *
 	deps, err := BuildDepsOn(ctx, desc, host, log)
 	if err != nil {
 		return nil, nil, err
+	}
+	if e, ok := deps.PITR.(*activities.Engine); ok {
+		if c, ok := e.Cloner.(*pitr.LocalCloner); ok {
+			go sweepClones(ctx, c, host.CloneIdle, log)
+		}
 	}
 	reg := func(r sdkworker.ActivityRegistry) error {
 		activities.Register(r, deps)
@@ -81,4 +93,25 @@ func BuildDepsOn(ctx context.Context, desc *platform.Description, host Host, log
 	engine.Logger = log
 	deps.PITR = engine
 	return deps, nil
+}
+
+// sweepClones tears down this host's idle clones every sweepEvery until ctx
+// ends: the clones whose db.drop_clone ran on another host, and those made
+// in place of a dead host's.
+func sweepClones(ctx context.Context, c *pitr.LocalCloner, idle time.Duration, log *zap.Logger) {
+	if idle <= 0 {
+		idle = pitr.DefaultIdle
+	}
+	t := time.NewTicker(sweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := c.Sweep(ctx, idle); err != nil && ctx.Err() == nil {
+			log.Warn("sweep of idle clones", zap.Error(err))
+		}
+	}
 }

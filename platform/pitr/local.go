@@ -42,6 +42,8 @@ type LocalCloner struct {
 	// workers share, so that a step on any host can read a clone made
 	// here. Empty is 127.0.0.1 (one host).
 	Address string
+
+	idle idleBook // Sweep's sightings
 }
 
 // host is the address the clones listen on and their DSNs name.

@@ -570,3 +570,57 @@ func TestCloneWithTheLiveClusterDown(t *testing.T) {
 	}
 	t.Logf("past the archive: %v", err)
 }
+
+// A clone in use is kept; once nobody has used it for the idle time, Sweep
+// tears it down, and a clone of the same point can be made again.
+func TestSweepRemovesOnlyIdleClones(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	w := newWorld(t)
+	cl, err := w.cloner.Clone(ctx, "products", w.backup.EndTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = w.cloner.Teardown(context.Background(), cl.ID) })
+	if gone, err := w.cloner.Sweep(ctx, time.Hour); err != nil || len(gone) != 0 {
+		t.Fatalf("sweep of a clone just made: %v %v", gone, err)
+	}
+	// A session runs a query on the clone while the clock says an hour
+	// has passed: in use, kept.
+	reader, err := pg.Open(ctx, cl.DSN("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close(context.Background())
+	busy := make(chan error, 1)
+	go func() {
+		_, err := reader.Exec(ctx, "SELECT pg_sleep(3)")
+		busy <- err
+	}()
+	time.Sleep(500 * time.Millisecond)
+	w.cloner.Now = func() time.Time { return time.Now().Add(time.Hour) }
+	if gone, err := w.cloner.Sweep(ctx, 30*time.Minute); err != nil || len(gone) != 0 {
+		t.Fatalf("sweep of a clone in use: %v %v", gone, err)
+	}
+	if err := <-busy; err != nil {
+		t.Fatal(err)
+	}
+	// Half an hour after that use, with the session idle: still kept.
+	w.cloner.Now = func() time.Time { return time.Now().Add(20 * time.Minute) }
+	if gone, err := w.cloner.Sweep(ctx, 30*time.Minute); err != nil || len(gone) != 0 {
+		t.Fatalf("sweep 20 minutes after a use: %v %v", gone, err)
+	}
+	w.cloner.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
+	gone, err := w.cloner.Sweep(ctx, 30*time.Minute)
+	if err != nil || len(gone) != 1 || gone[0] != cl.ID {
+		t.Fatalf("sweep of an idle clone: %v %v", gone, err)
+	}
+	if err := pitr.Identify(ctx, cl.DSN("postgres"), cl.ID); !errors.Is(err, pitr.ErrCloneGone) {
+		t.Fatalf("a swept clone still answers: %v", err)
+	}
+	w.cloner.Now = nil
+	again, err := w.cloner.Clone(ctx, "products", w.backup.EndTime)
+	if err != nil || again.ID != cl.ID {
+		t.Fatalf("the same clone made again: %+v %v", again, err)
+	}
+}
