@@ -57,6 +57,9 @@ func newMetrics(log *zap.Logger) (*metrics, error) {
 	if err := reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
 		return nil, fmt.Errorf("metrics: register the process collector: %w", err)
 	}
+	if err := registerInfo(reg); err != nil {
+		return nil, err
+	}
 	exp, err := otelprom.New(
 		otelprom.WithRegisterer(reg),
 		otelprom.WithoutScopeInfo(),

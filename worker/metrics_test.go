@@ -63,3 +63,16 @@ func TestMetricsPipelineNames(t *testing.T) {
 		t.Errorf("OTel scope or target info exported:\n%s", out)
 	}
 }
+
+// A worker that has done nothing yet already has a lazarus_ series: its
+// build.
+func TestWorkerInfoFromTheFirstScrape(t *testing.T) {
+	m, err := newMetrics(zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := scrape(t, m)
+	if !hasLine(out, MetricWorkerInfo+"{") || !strings.Contains(out, `go_version="go`) {
+		t.Fatalf("no %s series with its build labels in:\n%s", MetricWorkerInfo, out)
+	}
+}
