@@ -4,20 +4,14 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
-	"net"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strings"
 	"testing"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/lazarus-dr/lazarus/internal/netlab"
-	"github.com/lazarus-dr/lazarus/internal/tcpproxy"
-	"github.com/lazarus-dr/lazarus/platform/pitr"
 	"github.com/lazarus-dr/lazarus/sandbox"
 	"github.com/lazarus-dr/lazarus/workflows"
 )
@@ -81,7 +75,7 @@ func TestTwoHostsOneBatch(t *testing.T) {
 	logs := map[string]string{}
 	for _, h := range lan.Hosts {
 		logs[h.Name] = filepath.Join(tmp, h.Name+".log")
-		startHostWorker(ctx, t, lan, h, workerBin, descs[h.Name], temporal, logs[h.Name])
+		startHostWorker(ctx, t, lan, h, workerBin, descs.Paths[h.Name], temporal, logs[h.Name])
 	}
 
 	lz := cli{t: t, bin: bin, address: srv.FrontendHostPort(), platform: p.DescriptionPath()}
@@ -91,8 +85,17 @@ func TestTwoHostsOneBatch(t *testing.T) {
 		"--batch-id", "e2e-two-hosts", "--concurrency", "2"); code != 0 {
 		t.Fatalf("restore start: exit %d\n%s", code, out)
 	}
-	owner, clones := waitClones(ctx, t, lan, descs)
-	busy := waitSiteWork(ctx, t, logs[owner.Name], 6)
+	// restore2 clones the platform and the products clusters.
+	owner, clones, err := lan.WaitClones(ctx, descs, 2)
+	if err != nil {
+		t.Fatalf("the batch's clones: %v", err)
+	}
+	// The host to be killed is then in the middle of the batch's site
+	// work, not only done with its clones.
+	busy, err := netlab.WaitLog(ctx, logs[owner.Name], netlab.LogTenantCopied, 6)
+	if err != nil {
+		t.Fatalf("site work on %s: %v", owner.Name, err)
+	}
 	cloned := time.Since(began)
 	killed, err := lan.Kill(ctx, owner)
 	if err != nil {
@@ -129,7 +132,10 @@ func TestTwoHostsOneBatch(t *testing.T) {
 	if survivor.Name == owner.Name {
 		survivor = lan.Hosts[1]
 	}
-	remade := remadeClones(t, logs[survivor.Name])
+	remade, err := netlab.CountLog(logs[survivor.Name], netlab.LogCloneRemade)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if remade == 0 {
 		t.Errorf("host %s never made a clone in place of the dead host's: the kill did not test what it should (log %s)", survivor.Name, logs[survivor.Name])
 	}
@@ -141,11 +147,7 @@ func TestTwoHostsOneBatch(t *testing.T) {
 // server that listens on loopback, and returns the forwarder's address.
 func forwardOnGateway(t *testing.T, lan *netlab.LAN, target string) string {
 	t.Helper()
-	_, port, err := net.SplitHostPort(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := tcpproxy.Listen(net.JoinHostPort(lan.Gateway, port), target, 0)
+	p, err := lan.Forward(target)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,37 +155,15 @@ func forwardOnGateway(t *testing.T, lan *netlab.LAN, target string) string {
 	return p.Addr()
 }
 
-var loopbackURL = regexp.MustCompile(`http://127\.0\.0\.1:(\d+)`)
-
-// hostPlatforms writes one platform description per host: the sandbox's,
-// with every address on the bridge's side (the clusters listen there; the
-// HTTP services and S3 get forwarders on the same ports) and a scratch
-// folder of the host's own, as separate machines have.
-func hostPlatforms(t *testing.T, src string, lan *netlab.LAN, dir string) map[string]string {
+// hostPlatforms writes one platform description per host (netlab.LAN.WritePlatforms).
+func hostPlatforms(t *testing.T, src string, lan *netlab.LAN, dir string) *netlab.Platforms {
 	t.Helper()
-	raw, err := os.ReadFile(src)
+	ps, err := lan.WritePlatforms(src, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := string(raw)
-	for _, m := range loopbackURL.FindAllStringSubmatch(text, -1) {
-		forwardOnGateway(t, lan, "127.0.0.1:"+m[1])
-	}
-	text = strings.ReplaceAll(text, "127.0.0.1", lan.Gateway)
-	scratch := regexp.MustCompile(`(?m)^(\s*scratch_dir:\s*)(\S+)\s*$`)
-	if len(scratch.FindAllString(text, -1)) == 0 {
-		t.Fatalf("platform %s has no scratch_dir", src)
-	}
-	out := map[string]string{}
-	for _, h := range lan.Hosts {
-		desc := scratch.ReplaceAllString(text, "${1}${2}-"+h.Name)
-		path := filepath.Join(dir, "platform-"+h.Name+".yaml")
-		if err := os.WriteFile(path, []byte(desc), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		out[h.Name] = path
-	}
-	return out
+	t.Cleanup(ps.Close)
+	return ps
 }
 
 // startHostWorker runs lazarus-worker on host h until the test ends.
@@ -204,90 +184,4 @@ func startHostWorker(ctx context.Context, t *testing.T, lan *netlab.LAN, h netla
 		_ = cmd.Wait()
 		_ = f.Close()
 	})
-}
-
-// waitClones waits until the batch's clones are ready, and returns the host
-// holding most of them (each host's scratch folders are its own) with their
-// IDs.
-func waitClones(ctx context.Context, t *testing.T, lan *netlab.LAN, descs map[string]string) (netlab.Host, []string) {
-	t.Helper()
-	for {
-		total := 0
-		var best netlab.Host
-		var bestIDs []string
-		for _, h := range lan.Hosts {
-			ids := readyClones(t, descs[h.Name], h.IP)
-			total += len(ids)
-			if len(ids) > len(bestIDs) {
-				best, bestIDs = h, ids
-			}
-		}
-		if total >= 2 { // restore2 clones the platform and the products clusters
-			return best, bestIDs
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("the batch's clones were not ready in time: %d seen", total)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
-var scratchLine = regexp.MustCompile(`(?m)^\s*scratch_dir:\s*(\S+)\s*$`)
-
-// readyClones lists the clones made on a host that listen on its address.
-func readyClones(t *testing.T, desc, ip string) []string {
-	t.Helper()
-	raw, err := os.ReadFile(desc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []string
-	for _, m := range scratchLine.FindAllStringSubmatch(string(raw), -1) {
-		states, _ := filepath.Glob(filepath.Join(m[1], "*", "clone.json"))
-		for _, s := range states {
-			b, err := os.ReadFile(s)
-			if err != nil {
-				continue
-			}
-			var cl pitr.Clone
-			if json.Unmarshal(b, &cl) == nil && cl.Host == ip {
-				ids = append(ids, cl.ID)
-			}
-		}
-	}
-	return ids
-}
-
-// waitSiteWork waits until a worker's log shows at least n tenant copies
-// (site steps reading a clone), and returns how many it shows: the host to
-// be killed is then in the middle of the batch's site work, not only done
-// with its clones.
-func waitSiteWork(ctx context.Context, t *testing.T, logFile string, n int) int {
-	t.Helper()
-	for {
-		raw, err := os.ReadFile(logFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := strings.Count(string(raw), `"msg":"tenant rows copied"`); got >= n {
-			return got
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("the worker of %s did no site work in time", logFile)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
-
-// remadeClones counts the log lines of a worker that made a clone in place
-// of one whose host is gone (activities.Engine.Reach).
-func remadeClones(t *testing.T, logFile string) int {
-	t.Helper()
-	raw, err := os.ReadFile(logFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.Count(string(raw), "clone unreachable; making it on this host")
 }
