@@ -12,7 +12,7 @@ tools-server: ## install the pinned Temporal server and temporal-sql-tool (for m
 
 build: ## build bin/lazarus and bin/lazarus-worker
 	go build -ldflags "-X main.version=$$(git describe --tags --always --dirty 2>/dev/null || echo devel)" -o bin/lazarus ./starter
-	go build -o bin/lazarus-worker ./worker/cmd/lazarus-worker
+	go build -ldflags "-X github.com/lazarus-dr/lazarus/worker.Version=$$(git describe --tags --always --dirty 2>/dev/null || echo devel)" -o bin/lazarus-worker ./worker/cmd/lazarus-worker
 
 test: ## unit, fuzz (briefly) and integration tests on real Temporal, PostgreSQL and S3
 	scripts/test.sh

@@ -14,11 +14,18 @@ import (
 // rolls out.
 const MetricWorkerInfo = "lazarus_worker_info"
 
+// Version is the worker's version, set at build time by `make build`
+// (-ldflags "-X github.com/lazarus-dr/lazarus/worker.Version=..."); empty
+// falls back on the module's build information.
+var Version string
+
 // registerInfo adds lazarus_worker_info{version, revision, go_version} to reg.
 func registerInfo(reg *prometheus.Registry) error {
 	version, revision := "devel", "unknown"
 	if bi, ok := debug.ReadBuildInfo(); ok {
-		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		if Version != "" {
+			version = Version
+		} else if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 			version = bi.Main.Version
 		}
 		for _, s := range bi.Settings {
