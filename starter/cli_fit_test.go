@@ -129,7 +129,8 @@ func TestCompletionWithTemporalDown(t *testing.T) {
 		}
 	}
 	cmd := &cobra.Command{}
-	cmd.Flags().String("address", "127.0.0.1:1", "")
+	cmd.Flags().String("address", "", "")
+	_ = cmd.Flags().Set("address", "127.0.0.1:1")
 	if out, dir := completeStepIDs(cmd, []string{"site-a"}, ""); out != nil || dir != cobra.ShellCompDirectiveNoFileComp {
 		t.Errorf("steps with Temporal down: %q %v", out, dir)
 	}
@@ -314,5 +315,27 @@ func TestDrillReportOutputFlag(t *testing.T) {
 		if r = h.Run(t, ctx, "drill", "report", "d1", "-o", o); r.Code != 1 || !strings.Contains(r.Stderr, "connect to Temporal") || strings.Contains(r.Stderr, "deprecated") {
 			t.Errorf("-o %s: exit %d, stderr %q", o, r.Code, r.Stderr)
 		}
+	}
+}
+
+// A completion dials with every connection flag typed on the line (TLS, API
+// key, profile), not only --address and --namespace.
+func TestCompletionTakesEveryConnectionFlag(t *testing.T) {
+	var f temporalFlags
+	cmd := &cobra.Command{Use: "lazarus"}
+	f.add(cmd)
+	sub := &cobra.Command{Use: "status", Run: func(*cobra.Command, []string) {}}
+	cmd.AddCommand(sub)
+	if err := cmd.ParseFlags([]string{"--address", "tls.example:7233", "--tls-ca-path", "/ca.pem",
+		"--tls-server-name", "temporal.example", "--api-key", "k", "--profile", "dr"}); err != nil {
+		t.Fatal(err)
+	}
+	got := connectionFlags(sub)
+	if got.Address != "tls.example:7233" || got.TLSCAPath != "/ca.pem" || got.TLSServerName != "temporal.example" ||
+		got.APIKey != "k" || got.Profile != "dr" {
+		t.Fatalf("completion's connection: %+v", got)
+	}
+	if untyped := connectionFlags(&cobra.Command{}); untyped.Address != "" || untyped.Profile != "" {
+		t.Fatalf("no flag typed, yet: %+v", untyped)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
@@ -19,8 +20,9 @@ import (
 // Shell completion of the names a coordinator types: batch IDs, site IDs,
 // step IDs and runbook names. The functions have cobra's
 // ValidArgsFunction signature. Those that read Temporal dial it with the
-// command's own connection flags (--address, --namespace, or Temporal's
-// environment configuration), give up after completionTimeout, and
+// command's own connection flags (--address, --namespace, TLS, API key,
+// profile, or Temporal's environment configuration), give up after
+// completionTimeout, and
 // degrade silently: when Temporal is down or slow they complete nothing
 // and print nothing, because a shell shows whatever a completion prints.
 
@@ -44,13 +46,32 @@ func completionClient(cmd *cobra.Command) (ctx context.Context, c client.Client,
 		parent = context.Background()
 	}
 	ctx, cancel := context.WithTimeout(parent, completionTimeout)
-	cfg := tconn.Config{Address: flagValue(cmd, "address"), Namespace: flagValue(cmd, "namespace"), Logger: zap.NewNop()}
+	cfg := connectionFlags(cmd)
+	cfg.Logger = zap.NewNop()
 	c, opts, err := tconn.Dial(ctx, cfg)
 	if err != nil {
 		cancel()
 		return nil, nil, "", nil, false
 	}
 	return ctx, c, opts.Namespace, func() { c.Close(); cancel() }, true
+}
+
+// connectionFlags is the Temporal connection the user typed on cmd's line
+// (every tconn flag: address, TLS, API key, profile...): a completion runs
+// before the command's own flag values are bound, so they are read by name.
+func connectionFlags(cmd *cobra.Command) tconn.Config {
+	var cfg tconn.Config
+	fs := pflag.NewFlagSet("connection", pflag.ContinueOnError)
+	cfg.AddFlags(fs)
+	fs.VisitAll(func(f *pflag.Flag) {
+		for _, set := range []*pflag.FlagSet{cmd.Flags(), cmd.InheritedFlags()} {
+			if typed := set.Lookup(f.Name); typed != nil && typed.Changed {
+				_ = fs.Set(f.Name, typed.Value.String())
+				return
+			}
+		}
+	})
+	return cfg
 }
 
 // flagValue is the value of cmd's flag name (its own or inherited), ""
