@@ -3,10 +3,12 @@
 // service's task queue, each with its own concurrency and rate limit.
 //
 //	lazarus-worker --platform .state/sandbox/platform.yaml [--config worker.yaml] [--limit db=8] [--rate vendors=50]
+//	               [--metrics-address 127.0.0.1:9090] [--clone-address IP]
 //
-// Temporal is reached the standard way: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
-// TEMPORAL_API_KEY, TEMPORAL_TLS* (or --address/--namespace). SIGTERM stops
-// it gracefully.
+// Temporal is reached the way the temporal CLI reaches it (internal/tconn):
+// --address, --namespace, --api-key, --tls*, --codec-endpoint, --profile,
+// --config-file and --identity, else the TEMPORAL_* variables, else the
+// temporal.toml profile. SIGTERM stops it gracefully.
 package main
 
 import (
