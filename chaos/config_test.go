@@ -10,14 +10,14 @@ import (
 
 func TestParseScenarios(t *testing.T) {
 	for in, want := range map[string][]int{
-		"": {1, 2, 3, 4, 5, 6}, "all": {1, 2, 3, 4, 5, 6}, "1,4,5": {1, 4, 5}, "2-4": {2, 3, 4}, "5 1 5": {5, 1}, "1-2,6": {1, 2, 6},
+		"": {1, 2, 3, 4, 5, 6, 7}, "all": {1, 2, 3, 4, 5, 6, 7}, "1,4,5": {1, 4, 5}, "2-4": {2, 3, 4}, "5 1 5": {5, 1}, "1-2,6": {1, 2, 6},
 	} {
 		got, err := ParseScenarios(in)
 		if err != nil || !slices.Equal(got, want) {
 			t.Errorf("ParseScenarios(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"0", "7", "x", "3-1", "1-9"} {
+	for _, in := range []string{"0", "8", "x", "3-1", "1-9"} {
 		if _, err := ParseScenarios(in); err == nil || !strings.Contains(err.Error(), "is not a scenario") {
 			t.Errorf("ParseScenarios(%q) = %v, want an error", in, err)
 		}
@@ -29,7 +29,7 @@ func TestConfigDefaultsAndChecks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Sites != 200 || c.Fleet != 300 || c.Kills != 5 || c.MaxRecovery.Minutes() != 2 || c.Outage.Minutes() != 2 || len(c.Scenarios) != 6 {
+	if c.Sites != 200 || c.Fleet != 300 || c.Kills != 5 || c.MaxRecovery.Minutes() != 2 || c.Outage.Minutes() != 2 || len(c.Scenarios) != 7 {
 		t.Fatalf("defaults %+v", c)
 	}
 	for _, bad := range []Config{

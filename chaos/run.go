@@ -150,6 +150,11 @@ func play(ctx context.Context, cfg Config, sc scenario) (row Row) {
 // setUp brings the stack up, deletes the sites, starts the workers and
 // the batch.
 func (r *run) setUp(ctx context.Context) error {
+	if r.sc.hosts > 0 {
+		if err := r.s.openHosts(ctx, r.sc.hosts); err != nil {
+			return err
+		}
+	}
 	if err := r.s.startTemporal(ctx); err != nil {
 		return err
 	}

@@ -19,6 +19,9 @@ type scenario struct {
 	name string
 	// workers is how many workers run from the start (default 1).
 	workers int
+	// hosts, when set, puts the workers on that many hosts of their own
+	// (network namespaces, twohosts.go), one each in turn.
+	hosts int
 	// partial: not every site is expected back (the judge says what is).
 	partial bool
 	// waitBound is the most a step may wait for recovery (default
@@ -36,7 +39,7 @@ type scenario struct {
 	judge func(context.Context, *run)
 }
 
-// scenarios are the six scenarios of `make chaos`, by number.
+// scenarios are the seven scenarios of `make chaos`, by number.
 func scenarios() []scenario {
 	return []scenario{
 		{n: 1, slug: "worker-killed", name: "worker SIGKILLed and restarted", prepare: slowMediaForKills, chaos: killWorker, judge: judgeKills},
@@ -47,6 +50,7 @@ func scenarios() []scenario {
 		{n: 5, slug: "permanent-failure", name: "permanent failure, parked, skipped", partial: true,
 			prepare: refuseOneSite, onParked: skipWhenOthersEnded, judge: judgePermanent},
 		{n: 6, slug: "batch-cancel", name: "batch cancelled mid-batch", partial: true, chaos: cancelMidBatch, judge: judgeCancel},
+		{n: 7, slug: "two-hosts", name: "two hosts, one killed", workers: 2, hosts: 2, prepare: hostPlatforms, chaos: killCloneHost, judge: judgeTwoHosts},
 	}
 }
 
@@ -283,4 +287,5 @@ func judgeOutage(_ context.Context, r *run) {
 	}
 }
 
-// Scenario 5 lives in permanent.go, scenario 6 in cancel.go.
+// Scenario 5 lives in permanent.go, scenario 6 in cancel.go, scenario 7
+// in twohosts.go.

@@ -52,6 +52,9 @@ type stack struct {
 	// tcpproxy.Proxy); mediaProxy is that proxy.
 	workerPlatform string
 	mediaProxy     *tcpproxy.Proxy
+	// hosts, when set, are the worker hosts the workers run on (scenario
+	// 7, twohosts.go); the server and the sandbox listen on their gateway.
+	hosts *hostsLAN
 
 	tc          client.Client
 	desc        *platform.Description
@@ -131,9 +134,10 @@ func (s *stack) startTemporal(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.address, s.ui = "127.0.0.1:"+strconv.Itoa(port), "http://127.0.0.1:"+strconv.Itoa(ui)
+	ip := s.bindIP()
+	s.address, s.ui = net.JoinHostPort(ip, strconv.Itoa(port)), "http://"+net.JoinHostPort(ip, strconv.Itoa(ui))
 	s.temporalBin = s.cfg.TemporalBin
-	s.temporalArgs = []string{"server", "start-dev", "--ip", "127.0.0.1", "--port", strconv.Itoa(port),
+	s.temporalArgs = []string{"server", "start-dev", "--ip", ip, "--port", strconv.Itoa(port),
 		"--ui-port", strconv.Itoa(ui), "--db-filename", filepath.Join(s.dir, "temporal.db"),
 		"--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
 		"--dynamic-config-value", "system.enableActivityEagerExecution=true",
@@ -156,7 +160,7 @@ func (s *stack) startTemporal(ctx context.Context) error {
 // startRealTemporal starts temporal-server on its own PostgreSQL cluster
 // (internal/tserver) in the scenario's folder; it has no Web UI.
 func (s *stack) startRealTemporal(ctx context.Context) error {
-	srv, err := tserver.Prepare(ctx, tserver.Options{Dir: filepath.Join(s.dir, "temporal")})
+	srv, err := tserver.Prepare(ctx, tserver.Options{Dir: filepath.Join(s.dir, "temporal"), BindIP: s.bindIP()})
 	if err != nil {
 		return err
 	}
@@ -231,7 +235,7 @@ func (s *stack) restartTemporal(ctx context.Context, down time.Duration) (time.D
 // startSandbox runs `lazarus sandbox up` and waits until it serves.
 func (s *stack) startSandbox(ctx context.Context) error {
 	p, err := startProc("sandbox", filepath.Join(s.logs, "sandbox.log"), s.pids, s.env(), s.bin("lazarus"),
-		"sandbox", "up", "--state", s.sbDir, "--log-level", "warn")
+		append([]string{"sandbox", "up", "--state", s.sbDir, "--log-level", "warn"}, s.sandboxArgs()...)...)
 	if err != nil {
 		return err
 	}
@@ -288,6 +292,9 @@ func (s *stack) prepareFleet(ctx context.Context) error {
 
 // startWorker starts one more lazarus-worker and waits until it polls.
 func (s *stack) startWorker(ctx context.Context) (*proc, error) {
+	if s.hosts != nil {
+		return s.startHostWorker(ctx)
+	}
 	s.workerRuns++
 	name := fmt.Sprintf("worker-%d", s.workerRuns)
 	desc := filepath.Join(s.sbDir, "platform.yaml")
@@ -333,6 +340,7 @@ func (s *stack) down() {
 			s.log.Warn("stop", zap.String("process", "temporal PostgreSQL"), zap.Error(err))
 		}
 	}
+	s.closeHosts()
 	if !s.cfg.Keep {
 		_ = os.RemoveAll(s.sbDir)
 	}

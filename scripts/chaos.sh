@@ -17,6 +17,9 @@
 #   4 faults at 10% errors and 300ms on every service, plus a 2-minute outage
 #   5 a permanent failure: one site parks, the operator skips it
 #   6 `lazarus batch cancel` mid-batch: clones removed, nothing unreported
+#   7 two worker hosts (network namespaces, needs root) share the batch on
+#     the server listening on their bridge; the host holding the clones is
+#     killed (its worker and clones), the other makes them again and finishes
 #
 # It prints one row per scenario (sites restored, sites verified, rows
 # duplicated, other tenants changed, the longest recovery wait, pass/fail),
