@@ -35,6 +35,10 @@ type Flags struct {
 	MetricsAddress string
 	// CloneAddress is this host's IP for its point-in-time clones.
 	CloneAddress string
+	// DeploymentName and BuildID, both set, make the worker a Worker
+	// Deployment Version (versioning.go); neither: unversioned.
+	DeploymentName string
+	BuildID        string
 	// Per-service overrides: --limit db=8 --rate vendors=50.
 	Limits map[string]int
 	Rates  map[string]string
@@ -52,6 +56,8 @@ func (f *Flags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&f.PprofAddress, "pprof-address", os.Getenv("LAZARUS_PPROF_ADDRESS"), "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060 ($LAZARUS_PPROF_ADDRESS; default off)")
 	fs.StringVar(&f.MetricsAddress, "metrics-address", os.Getenv("LAZARUS_METRICS_ADDRESS"), "serve Prometheus metrics (/metrics) and readiness (/readyz) on this address, e.g. 127.0.0.1:9090 ($LAZARUS_METRICS_ADDRESS; default off)")
 	fs.StringVar(&f.CloneAddress, "clone-address", os.Getenv("LAZARUS_CLONE_ADDRESS"), "this host's IP that the other worker hosts reach: its point-in-time clones listen there ($LAZARUS_CLONE_ADDRESS; default 127.0.0.1, one host)")
+	fs.StringVar(&f.DeploymentName, "deployment-name", os.Getenv("LAZARUS_DEPLOYMENT_NAME"), "Worker Deployment name, with --build-id: run as that deployment version (worker versioning; $LAZARUS_DEPLOYMENT_NAME; default off)")
+	fs.StringVar(&f.BuildID, "build-id", os.Getenv("LAZARUS_BUILD_ID"), "this worker's Build ID in --deployment-name, e.g. v2 or a git commit ($LAZARUS_BUILD_ID)")
 	fs.StringToIntVar(&f.Limits, "limit", nil, "max concurrent activities per service, e.g. --limit db=8,vendors=20")
 	fs.StringToStringVar(&f.Rates, "rate", nil, "activities per second per service task queue, e.g. --rate vendors=50")
 }
@@ -88,6 +94,10 @@ func (f *Flags) Options() (Options, *zap.Logger, error) {
 	if err := cfg.Validate(); err != nil {
 		return Options{}, nil, fmt.Errorf("worker flags: %w", err)
 	}
+	versioning := Versioning{DeploymentName: f.DeploymentName, BuildID: f.BuildID}
+	if err := versioning.Validate(); err != nil {
+		return Options{}, nil, err
+	}
 	tc := f.Temporal
 	tc.Logger = log
 	// Bad connection input (a missing TLS file, an unknown profile) is a
@@ -99,7 +109,7 @@ func (f *Flags) Options() (Options, *zap.Logger, error) {
 		Temporal:     tc,
 		PlatformFile: f.Platform, Config: cfg, Logger: log,
 		NoWorkflows: f.NoWorkflows, NoActivities: f.NoActivities, PprofAddress: f.PprofAddress,
-		MetricsAddress: f.MetricsAddress, Host: Host{CloneAddress: f.CloneAddress},
+		MetricsAddress: f.MetricsAddress, Host: Host{CloneAddress: f.CloneAddress}, Versioning: versioning,
 	}, log, nil
 }
 

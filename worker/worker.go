@@ -66,6 +66,9 @@ type Options struct {
 	MetricsAddress string
 	// Host is what differs between worker hosts (the clones' address).
 	Host Host
+	// Versioning, when both its fields are set, runs every worker of the
+	// process as that Worker Deployment Version (versioning.go).
+	Versioning Versioning
 	// RegisterActivities, when set, replaces the real activities on every
 	// service worker (benchmarks with no-op adapters, tests).
 	RegisterActivities func(r sdkworker.ActivityRegistry) error
@@ -97,6 +100,9 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	if opts.NoWorkflows && opts.NoActivities {
 		return errors.New("worker: --no-workflows and --no-activities together leave nothing to run")
+	}
+	if err := opts.Versioning.Validate(); err != nil {
+		return fmt.Errorf("worker: %w", err)
 	}
 	stopProfiles, err := debugserver.Start(opts.PprofAddress, log)
 	if err != nil {
@@ -154,6 +160,10 @@ func Run(ctx context.Context, opts Options) error {
 
 	var workers []sdkworker.Worker
 	var queues []string
+	deployment := opts.Versioning.deploymentOptions()
+	if opts.Versioning.Enabled() {
+		log.Info("worker versioning", zap.String("deployment_name", opts.Versioning.DeploymentName), zap.String("build_id", opts.Versioning.BuildID))
+	}
 	if !opts.NoWorkflows {
 		wo := sdkworker.Options{
 			MaxConcurrentWorkflowTaskExecutionSize: opts.Config.Workflows.MaxConcurrentWorkflowTasks,
@@ -161,9 +171,12 @@ func Run(ctx context.Context, opts Options) error {
 			StickyScheduleToStartTimeout:           SiteStickyTimeout,
 			WorkerStopTimeout:                      opts.Config.StopTimeout,
 			Interceptors:                           []interceptor.WorkerInterceptor{&siteMetrics{}},
+			DeploymentOptions:                      deployment,
 		}
 		w := sdkworker.New(c, workflows.WorkflowTaskQueue, wo)
-		workflows.Register(w)
+		if err := registerWorkflows(w, opts.Versioning); err != nil {
+			return err
+		}
 		w.RegisterActivityWithOptions(siteOwner(c), activity.RegisterOptions{Name: workflows.ActivitySiteOwner})
 		w.RegisterActivityWithOptions(drillCollect(c), activity.RegisterOptions{Name: drill.ActivityCollect})
 		workers = append(workers, w)
@@ -176,8 +189,11 @@ func Run(ctx context.Context, opts Options) error {
 			StickyScheduleToStartTimeout:           BatchStickyTimeout,
 			WorkerStopTimeout:                      opts.Config.StopTimeout,
 			Interceptors:                           []interceptor.WorkerInterceptor{&siteMetrics{}},
+			DeploymentOptions:                      deployment,
 		})
-		workflows.Register(bw)
+		if err := registerWorkflows(bw, opts.Versioning); err != nil {
+			return err
+		}
 		workers = append(workers, bw)
 		queues = append(queues, workflows.BatchTaskQueue)
 	}
@@ -190,6 +206,7 @@ func Run(ctx context.Context, opts Options) error {
 				ActivityTaskPollerBehavior:         pollers(l.Pollers),
 				WorkerStopTimeout:                  opts.Config.StopTimeout,
 				Interceptors:                       []interceptor.WorkerInterceptor{&stepMetrics{service: svc}},
+				DeploymentOptions:                  deployment,
 			}
 			q := workflows.ActivityTaskQueue(svc)
 			w := sdkworker.New(c, q, wo)
