@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -51,6 +52,25 @@ func (s *stack) openHosts(ctx context.Context, n int) error {
 		return fmt.Errorf("worker hosts: %w", err)
 	}
 	s.log.Info("worker hosts up", zap.String("gateway", lan.Gateway), zap.Int("hosts", len(lan.Hosts)))
+	return s.recordHosts()
+}
+
+// hostsFile lists the hosts' namespaces and the LAN's interfaces until
+// closeHosts removed them, for scripts/chaos.sh to remove after a driver
+// killed hard.
+func (s *stack) hostsFile() string { return filepath.Join(s.dir, "lan.txt") }
+
+func (s *stack) recordHosts() error {
+	var b strings.Builder
+	for _, h := range s.hosts.lan.Hosts {
+		fmt.Fprintf(&b, "netns %s\n", h.Name)
+	}
+	for _, l := range s.hosts.lan.Links() {
+		fmt.Fprintf(&b, "link %s\n", l)
+	}
+	if err := os.WriteFile(s.hostsFile(), []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("worker hosts: %w", err)
+	}
 	return nil
 }
 
@@ -119,7 +139,9 @@ func (s *stack) closeHosts() {
 	}
 	if err := s.hosts.lan.Close(); err != nil {
 		s.log.Warn("remove the worker hosts", zap.Error(err))
+		return
 	}
+	_ = os.Remove(s.hostsFile())
 }
 
 // hostKill is what killCloneHost did, for the judge.

@@ -72,6 +72,23 @@ cleanup() {
     [ -f "$f" ] || continue
     bin/lazarus sandbox down --state "$(dirname "$f")" >/dev/null 2>&1 || true
   done
+  # Scenario 7's worker hosts (internal/netlab), as the driver listed
+  # them: what still runs on each (SIGKILL), its namespace, the LAN's veth
+  # ends and bridge (a namespace deleted right after SIGKILL can outlive
+  # its processes, keeping its veth pair).
+  local kind name
+  for f in "$CHAOS_STATE"/*/lan.txt; do
+    [ -f "$f" ] || continue
+    while read -r kind name; do
+      case $kind in
+        netns)
+          ip netns pids "$name" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+          ip netns del "$name" 2>/dev/null && echo "chaos: removed leftover worker host $name" ;;
+        link) ip link del "$name" 2>/dev/null && echo "chaos: removed leftover interface $name" ;;
+      esac
+    done <"$f"
+    rm -f "$f"
+  done
 }
 trap cleanup EXIT
 

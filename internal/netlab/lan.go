@@ -120,6 +120,16 @@ func (l *LAN) ip(ctx context.Context, steps ...[]string) error {
 	return nil
 }
 
+// Links are the interfaces the LAN made in this machine's namespace: each
+// host's outer veth end, then the bridge.
+func (l *LAN) Links() []string {
+	var out []string
+	for _, h := range l.Hosts {
+		out = append(out, h.Name+"0")
+	}
+	return append(out, l.bridge)
+}
+
 // Command is a command that runs on host h (in its namespace).
 func (l *LAN) Command(ctx context.Context, h Host, name string, args ...string) *exec.Cmd {
 	return exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", h.Name, name}, args...)...)
