@@ -89,10 +89,13 @@ func (e *Engine) Reach(ctx context.Context, cluster platform.Cluster, id, dsn st
 		return "", permanent(ErrInvalidInput, "clone ID %q does not name a clone of cluster %s", id, cluster.Name)
 	}
 	e.logger().Warn("clone unreachable; making it on this host", zap.String("clone", id), zap.String("cluster", name), zap.NamedError("why", gone))
+	began := time.Now()
 	ref, err := e.Clone(ctx, cluster, at)
 	if err != nil {
 		return "", fmt.Errorf("clone %s is gone (%v), and making it here failed: %w", id, gone, err)
 	}
+	recordClone(ctx, name, time.Since(began))
+	countRemade(ctx, name)
 	if ref.ID != id {
 		return "", fmt.Errorf("clone %s is gone, and this host's clone of %s at %s is %s", id, name, at.Format(time.RFC3339Nano), ref.ID)
 	}

@@ -24,6 +24,10 @@ const (
 	// markers removed and versions copied; keys already current are not
 	// counted).
 	MetricObjectsRestored = "lazarus_objects_restored"
+	// MetricClonesRemade counts the steps that found their clone gone (its
+	// host died, or it was torn down) and made or found the same clone on
+	// their own host (label cluster).
+	MetricClonesRemade = "lazarus_clones_remade"
 )
 
 // metrics is the activity's metrics handler (the worker's, tagged by the
@@ -49,4 +53,10 @@ func countRows(ctx context.Context, store string, rows int64) {
 // countObjects counts media objects restored.
 func countObjects(ctx context.Context, n int) {
 	metrics(ctx).Counter(MetricObjectsRestored).Inc(int64(n))
+}
+
+// countRemade counts a step that stood in a clone of its own host for a
+// gone one of cluster.
+func countRemade(ctx context.Context, cluster string) {
+	metrics(ctx).WithTags(map[string]string{"cluster": cluster}).Counter(MetricClonesRemade).Inc(1)
 }
