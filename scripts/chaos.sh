@@ -53,12 +53,20 @@ fi
 # The driver stops everything it started; if it was killed hard, stop
 # what it left: the processes it recorded, then each scenario's sandbox.
 cleanup() {
-  local f pid
+  local f pid i
+  local stopped=()
   for f in "$CHAOS_STATE"/*/pids/*; do
     [ -f "$f" ] || continue
     pid=$(cat "$f")
-    kill -TERM "$pid" 2>/dev/null && echo "chaos: stopped leftover $(basename "$f") (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null && { echo "chaos: stopped leftover $(basename "$f") (pid $pid)"; stopped+=("$pid"); }
     rm -f "$f"
+  done
+  # Wait for them (up to 20 s, then SIGKILL) before stopping the Temporal
+  # server's PostgreSQL: a temporal-server whose database goes first never
+  # exits.
+  for pid in "${stopped[@]}"; do
+    for i in $(seq 1 80); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -KILL "$pid" 2>/dev/null && echo "chaos: killed leftover pid $pid (no exit 20 s after SIGTERM)"
   done
   # A Temporal server's PostgreSQL (internal/tserver): SIGINT is the
   # postmaster's fast shutdown.

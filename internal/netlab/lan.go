@@ -183,6 +183,11 @@ func (l *LAN) Close() error {
 		if err := l.ip(ctx, []string{"netns", "del", h.Name}); err != nil {
 			errs = append(errs, err.Error())
 		}
+		// A namespace deleted right after SIGKILL can outlive its
+		// processes for a while, and keep its veth pair with it.
+		if err := l.ip(ctx, []string{"link", "del", h.Name + "0"}); err != nil && !strings.Contains(err.Error(), "Cannot find device") {
+			errs = append(errs, err.Error())
+		}
 	}
 	if err := l.ip(ctx, []string{"link", "del", l.bridge}); err != nil && !strings.Contains(err.Error(), "Cannot find device") {
 		errs = append(errs, err.Error())
