@@ -41,14 +41,7 @@ func TestWorkerMetricsDuringARestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv, _, p := upSeeded(ctx, t, "lazarus-metrics-", 24, 15, log)
-	time.Sleep(afterBackup)
-	sites, err := p.Like2022(ctx, 4, 0, 15)
-	if err != nil {
-		t.Fatalf("pick sites: %v", err)
-	}
-	if _, err := p.PermanentDelete(ctx, sites); err != nil {
-		t.Fatalf("delete: %v", err)
-	}
+	sites := deleteSites(ctx, t, p, 4, 15)
 	addr := metricsWorker(ctx, t, srv.FrontendHostPort(), p, log)
 	if code, body := get(t, "http://"+addr+"/readyz"); code != http.StatusOK {
 		t.Fatalf("/readyz once the worker polls: %d %q", code, body)
@@ -169,27 +162,10 @@ func metricsWorker(ctx context.Context, t *testing.T, temporal string, p *sandbo
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	wctx, stop := context.WithCancel(ctx)
-	ready, done := make(chan struct{}), make(chan error, 1)
-	go func() {
-		done <- worker.Run(wctx, worker.Options{
-			Temporal: tconn.Config{Address: temporal, Namespace: "default"}, MetricsAddress: addr,
-			PlatformFile: p.DescriptionPath(), Config: worker.DefaultConfig(), Logger: log, Ready: ready,
-		})
-	}()
-	t.Cleanup(func() {
-		stop()
-		select {
-		case <-done:
-		case <-time.After(workerStopWait):
-			t.Errorf("the worker did not stop within %s", workerStopWait)
-		}
+	startWorker(ctx, t, "the worker", worker.Options{
+		Temporal: tconn.Config{Address: temporal, Namespace: "default"}, MetricsAddress: addr,
+		PlatformFile: p.DescriptionPath(), Config: worker.DefaultConfig(), Logger: log,
 	})
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("worker: %v", err)
-	}
 	return addr
 }
 

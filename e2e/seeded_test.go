@@ -16,6 +16,7 @@ import (
 	"github.com/lazarus-dr/lazarus/internal/testpg"
 	"github.com/lazarus-dr/lazarus/sandbox"
 	"github.com/lazarus-dr/lazarus/worker"
+	"github.com/lazarus-dr/lazarus/workflows"
 )
 
 // upSeeded starts what most end-to-end tests stand on: a dev server with
@@ -61,22 +62,82 @@ func upSeededOn(ctx context.Context, t *testing.T, prefix string, fleet int, see
 // started.
 func runWorker(ctx context.Context, t *testing.T, tc client.Client, p *sandbox.Platform, log *zap.Logger) {
 	t.Helper()
-	wctx, stop := context.WithCancel(ctx)
+	startWorker(ctx, t, "the worker", worker.Options{Client: tc, PlatformFile: p.DescriptionPath(), Config: worker.DefaultConfig(), Logger: log})
+}
+
+// startWorker runs worker.Run with opts (Ready is set here) and returns
+// once it polls; stop stops it and waits up to workerStopWait, and runs
+// when the test ends if the test has not called it. name names the worker
+// in failures.
+func startWorker(ctx context.Context, t *testing.T, name string, opts worker.Options) (stop func()) {
+	t.Helper()
+	wctx, cancel := context.WithCancel(ctx)
 	ready, done := make(chan struct{}), make(chan error, 1)
-	go func() {
-		done <- worker.Run(wctx, worker.Options{Client: tc, PlatformFile: p.DescriptionPath(), Config: worker.DefaultConfig(), Logger: log, Ready: ready})
-	}()
-	t.Cleanup(func() {
-		stop()
-		select {
-		case <-done:
-		case <-time.After(workerStopWait):
-			t.Errorf("the worker did not stop within %s", workerStopWait)
+	opts.Ready = ready
+	go func() { done <- worker.Run(wctx, opts) }()
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
 		}
-	})
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		case <-time.After(workerStopWait):
+			t.Errorf("%s did not stop within %s", name, workerStopWait)
+		}
+	}
+	t.Cleanup(stop)
 	select {
 	case <-ready:
 	case err := <-done:
-		t.Fatalf("worker: %v", err)
+		t.Fatalf("%s: %v", name, err)
 	}
+	return stop
+}
+
+// deleteSites waits until the sandbox's backup is behind the restore
+// points, then deletes n sites picked like 2022 (seed) for good, and
+// returns their IDs.
+func deleteSites(ctx context.Context, t *testing.T, p *sandbox.Platform, n int, seed int64) []string {
+	t.Helper()
+	time.Sleep(afterBackup)
+	sites, err := p.Like2022(ctx, n, 0, seed)
+	if err != nil {
+		t.Fatalf("pick sites: %v", err)
+	}
+	if _, err := p.PermanentDelete(ctx, sites); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	return sites
+}
+
+// watchAllRestored follows a batch with `lazarus batch watch
+// --auto-approve` until it ends, and requires every one of sites restored
+// in its result; it returns how many were.
+func watchAllRestored(ctx context.Context, t *testing.T, lz cli, tc client.Client, batch string, sites []string) int {
+	t.Helper()
+	if out, code := lz.run(ctx, "batch", "watch", batch, "--auto-approve", "e2e-test"); code != 0 {
+		t.Fatalf("batch watch: exit %d\n%s", code, out)
+	}
+	var res workflows.BatchResult
+	if err := tc.GetWorkflow(ctx, workflows.BatchWorkflowID(batch), "").Get(ctx, &res); err != nil {
+		t.Fatalf("batch result: %v", err)
+	}
+	restored := 0
+	for _, s := range res.Sites {
+		if s.Outcome == workflows.SiteRestored {
+			restored++
+		} else {
+			t.Errorf("site %s: %s %v", s.SiteID, s.Outcome, s.Errors)
+		}
+	}
+	if restored != len(sites) {
+		t.Fatalf("%d of %d sites restored", restored, len(sites))
+	}
+	return restored
 }

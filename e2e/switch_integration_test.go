@@ -31,14 +31,7 @@ func TestSwitchRunbookMidBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv, tc, p := upSeeded(ctx, t, "lazarus-switch-", 30, 15, zap.NewNop())
-	time.Sleep(afterBackup)
-	sites, err := p.Like2022(ctx, 4, 0, 15)
-	if err != nil {
-		t.Fatalf("pick sites: %v", err)
-	}
-	if _, err := p.PermanentDelete(ctx, sites); err != nil {
-		t.Fatalf("delete: %v", err)
-	}
+	sites := deleteSites(ctx, t, p, 4, 15)
 	runWorker(ctx, t, tc, p, zap.NewNop())
 
 	lz := cli{t: t, bin: bin, address: srv.FrontendHostPort(), platform: p.DescriptionPath()}

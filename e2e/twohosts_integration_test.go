@@ -13,7 +13,6 @@ import (
 
 	"github.com/lazarus-dr/lazarus/internal/netlab"
 	"github.com/lazarus-dr/lazarus/sandbox"
-	"github.com/lazarus-dr/lazarus/workflows"
 )
 
 const (
@@ -64,14 +63,7 @@ func TestTwoHostsOneBatch(t *testing.T) {
 	srv, tc, p := upSeededOn(ctx, t, "lazarus-2hosts-", twoHostsFleet, 13, lan.Network, zap.NewNop())
 	temporal := forwardOnGateway(t, lan, srv.FrontendHostPort())
 	descs := hostPlatforms(t, p.DescriptionPath(), lan, tmp)
-	time.Sleep(afterBackup)
-	sites, err := p.Like2022(ctx, twoHostsSites, 0, 13)
-	if err != nil {
-		t.Fatalf("pick sites: %v", err)
-	}
-	if _, err := p.PermanentDelete(ctx, sites); err != nil {
-		t.Fatalf("delete: %v", err)
-	}
+	sites := deleteSites(ctx, t, p, twoHostsSites, 13)
 	logs := map[string]string{}
 	for _, h := range lan.Hosts {
 		logs[h.Name] = filepath.Join(tmp, h.Name+".log")
@@ -105,25 +97,8 @@ func TestTwoHostsOneBatch(t *testing.T) {
 	t.Logf("killed host %s (%s) %.1fs after the start, after %d site steps of its own: %d processes, its worker and %d clones %v",
 		owner.Name, owner.IP, cloned.Seconds(), busy, killed, len(clones), clones)
 
-	if out, code := lz.run(ctx, "batch", "watch", "e2e-two-hosts", "--auto-approve", "e2e-test"); code != 0 {
-		t.Fatalf("batch watch: exit %d\n%s", code, out)
-	}
-	var res workflows.BatchResult
-	if err := tc.GetWorkflow(ctx, workflows.BatchWorkflowID("e2e-two-hosts"), "").Get(ctx, &res); err != nil {
-		t.Fatalf("batch result: %v", err)
-	}
+	restored := watchAllRestored(ctx, t, lz, tc, "e2e-two-hosts", sites)
 	done := time.Now()
-	restored := 0
-	for _, s := range res.Sites {
-		if s.Outcome == workflows.SiteRestored {
-			restored++
-		} else {
-			t.Errorf("site %s: %s %v", s.SiteID, s.Outcome, s.Errors)
-		}
-	}
-	if restored != len(sites) {
-		t.Fatalf("%d of %d sites restored", restored, len(sites))
-	}
 	rep, err := p.Verify(ctx, sandbox.VerifyOptions{IDs: sites})
 	if err != nil || !rep.OK {
 		t.Fatalf("verify: %v\n%s", err, report(rep))

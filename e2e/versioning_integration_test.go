@@ -47,14 +47,7 @@ func TestUpgradeWorkersDuringABatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv, tc, p := upSeeded(ctx, t, "lazarus-versioning-", 24, 17, log)
-	time.Sleep(afterBackup)
-	sites, err := p.Like2022(ctx, versioningSites, 0, 17)
-	if err != nil {
-		t.Fatalf("pick sites: %v", err)
-	}
-	if _, err := p.PermanentDelete(ctx, sites); err != nil {
-		t.Fatalf("delete: %v", err)
-	}
+	sites := deleteSites(ctx, t, p, versioningSites, 17)
 	began := time.Now()
 	stopV1 := versionedWorker(ctx, t, srv.FrontendHostPort(), p, "v1", log)
 	setCurrentVersion(ctx, t, tc, "v1")
@@ -90,25 +83,8 @@ func TestUpgradeWorkersDuringABatch(t *testing.T) {
 		t.Fatalf("batch resume: exit %d\n%s", code, out)
 	}
 
-	if out, code := lz.run(ctx, "batch", "watch", batch, "--auto-approve", "e2e-test"); code != 0 {
-		t.Fatalf("batch watch: exit %d\n%s", code, out)
-	}
-	var res workflows.BatchResult
-	if err := tc.GetWorkflow(ctx, workflows.BatchWorkflowID(batch), "").Get(ctx, &res); err != nil {
-		t.Fatalf("batch result: %v", err)
-	}
+	restored := watchAllRestored(ctx, t, lz, tc, batch, sites)
 	done := time.Now()
-	restored := 0
-	for _, s := range res.Sites {
-		if s.Outcome == workflows.SiteRestored {
-			restored++
-		} else {
-			t.Errorf("site %s: %s %v", s.SiteID, s.Outcome, s.Errors)
-		}
-	}
-	if restored != len(sites) {
-		t.Fatalf("%d of %d sites restored", restored, len(sites))
-	}
 
 	onV1, onV2 := 0, 0
 	for _, s := range sites {
@@ -155,38 +131,11 @@ func TestUpgradeWorkersDuringABatch(t *testing.T) {
 // returned stop stops it and waits for it (also done when the test ends).
 func versionedWorker(ctx context.Context, t *testing.T, temporal string, p *sandbox.Platform, buildID string, log *zap.Logger) func() {
 	t.Helper()
-	wctx, cancel := context.WithCancel(ctx)
-	ready, done := make(chan struct{}), make(chan error, 1)
-	go func() {
-		done <- worker.Run(wctx, worker.Options{
-			Temporal: tconn.Config{Address: temporal, Namespace: "default"}, PlatformFile: p.DescriptionPath(),
-			Config: worker.DefaultConfig(), Logger: log.With(zap.String("build_id", buildID)), Ready: ready,
-			Versioning: worker.Versioning{DeploymentName: deploymentName, BuildID: buildID},
-		})
-	}()
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("worker %s: %v", buildID, err)
-			}
-		case <-time.After(workerStopWait):
-			t.Errorf("worker %s did not stop within %s", buildID, workerStopWait)
-		}
-	}
-	t.Cleanup(stop)
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("worker %s: %v", buildID, err)
-	}
-	return stop
+	return startWorker(ctx, t, "worker "+buildID, worker.Options{
+		Temporal: tconn.Config{Address: temporal, Namespace: "default"}, PlatformFile: p.DescriptionPath(),
+		Config: worker.DefaultConfig(), Logger: log.With(zap.String("build_id", buildID)),
+		Versioning: worker.Versioning{DeploymentName: deploymentName, BuildID: buildID},
+	})
 }
 
 // setCurrentVersion makes buildID the deployment's current version once
