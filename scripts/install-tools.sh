@@ -62,7 +62,7 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "${LAZARUS_PG_B
 fi
 # ip (iproute2): the test hosts of the two-hosts test and chaos scenario 7
 # are network namespaces (internal/netlab).
-if ! command -v ip >/dev/null 2>&1; then
+if ! command -v ip >/dev/null 2>&1 && [ ! -x /usr/sbin/ip ] && [ ! -x /sbin/ip ]; then
   apt_pkgs+=(iproute2)
 fi
 if [ "${WITH_CHROMIUM:-1}" = 1 ] && ! command -v chromium >/dev/null 2>&1; then

@@ -47,7 +47,7 @@ func New(ctx context.Context, n int) (*LAN, error) {
 	if os.Geteuid() != 0 {
 		return nil, errors.New("netlab: network namespaces need root")
 	}
-	if _, err := exec.LookPath("ip"); err != nil {
+	if ipCommand() == "" {
 		return nil, errors.New("netlab: the ip command (iproute2) is missing: apt-get install iproute2")
 	}
 	suffix := make([]byte, 3)
@@ -113,7 +113,7 @@ func freeSubnet() (string, error) {
 
 func (l *LAN) ip(ctx context.Context, steps ...[]string) error {
 	for _, args := range steps {
-		if out, err := exec.CommandContext(ctx, "ip", args...).CombinedOutput(); err != nil {
+		if out, err := exec.CommandContext(ctx, ipCommand(), args...).CombinedOutput(); err != nil {
 			return fmt.Errorf("netlab: ip %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 		}
 	}
@@ -132,12 +132,12 @@ func (l *LAN) Links() []string {
 
 // Command is a command that runs on host h (in its namespace).
 func (l *LAN) Command(ctx context.Context, h Host, name string, args ...string) *exec.Cmd {
-	return exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", h.Name, name}, args...)...)
+	return exec.CommandContext(ctx, ipCommand(), append([]string{"netns", "exec", h.Name, name}, args...)...)
 }
 
 // Pids lists the processes living in host h's namespace.
 func (l *LAN) Pids(ctx context.Context, h Host) ([]int, error) {
-	out, err := exec.CommandContext(ctx, "ip", "netns", "pids", h.Name).Output()
+	out, err := exec.CommandContext(ctx, ipCommand(), "netns", "pids", h.Name).Output()
 	if err != nil {
 		return nil, fmt.Errorf("netlab: pids of %s: %w", h.Name, err)
 	}
@@ -196,4 +196,19 @@ func (l *LAN) Close() error {
 		return errors.New(strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// ipCommand is the path of iproute2's ip: on PATH, else in /usr/sbin or
+// /sbin (a PATH without the sbin folders is common outside login shells);
+// "" when there is none.
+func ipCommand() string {
+	if p, err := exec.LookPath("ip"); err == nil {
+		return p
+	}
+	for _, p := range []string{"/usr/sbin/ip", "/sbin/ip"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return ""
 }
