@@ -114,7 +114,7 @@ func (s *stack) startHostWorker(ctx context.Context) (*proc, error) {
 	s.workerRuns++
 	name := fmt.Sprintf("worker-%d-%s", s.workerRuns, h.Name)
 	logPath := filepath.Join(s.logs, name+".log")
-	p, err := startProc(name, logPath, s.pids, s.env(), "ip", "netns", "exec", h.Name, s.bin("lazarus-worker"),
+	p, err := startProc(name, logPath, s.pids, s.env(), netlab.IPCommand(), "netns", "exec", h.Name, s.bin("lazarus-worker"),
 		"--platform", hs.platforms.Paths[h.Name], "--address", s.address, "--namespace", "default",
 		"--clone-address", h.IP, "--metrics-address", h.IP+":"+metricsPort, "--log-json", "--log-level", "info")
 	if err != nil {

@@ -198,6 +198,10 @@ func (l *LAN) Close() error {
 	return nil
 }
 
+// IPCommand is the path of iproute2's ip, for callers that start a
+// process on a host themselves (`ip netns exec HOST ...`).
+func IPCommand() string { return ipCommand() }
+
 // ipCommand is the path of iproute2's ip: on PATH, else in /usr/sbin or
 // /sbin (a PATH without the sbin folders is common outside login shells);
 // "" when there is none.
