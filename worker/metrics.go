@@ -82,21 +82,6 @@ func newMetrics(log *zap.Logger) (*metrics, error) {
 	return &metrics{handler: handler, registry: reg, provider: provider}, nil
 }
 
-// withMetrics is a client on dialed's connection whose options are
-// dialed's with the SDK's metrics handler set, so that its temporal_*
-// series, and the lazarus_* ones that activities and workflows emit through
-// it, reach /metrics. (The SDK takes the handler of the client that makes a
-// call, so the shared connection's requests are counted too.) Dialing
-// through tconn first keeps every connection setting in one place.
-func withMetrics(ctx context.Context, dialed client.Client, opts client.Options, m *metrics) (client.Client, error) {
-	opts.MetricsHandler = m.handler
-	c, err := client.NewClientFromExistingWithContext(ctx, dialed, opts)
-	if err != nil {
-		return nil, fmt.Errorf("metrics: client with the metrics handler: %w", err)
-	}
-	return c, nil
-}
-
 // aggregation gives every histogram the seconds buckets.
 func aggregation(kind sdkmetric.InstrumentKind) sdkmetric.Aggregation {
 	if kind == sdkmetric.InstrumentKindHistogram {

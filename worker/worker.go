@@ -143,18 +143,15 @@ func Run(ctx context.Context, opts Options) error {
 		if tc.Logger == nil {
 			tc.Logger = log
 		}
+		if met != nil {
+			tc.MetricsHandler = met.handler
+		}
 		dialed, copts, err := tconn.Dial(ctx, tc)
 		if err != nil {
 			return err
 		}
 		defer dialed.Close()
 		c = dialed
-		if met != nil {
-			if c, err = withMetrics(ctx, dialed, copts, met); err != nil {
-				return fmt.Errorf("worker: %w", err)
-			}
-			defer c.Close()
-		}
 		log.Info("connected to Temporal", zap.String("address", copts.HostPort), zap.String("namespace", copts.Namespace))
 	}
 

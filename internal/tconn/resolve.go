@@ -100,6 +100,7 @@ func (c Config) resolve() (resolved, error) {
 	}
 	opts.DataConverter = codec.ForClient(codecEndpoint, codecAuth, prof.Namespace)
 	opts.Identity = Identity(c.Identity)
+	opts.MetricsHandler = c.MetricsHandler
 	if c.Logger != nil {
 		opts.Logger = logging.NewTemporalLogger(c.Logger)
 	}

@@ -60,6 +60,9 @@ type Config struct {
 	// UI is the Web UI's base URL (LAZARUS_UI_ADDRESS, else http://localhost:8233).
 	UI     string
 	Logger *zap.Logger
+	// MetricsHandler, when set, receives the SDK's metrics (the worker's
+	// /metrics).
+	MetricsHandler client.MetricsHandler
 }
 
 // ClientOptions resolves the client options: flags, then the environment,
