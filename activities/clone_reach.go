@@ -33,16 +33,15 @@ type CloneReacher interface {
 const reachFresh = 30 * time.Second
 
 // reachBook remembers, per clone ID, the DSN that reached it last and when
-// it was checked, and which clones this host made in place of others.
+// it was checked.
 type reachBook struct {
 	mu      sync.Mutex
 	checked map[string]reached
 }
 
 type reached struct {
-	dsn  string
-	at   time.Time
-	mine bool // a stand-in made on this host
+	dsn string
+	at  time.Time
 }
 
 func (b *reachBook) get(id string) (reached, bool) {
@@ -76,7 +75,7 @@ func (e *Engine) Reach(ctx context.Context, cluster platform.Cluster, id, dsn st
 	for _, c := range candidates {
 		err := pitr.Identify(ctx, c, id)
 		if err == nil {
-			e.book.put(id, reached{dsn: c, at: now, mine: known && last.mine && c == last.dsn})
+			e.book.put(id, reached{dsn: c, at: now})
 			return c, nil
 		}
 		if !errors.Is(err, pitr.ErrCloneGone) {
@@ -99,7 +98,7 @@ func (e *Engine) Reach(ctx context.Context, cluster platform.Cluster, id, dsn st
 	if ref.ID != id {
 		return "", fmt.Errorf("clone %s is gone, and this host's clone of %s at %s is %s", id, name, at.Format(time.RFC3339Nano), ref.ID)
 	}
-	e.book.put(id, reached{dsn: ref.DSN, at: time.Now(), mine: true})
+	e.book.put(id, reached{dsn: ref.DSN, at: time.Now()})
 	return ref.DSN, nil
 }
 
