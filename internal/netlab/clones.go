@@ -2,15 +2,10 @@ package netlab
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
-
-	"github.com/lazarus-dr/lazarus/platform/pitr"
 )
 
 // What lazarus-worker logs (with --log-json) that the host tests count.
@@ -23,26 +18,22 @@ const (
 	LogCloneRemade = "clone unreachable; making it on this host"
 )
 
-var scratchLine = regexp.MustCompile(`(?m)^\s*scratch_dir:\s*(\S+)\s*$`)
-
-// ReadyClones lists the clones made on the host with address ip that listen
-// there, from the clone.json files in the scratch folders of its platform
-// description desc (each host's are its own: see WritePlatforms).
-func ReadyClones(desc, ip string) ([]string, error) {
-	raw, err := os.ReadFile(desc)
-	if err != nil {
-		return nil, fmt.Errorf("netlab: clones: %w", err)
+// readyClones lists the clones made on host h that listen on its address,
+// as its own cloner finds them in its scratch folders (each host's are its
+// own: see WritePlatforms).
+func (ps *Platforms) readyClones(h Host) ([]string, error) {
+	c, ok := ps.cloners[h.Name]
+	if !ok {
+		return nil, fmt.Errorf("netlab: host %s has no platform", h.Name)
 	}
 	var ids []string
-	for _, m := range scratchLine.FindAllStringSubmatch(string(raw), -1) {
-		states, _ := filepath.Glob(filepath.Join(m[1], "*", "clone.json"))
-		for _, s := range states {
-			b, err := os.ReadFile(s)
-			if err != nil {
-				continue // being written or removed
-			}
-			var cl pitr.Clone
-			if json.Unmarshal(b, &cl) == nil && cl.Host == ip {
+	for _, name := range ps.clusters {
+		clones, err := c.Clones(name)
+		if err != nil {
+			return nil, fmt.Errorf("netlab: clones of %s on %s: %w", name, h.Name, err)
+		}
+		for _, cl := range clones {
+			if cl.Host == h.IP {
 				ids = append(ids, cl.ID)
 			}
 		}
@@ -58,7 +49,7 @@ func (l *LAN) WaitClones(ctx context.Context, ps *Platforms, want int) (Host, []
 		var best Host
 		var bestIDs []string
 		for _, h := range l.Hosts {
-			ids, err := ReadyClones(ps.Paths[h.Name], h.IP)
+			ids, err := ps.readyClones(h)
 			if err != nil {
 				return Host{}, nil, err
 			}

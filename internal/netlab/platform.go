@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/lazarus-dr/lazarus/internal/tcpproxy"
+	"github.com/lazarus-dr/lazarus/platform"
+	"github.com/lazarus-dr/lazarus/platform/pitr"
 )
 
 // Platforms are the platform descriptions of the LAN's hosts, one each, and
@@ -18,6 +20,9 @@ type Platforms struct {
 	// Paths maps a host's name to its platform description.
 	Paths      map[string]string
 	forwarders []*tcpproxy.Proxy
+	// cloners read each host's clones; clusters are the clusters' names.
+	cloners  map[string]*pitr.LocalCloner
+	clusters []string
 }
 
 // Forward puts a forwarder on the gateway, on target's port, in front of a
@@ -53,7 +58,7 @@ func (l *LAN) WritePlatforms(src, dir string) (*Platforms, error) {
 	if len(scratchDir.FindAllString(text, -1)) == 0 {
 		return nil, fmt.Errorf("netlab: platform %s has no scratch_dir", src)
 	}
-	ps := &Platforms{Paths: map[string]string{}}
+	ps := &Platforms{Paths: map[string]string{}, cloners: map[string]*pitr.LocalCloner{}}
 	seen := map[string]bool{}
 	for _, m := range loopbackURL.FindAllStringSubmatch(text, -1) {
 		if seen[m[1]] {
@@ -76,6 +81,16 @@ func (l *LAN) WritePlatforms(src, dir string) (*Platforms, error) {
 			return nil, fmt.Errorf("netlab: platform of %s: %w", h.Name, err)
 		}
 		ps.Paths[h.Name] = path
+		d, err := platform.Load(path)
+		if err != nil {
+			ps.Close()
+			return nil, fmt.Errorf("netlab: platform of %s: %w", h.Name, err)
+		}
+		ps.cloners[h.Name] = pitr.NewLocalCloner(d, nil)
+		ps.clusters = ps.clusters[:0]
+		for _, c := range d.Clusters {
+			ps.clusters = append(ps.clusters, c.Name)
+		}
 	}
 	return ps, nil
 }
