@@ -60,6 +60,27 @@ func find(envVar, name string) (string, error) {
 // TemporalCLI returns the path of the `temporal` CLI (LAZARUS_TEMPORAL_BIN).
 func TemporalCLI() (string, error) { return find("LAZARUS_TEMPORAL_BIN", "temporal") }
 
+// TemporalServer returns the path of temporal-server
+// (LAZARUS_TEMPORAL_SERVER_BIN; `make tools-server` builds it).
+func TemporalServer() (string, error) {
+	return serverTool(find("LAZARUS_TEMPORAL_SERVER_BIN", "temporal-server"))
+}
+
+// TemporalSQLTool returns the path of temporal-sql-tool
+// (LAZARUS_TEMPORAL_SQL_TOOL_BIN; `make tools-server` builds it).
+func TemporalSQLTool() (string, error) {
+	return serverTool(find("LAZARUS_TEMPORAL_SQL_TOOL_BIN", "temporal-sql-tool"))
+}
+
+// serverTool adds where the server's programs come from to find's error:
+// `make tools` does not build them.
+func serverTool(path string, err error) (string, error) {
+	if err != nil {
+		return "", fmt.Errorf("%w; the Temporal server's programs come from make tools-server", err)
+	}
+	return path, nil
+}
+
 // VersityGW returns the path of the versitygw S3 server (LAZARUS_VERSITYGW_BIN).
 func VersityGW() (string, error) { return find("LAZARUS_VERSITYGW_BIN", "versitygw") }
 

@@ -84,8 +84,8 @@ type Options struct {
 	// Logs receive the server's output when Start runs it (nil: the file
 	// Dir/temporal-server.log).
 	Logs io.Writer
-	// ServerBin and SQLToolBin default to what FindServer and FindSQLTool
-	// find.
+	// ServerBin and SQLToolBin default to what tools.TemporalServer and
+	// tools.TemporalSQLTool find.
 	ServerBin, SQLToolBin string
 }
 
@@ -186,43 +186,16 @@ func (o Options) withDefaults() (Options, error) {
 		o.LogLevel = "warn"
 	}
 	if o.ServerBin == "" {
-		if o.ServerBin, err = FindServer(); err != nil {
+		if o.ServerBin, err = tools.TemporalServer(); err != nil {
 			return o, err
 		}
 	}
 	if o.SQLToolBin == "" {
-		if o.SQLToolBin, err = FindSQLTool(); err != nil {
+		if o.SQLToolBin, err = tools.TemporalSQLTool(); err != nil {
 			return o, err
 		}
 	}
 	return o, nil
-}
-
-// FindServer returns the temporal-server binary: $LAZARUS_TEMPORAL_SERVER_BIN,
-// else .tools/bin/temporal-server, else PATH.
-func FindServer() (string, error) { return find("LAZARUS_TEMPORAL_SERVER_BIN", "temporal-server") }
-
-// FindSQLTool returns temporal-sql-tool: $LAZARUS_TEMPORAL_SQL_TOOL_BIN,
-// else .tools/bin/temporal-sql-tool, else PATH.
-func FindSQLTool() (string, error) { return find("LAZARUS_TEMPORAL_SQL_TOOL_BIN", "temporal-sql-tool") }
-
-func find(envVar, name string) (string, error) {
-	if p := os.Getenv(envVar); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("%s=%s: %w", envVar, p, err)
-		}
-		return p, nil
-	}
-	if root, err := tools.RepoRoot(); err == nil {
-		p := filepath.Join(root, ".tools", "bin", name)
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	if p, err := exec.LookPath(name); err == nil {
-		return p, nil
-	}
-	return "", fmt.Errorf("%s not found: run `scripts/install-tools.sh server`, or set %s", name, envVar)
 }
 
 // startPG makes (once) and starts the cluster in dir/pg.
