@@ -100,6 +100,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The real server's own test (internal/tserver, tag realserver: not in
+# make test, which never builds the server) before any scenario uses it.
+if [ "$TEMPORAL_SERVER" = postgres ]; then
+  go test -count=1 -tags realserver -run TestRealServerOnPostgres ./internal/tserver/ ||
+    { echo "chaos: the real Temporal server failed its own test (internal/tserver)" >&2; exit 1; }
+fi
+
 set +e
 bin/lazarus-chaos --state "$CHAOS_STATE" "$@" | tee "$root/out/chaos.txt"
 rc=${PIPESTATUS[0]}

@@ -1,4 +1,8 @@
-//go:build integration
+//go:build realserver
+
+// This test needs temporal-server and temporal-sql-tool, which take about
+// 11 minutes to build (make tools-server), so it is not in make test: make
+// chaos runs it first (tag realserver), before any scenario uses the server.
 
 package tserver_test
 
