@@ -28,6 +28,8 @@ type Description struct {
 	Stores    []Store       `yaml:"stores" json:"stores"`
 	Media     Media         `yaml:"media" json:"media"`
 	Services  Services      `yaml:"services" json:"services"`
+	// Webhooks are the endpoints of the webhook action (param webhook).
+	Webhooks []Webhook `yaml:"webhooks,omitempty" json:"webhooks,omitempty"`
 }
 
 // Cluster is one PostgreSQL cluster with WAL archiving and base backups.
@@ -48,6 +50,72 @@ type Cluster struct {
 	OSUser string `yaml:"os_user,omitempty" json:"os_user,omitempty"`
 	// ScratchDir is where point-in-time clones of this cluster are made.
 	ScratchDir string `yaml:"scratch_dir" json:"scratch_dir"`
+	// Backups is how the cluster is backed up, and so how it is cloned at
+	// a point in time: BackupsLocal (base backups in BackupDir plus the WAL
+	// archive; the default), BackupsPGBackRest or BackupsRDS.
+	Backups string `yaml:"backups,omitempty" json:"backups,omitempty"`
+	// PGBackRest is set when Backups is BackupsPGBackRest.
+	PGBackRest *PGBackRest `yaml:"pgbackrest,omitempty" json:"pgbackrest,omitempty"`
+	// RDS is set when Backups is BackupsRDS.
+	RDS *RDS `yaml:"rds,omitempty" json:"rds,omitempty"`
+	// SSLMode is libpq's sslmode for this cluster and its clones. Empty:
+	// "disable" for a loopback address or a socket folder, "verify-full"
+	// for any other host.
+	SSLMode string `yaml:"sslmode,omitempty" json:"sslmode,omitempty"`
+	// SSLRootCert is the CA file that verifies the server (libpq's
+	// sslrootcert).
+	SSLRootCert string `yaml:"sslrootcert,omitempty" json:"sslrootcert,omitempty"`
+	// PassFile is a PostgreSQL password file (the .pgpass format) the
+	// worker reads its password from. Empty: PGPASSFILE, PGPASSWORD or
+	// ~/.pgpass, as libpq. A password is never in the description.
+	PassFile string `yaml:"passfile,omitempty" json:"passfile,omitempty"`
+}
+
+// The backup kinds of a cluster (Cluster.Backups).
+const (
+	BackupsLocal      = "local"
+	BackupsPGBackRest = "pgbackrest"
+	BackupsRDS        = "rds"
+)
+
+// BackupKind is the cluster's backup kind, BackupsLocal when empty.
+func (c Cluster) BackupKind() string {
+	if c.Backups == "" {
+		return BackupsLocal
+	}
+	return c.Backups
+}
+
+// PGBackRest names the pgBackRest stanza that backs up a cluster and the
+// configuration file that says where its repository is.
+type PGBackRest struct {
+	Stanza string `yaml:"stanza" json:"stanza"`
+	// Config is the pgbackrest.conf path (pgBackRest's --config).
+	Config string `yaml:"config" json:"config"`
+	// Bin is the pgbackrest program; empty: found on PATH.
+	Bin string `yaml:"bin,omitempty" json:"bin,omitempty"`
+}
+
+// RDS names the Amazon RDS instance or Aurora cluster a cluster is, for
+// point-in-time clones made by AWS (RestoreDB*ToPointInTime). Credentials
+// come from the AWS default chain (environment, profile, SSO, IRSA).
+type RDS struct {
+	Region string `yaml:"region" json:"region"`
+	// ClusterIdentifier is the Aurora cluster; InstanceIdentifier the RDS
+	// instance. Exactly one is set.
+	ClusterIdentifier  string `yaml:"cluster_identifier,omitempty" json:"cluster_identifier,omitempty"`
+	InstanceIdentifier string `yaml:"instance_identifier,omitempty" json:"instance_identifier,omitempty"`
+	// InstanceClass of the clones (db.r6g.large).
+	InstanceClass string `yaml:"instance_class,omitempty" json:"instance_class,omitempty"`
+	// SubnetGroup and SecurityGroups place the clones where the workers
+	// reach them.
+	SubnetGroup    string   `yaml:"subnet_group,omitempty" json:"subnet_group,omitempty"`
+	SecurityGroups []string `yaml:"security_groups,omitempty" json:"security_groups,omitempty"`
+	// IAMAuth: connect with an IAM authentication token instead of a
+	// password.
+	IAMAuth bool `yaml:"iam_auth,omitempty" json:"iam_auth,omitempty"`
+	// Endpoint overrides the RDS API endpoint (tests).
+	Endpoint string `yaml:"endpoint,omitempty" json:"endpoint,omitempty"`
 }
 
 // Store is a set of tenant tables in one database of one cluster.
@@ -104,6 +172,22 @@ type Media struct {
 	SecretKey string `yaml:"secret_key" json:"secret_key"`
 	// SitePrefix is the key prefix of a site's objects, with {site} for its ID.
 	SitePrefix string `yaml:"site_prefix" json:"site_prefix"`
+	// CredentialsFile is an AWS shared credentials file, and Profile a
+	// profile in it or in the AWS config; both empty: the AWS default
+	// chain (environment, profile, SSO, IRSA). A secret is never in the
+	// description itself.
+	CredentialsFile string `yaml:"credentials_file,omitempty" json:"credentials_file,omitempty"`
+	Profile         string `yaml:"profile,omitempty" json:"profile,omitempty"`
+	// CAFile is a CA bundle that verifies an S3-compatible server's TLS.
+	CAFile string `yaml:"ca_file,omitempty" json:"ca_file,omitempty"`
+}
+
+// Webhook is an HTTP endpoint the webhook action calls, by name.
+type Webhook struct {
+	Name string `yaml:"name" json:"name"`
+	URL  string `yaml:"url" json:"url"`
+	// Timeout of one call (default 30s).
+	Timeout time.Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
 }
 
 // Services are the platform's HTTP (JSON) services.
