@@ -8,11 +8,11 @@ package platform
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"time"
 
 	"github.com/hashicorp/go-multierror"
-	"gopkg.in/yaml.v3"
 )
 
 // Description is the platform description file: every store, its live
@@ -204,58 +204,96 @@ type Services struct {
 	Admin string `yaml:"admin,omitempty" json:"admin,omitempty"`
 }
 
-// Load reads and validates a platform description file.
+// Load reads a platform description file strictly (Parse): a file with
+// unknown fields, values of the wrong type, missing required fields or
+// secrets is a ProblemList, one "FILE:LINE:COL: message" a problem, all of
+// them at once; then Validate's checks, positioned the same way.
 func Load(path string) (*Description, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("platform description %s: %w", path, err)
 	}
-	var d Description
-	if err := yaml.Unmarshal(raw, &d); err != nil {
-		return nil, fmt.Errorf("platform description %s: %w", path, err)
-	}
-	if err := d.Validate(); err != nil {
-		return nil, fmt.Errorf("platform description %s: %w", path, err)
-	}
-	return &d, nil
+	return Parse(path, raw)
 }
 
-// Validate reports every problem of the description at once.
+// Validate reports every problem of the description at once. Each is a
+// *FieldError naming the field's path (clusters[1].port), so that Parse
+// can give it a position in the file.
 func (d *Description) Validate() error {
 	var errs *multierror.Error
+	add := func(path, format string, args ...any) {
+		errs = multierror.Append(errs, fieldErr(path, format, args...))
+	}
 	clusters := map[string]bool{}
 	for i, c := range d.Clusters {
+		at := fmt.Sprintf("clusters[%d]", i)
 		if c.Name == "" {
-			errs = multierror.Append(errs, fmt.Errorf("clusters[%d]: name is empty", i))
+			add(at, "clusters[%d]: name is empty", i)
 		}
 		if clusters[c.Name] {
-			errs = multierror.Append(errs, fmt.Errorf("clusters[%d]: duplicate cluster %q", i, c.Name))
+			add(at+".name", "clusters[%d]: duplicate cluster %q", i, c.Name)
 		}
 		clusters[c.Name] = true
-		if c.Port <= 0 {
-			errs = multierror.Append(errs, fmt.Errorf("cluster %q: port %d is not a port", c.Name, c.Port))
+		if c.Port <= 0 || c.Port > 65535 {
+			add(at+".port", "cluster %q: port %d is not a port", c.Name, c.Port)
 		}
+		validateBackups(c, at, add)
 	}
 	stores := map[string]bool{}
 	for i, s := range d.Stores {
+		at := fmt.Sprintf("stores[%d]", i)
 		if s.Name == "" {
-			errs = multierror.Append(errs, fmt.Errorf("stores[%d]: name is empty", i))
+			add(at, "stores[%d]: name is empty", i)
 		}
 		if stores[s.Name] {
-			errs = multierror.Append(errs, fmt.Errorf("stores[%d]: duplicate store %q", i, s.Name))
+			add(at+".name", "stores[%d]: duplicate store %q", i, s.Name)
 		}
 		stores[s.Name] = true
 		if !clusters[s.Cluster] {
-			errs = multierror.Append(errs, fmt.Errorf("store %q: cluster %q is not described", s.Name, s.Cluster))
+			add(at+".cluster", "store %q: cluster %q is not described", s.Name, s.Cluster)
 		}
 		if s.TenantColumn == "" {
-			errs = multierror.Append(errs, fmt.Errorf("store %q: tenant_column is empty", s.Name))
+			add(at+".tenant_column", "store %q: tenant_column is empty", s.Name)
 		}
 		if len(s.Tables) == 0 && s.Kind != "derived" {
-			errs = multierror.Append(errs, fmt.Errorf("store %q: no tables", s.Name))
+			add(at+".tables", "store %q: no tables", s.Name)
+		}
+	}
+	webhooks := map[string]bool{}
+	for i, w := range d.Webhooks {
+		at := fmt.Sprintf("webhooks[%d]", i)
+		if webhooks[w.Name] {
+			add(at+".name", "webhooks[%d]: duplicate webhook %q", i, w.Name)
+		}
+		webhooks[w.Name] = true
+		if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			add(at+".url", "webhook %q: url %q is not an http(s) URL", w.Name, w.URL)
 		}
 	}
 	return errs.ErrorOrNil()
+}
+
+// sslModes are libpq's sslmode values.
+var sslModes = map[string]bool{"disable": true, "allow": true, "prefer": true, "require": true, "verify-ca": true, "verify-full": true}
+
+// validateBackups checks a cluster's backup kind, its section and sslmode.
+func validateBackups(c Cluster, at string, add func(path, format string, args ...any)) {
+	switch c.BackupKind() {
+	case BackupsLocal:
+	case BackupsPGBackRest:
+		if c.PGBackRest == nil {
+			add(at+".backups", "cluster %q: backups is pgbackrest but there is no pgbackrest section (stanza, config)", c.Name)
+		}
+	case BackupsRDS:
+		if c.RDS == nil {
+			add(at+".backups", "cluster %q: backups is rds but there is no rds section (region, cluster_identifier or instance_identifier)", c.Name)
+		}
+	default:
+		add(at+".backups", "cluster %q: backups %q is not a backup kind (want %s, %s or %s)", c.Name, c.Backups, BackupsLocal, BackupsPGBackRest, BackupsRDS)
+	}
+	if c.SSLMode != "" && !sslModes[c.SSLMode] {
+		add(at+".sslmode", "cluster %q: sslmode %q is not one of libpq's (disable, allow, prefer, require, verify-ca, verify-full)", c.Name, c.SSLMode)
+	}
 }
 
 // Cluster returns the named cluster.
