@@ -35,6 +35,7 @@ func (a *Activities) Funcs() map[string]Func {
 		contract.ActionValidateAutomated:      a.ValidateAutomated,
 		contract.ActionDBClone:                a.DBClone,
 		contract.ActionDBDropClone:            a.DBDropClone,
+		contract.ActionWebhook:                a.Webhook,
 	}
 	for name, f := range m {
 		m[name] = step(f)

@@ -33,6 +33,13 @@ type Action struct {
 	Optional []string `json:"optional,omitempty"`
 	// Summary is one line saying what the action does.
 	Summary string `json:"summary"`
+	// AnyParams is set on plug-in actions: params other than Required and
+	// Optional are allowed and passed through to the plug-in.
+	AnyParams bool `json:"any_params,omitempty"`
+	// External is set on actions that no Lazarus worker runs: the team's
+	// own worker polls the task queue the step's params name (so the
+	// action has no Lazarus activity and its Service no Lazarus queue).
+	External bool `json:"external,omitempty"`
 }
 
 // Param names used by the registry.
@@ -96,6 +103,13 @@ var registry = []Action{
 		Summary: "plan and make point-in-time clones of one cluster for all the batch's sites"},
 	{Name: contract.ActionDBDropClone, Service: "db", Scope: ScopeBatch, Stage: "data", CleanupOf: contract.ActionDBClone,
 		Summary: "cleanup of db.clone: drop the batch's clones"},
+	// Plug-in steps (see LANGUAGE.md): a team's own systems, without Go.
+	{Name: contract.ActionWebhook, Service: "webhook", Scope: ScopeSite, Stage: "webhook",
+		Required: []string{contract.ParamWebhook}, AnyParams: true,
+		Summary: "POST the step to a webhook of the platform description (2xx or 409 done, other 4xx parks, 5xx retried)"},
+	{Name: contract.ActionExternal, Service: "external", Scope: ScopeSite, Stage: "external",
+		Required: []string{contract.ParamTaskQueue}, Optional: []string{contract.ParamActivity}, AnyParams: true, External: true,
+		Summary: "an activity on the team's own worker (task_queue; activity, default " + contract.DefaultExternalActivity + "), JSON in and out"},
 }
 
 // Actions returns the closed registry of runbook actions, sorted by name.
@@ -121,12 +135,13 @@ func LookupAction(name string) (Action, bool) {
 	return Action{}, false
 }
 
-// ActivityNames returns the sorted names of the actions that are activities:
-// every action except gates (cleanup actions included).
+// ActivityNames returns the sorted names of the actions that are Lazarus
+// activities: every action except gates and external ones (cleanup
+// actions included).
 func ActivityNames() []string {
 	var out []string
 	for _, a := range registry {
-		if !a.Gate {
+		if !a.Gate && !a.External {
 			out = append(out, a.Name)
 		}
 	}
@@ -135,12 +150,13 @@ func ActivityNames() []string {
 }
 
 // Services returns the sorted distinct default services of the registry,
-// gates excluded (a gate has no activity and so no task queue).
+// gates excluded (a gate has no activity and so no task queue), and
+// external actions too (the team's worker polls their queue).
 func Services() []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, a := range registry {
-		if a.Gate || seen[a.Service] {
+		if a.Gate || a.External || seen[a.Service] {
 			continue
 		}
 		seen[a.Service] = true
@@ -160,6 +176,9 @@ func actionNames() []string {
 }
 
 func (a Action) allowsParam(k string) bool {
+	if a.AnyParams {
+		return true
+	}
 	for _, p := range a.Required {
 		if p == k {
 			return true

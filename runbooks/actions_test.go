@@ -12,8 +12,8 @@ func TestActionsRegistry(t *testing.T) {
 	want := []string{
 		"apps.reattach", "catalog.activate_product", "catalog.create_site", "catalog.license",
 		"catalog.place_region", "catalog.undelete", "db.clone", "db.drop_clone", "db.restore_tenant",
-		"flags.restore", "gate.customer_validation", "identity.restore_contacts", "identity.sync",
-		"media.undelete", "metadata.restore", "search.reindex", "validate.automated",
+		"external", "flags.restore", "gate.customer_validation", "identity.restore_contacts", "identity.sync",
+		"media.undelete", "metadata.restore", "search.reindex", "validate.automated", "webhook",
 	}
 	acts := Actions()
 	var got []string
@@ -58,10 +58,10 @@ func TestActionsRegistry(t *testing.T) {
 		}
 	}
 	names := ActivityNames()
-	if len(names) != len(want)-1 || contains(names, "gate.customer_validation") {
+	if len(names) != len(want)-2 || contains(names, "gate.customer_validation") || contains(names, "external") {
 		t.Errorf("ActivityNames %v", names)
 	}
-	if got := Services(); !reflect.DeepEqual(got, []string{"catalog", "db", "flags", "identity", "media", "search", "validate", "vendors"}) {
+	if got := Services(); !reflect.DeepEqual(got, []string{"catalog", "db", "flags", "identity", "media", "search", "validate", "vendors", "webhook"}) {
 		t.Errorf("Services %v", got)
 	}
 	// Actions returns a copy.

@@ -91,6 +91,8 @@ func checkStep(c *collector, rb *rawRunbook, st *rawStep) *effStep {
 		}
 	}
 
+	checkPluginStep(c, what, st, e)
+
 	// Timings and retry, defaults applied.
 	df := rb.defaults
 	e.timeout = pick(st.timeout, df.timeout, builtinTimeout)

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lazarus-dr/lazarus/internal/clitest"
+	"github.com/lazarus-dr/lazarus/runbooks"
 )
 
 // lazarus is the CLI in-process, run from the repository root (where
@@ -66,7 +67,7 @@ func TestOutputFlag(t *testing.T) {
 	var actions []struct {
 		Name, Service, Scope string
 	}
-	if err := json.Unmarshal([]byte(r.Stdout), &actions); err != nil || len(actions) != 17 || r.Code != 0 {
+	if err := json.Unmarshal([]byte(r.Stdout), &actions); err != nil || len(actions) != len(runbooks.Actions()) || r.Code != 0 {
 		t.Errorf("actions -o json: %v, %d actions, exit %d", err, len(actions), r.Code)
 	}
 }

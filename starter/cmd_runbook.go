@@ -357,6 +357,9 @@ func newRunbookActionsCmd() *cobra.Command {
 				for _, p := range a.Optional {
 					ps = append(ps, "["+p+"]")
 				}
+				if a.AnyParams {
+					ps = append(ps, "[...]") // any other param, passed through
+				}
 				extra := ""
 				if a.Cleanup != "" {
 					extra = " (cleanup: " + a.Cleanup + ")"

@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/lazarus-dr/lazarus/runbooks"
 )
 
 // TestRunbookCLI runs the runbook commands in-process as a user would,
@@ -137,7 +140,19 @@ func testRunbookGraph(t *testing.T, runLazarus runFunc) {
 		t.Errorf("bad format: exit %d %s", code, errOut)
 	}
 	out, _, code = runLazarus(t, "runbook", "actions")
-	if code != 0 || strings.Count(out, "\n") != 18 || !strings.Contains(out, "db.clone") {
+	if code != 0 || strings.Count(out, "\n") != len(runbooks.Actions())+1 || !strings.Contains(out, "db.clone") {
 		t.Errorf("actions (exit %d):\n%s", code, out)
+	}
+	// The plug-in steps (issue 14): their required param, and "..." for
+	// the params they pass through.
+	for _, want := range []string{"\nwebhook ", "\nexternal "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("actions lack %q:\n%s", strings.TrimSpace(want), out)
+		}
+	}
+	for _, re := range []string{`(?m)^webhook\s+site\s+webhook\s+webhook \[\.\.\.\]`, `(?m)^external\s+site\s+external\s+task_queue \[activity\] \[\.\.\.\]`} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("actions do not match %s:\n%s", re, out)
+		}
 	}
 }

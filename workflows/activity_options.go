@@ -21,9 +21,9 @@ const DefaultStepTimeout = 10 * time.Minute
 const DefaultHeartbeatTimeout = 30 * time.Second
 
 // activityOptions are the options of a plan step's activity, for site
-// steps, batch steps and their cleanups alike: the service's task queue,
-// the step's timeouts and retry policy, and the step ID as the summary the
-// Web UI shows.
+// steps, batch steps and their cleanups alike: the service's task queue (an
+// external step's own, see external.go), the step's timeouts and retry
+// policy, and the step ID as the summary the Web UI shows.
 func activityOptions(ps runbooks.PlanStep) workflow.ActivityOptions {
 	timeout := ps.Timeout
 	if timeout <= 0 {
@@ -34,7 +34,7 @@ func activityOptions(ps runbooks.PlanStep) workflow.ActivityOptions {
 		heartbeat = DefaultHeartbeatTimeout
 	}
 	return workflow.ActivityOptions{
-		TaskQueue:           ActivityTaskQueue(ps.Service),
+		TaskQueue:           stepTaskQueue(ps),
 		StartToCloseTimeout: timeout,
 		// A lost task, a dead worker or a hung call is noticed when the
 		// heartbeat stops: the server retries the step then, not at its

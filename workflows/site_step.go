@@ -168,6 +168,7 @@ func (s *siteRun) execute(actCtx, ctx workflow.Context, i int) (contract.StepOut
 		Runbook: s.in.Plan.Runbook, Params: ps.Params, RestorePoint: rp, Vars: vars, Drill: s.in.Drill,
 	}
 	var out contract.StepOutput
-	err = workflow.ExecuteActivity(workflow.WithActivityOptions(actCtx, activityOptions(ps)), ps.Action, in).Get(ctx, &out)
+	actCtx = withStepConverter(workflow.WithActivityOptions(actCtx, activityOptions(ps)), ps)
+	err = workflow.ExecuteActivity(actCtx, stepActivityType(ps), in).Get(ctx, &out)
 	return out, err
 }
