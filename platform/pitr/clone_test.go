@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/temporal"
-
-	"github.com/lazarus-dr/lazarus/platform/pg"
 )
 
 func TestCloneIDRoundTrip(t *testing.T) {
@@ -47,10 +45,10 @@ func TestFormatTarget(t *testing.T) {
 
 func TestChooseBackupTakesTheLatestEndedBeforeT(t *testing.T) {
 	t0 := time.Date(2022, 4, 5, 0, 0, 0, 0, time.UTC)
-	backups := []pg.BackupInfo{
-		{Dir: "b1", EndTime: t0},
-		{Dir: "b3", EndTime: t0.Add(2 * time.Hour)},
-		{Dir: "b2", EndTime: t0.Add(time.Hour)},
+	backups := []backup{
+		{name: "b1", end: t0},
+		{name: "b3", end: t0.Add(2 * time.Hour)},
+		{name: "b2", end: t0.Add(time.Hour)},
 	}
 	cases := []struct {
 		at   time.Time
@@ -64,8 +62,8 @@ func TestChooseBackupTakesTheLatestEndedBeforeT(t *testing.T) {
 	}
 	for _, c := range cases {
 		b, ok := chooseBackup(backups, c.at)
-		if (c.want == "") == ok || b.Dir != c.want {
-			t.Errorf("chooseBackup(%s) = %q, %v; want %q", c.at, b.Dir, ok, c.want)
+		if (c.want == "") == ok || b.name != c.want {
+			t.Errorf("chooseBackup(%s) = %q, %v; want %q", c.at, b.name, ok, c.want)
 		}
 	}
 }

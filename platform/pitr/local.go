@@ -23,7 +23,10 @@ const cloneStateFile = "clone.json"
 
 // LocalCloner clones clusters described by the platform description from
 // their base backups (platform.Cluster.BackupDir, one folder per backup with
-// pg's backup.json) and WAL archive, into ScratchDir/<clone ID>:
+// pg's backup.json) and WAL archive, into ScratchDir/<clone ID>. Its source
+// may instead be a pgBackRest repository (NewPGBackRestCloner): only how the
+// data folder is filled and where recovery reads WAL differ (cloneSource).
+// Every clone is
 // a scratch cluster on its own port and socket, archive_mode off,
 // recovery_target_timeline 'current', recovery_target_action 'pause'
 // (read-only), fsync off. All state is on disk, so a restarted worker finds
@@ -44,6 +47,16 @@ type LocalCloner struct {
 	Address string
 
 	idle idleBook // Sweep's sightings
+	// source fills a clone's data folder; nil is the local base backups.
+	source cloneSource
+}
+
+// src is the cloner's source of base backups and WAL.
+func (l *LocalCloner) src() cloneSource {
+	if l.source == nil {
+		return localSource{}
+	}
+	return l.source
 }
 
 // host is the address the clones listen on and their DSNs name.
@@ -79,13 +92,7 @@ func (l *LocalCloner) cluster(name string) (platform.Cluster, error) {
 	if !ok {
 		return c, refuse("cluster %q is not in the platform description", name)
 	}
-	var problems []string
-	if c.BackupDir == "" {
-		problems = append(problems, "backup_dir is empty")
-	}
-	if c.WALArchive == "" {
-		problems = append(problems, "wal_archive is empty")
-	}
+	problems := l.src().problems(c)
 	if c.ScratchDir == "" {
 		problems = append(problems, "scratch_dir is empty")
 	}
@@ -103,19 +110,24 @@ func (l *LocalCloner) cluster(name string) (platform.Cluster, error) {
 
 // Window is [end of the oldest base backup (or now - retention, if later), now].
 func (l *LocalCloner) Window(ctx context.Context, cluster string) (Window, error) {
+	w, err := l.window(ctx, cluster)
+	return w, surface(err)
+}
+
+func (l *LocalCloner) window(ctx context.Context, cluster string) (Window, error) {
 	c, err := l.cluster(cluster)
 	if err != nil {
 		return Window{}, err
 	}
-	backups, err := pg.ListBackups(c.BackupDir)
+	backups, err := l.src().backups(ctx, c)
 	if err != nil {
 		return Window{}, fmt.Errorf("window of cluster %s: %w", cluster, err)
 	}
 	now := l.now().UTC()
 	if len(backups) == 0 {
-		return Window{}, refuse("cluster %s has no base backup in %s: nothing can be cloned", cluster, c.BackupDir)
+		return Window{}, refuse("cluster %s has no base backup in %s: nothing can be cloned", cluster, l.src().where(c))
 	}
-	w := Window{Earliest: backups[0].EndTime, Latest: now}
+	w := Window{Earliest: backups[0].end, Latest: now}
 	if l.Retention > 0 && now.Add(-l.Retention).After(w.Earliest) {
 		w.Earliest = now.Add(-l.Retention)
 	}
@@ -123,11 +135,11 @@ func (l *LocalCloner) Window(ctx context.Context, cluster string) (Window, error
 }
 
 // chooseBackup returns the latest backup whose end is not after t.
-func chooseBackup(backups []pg.BackupInfo, t time.Time) (pg.BackupInfo, bool) {
-	var best pg.BackupInfo
+func chooseBackup(backups []backup, t time.Time) (backup, bool) {
+	var best backup
 	found := false
 	for _, b := range backups {
-		if !b.EndTime.After(t) && (!found || b.EndTime.After(best.EndTime)) {
+		if !b.end.After(t) && (!found || b.end.After(best.end)) {
 			best, found = b, true
 		}
 	}
@@ -157,15 +169,15 @@ func (l *LocalCloner) clone(ctx context.Context, cluster string, t time.Time) (C
 	if l.Retention > 0 && t.Before(now.Add(-l.Retention)) {
 		return Clone{}, refuse("clone of %s at %s: the point is outside the retention of %s", cluster, ts, l.Retention)
 	}
-	backups, err := pg.ListBackups(c.BackupDir)
+	backups, err := l.src().backups(ctx, c)
 	if err != nil {
 		return Clone{}, fmt.Errorf("clone of %s at %s: %w", cluster, ts, err)
 	}
-	backup, ok := chooseBackup(backups, t)
+	from, ok := chooseBackup(backups, t)
 	if !ok {
 		earliest := "none"
 		if len(backups) > 0 {
-			earliest = backups[0].EndTime.Format(time.RFC3339Nano)
+			earliest = backups[0].end.Format(time.RFC3339Nano)
 		}
 		// A recovery to a point before the backup's end would silently stop
 		// at the backup's end instead: refuse.
@@ -207,8 +219,8 @@ func (l *LocalCloner) clone(ctx context.Context, cluster string, t time.Time) (C
 		return Clone{}, fmt.Errorf("clone %s: %w", id, err)
 	}
 	data := filepath.Join(dir, "data")
-	if out, err := pg.AsUser(ctx, c.OSUser, "cp", "-a", "--reflink=auto", backup.Dir, data).CombinedOutput(); err != nil {
-		return Clone{}, fmt.Errorf("clone %s: copy base backup %s: %w: %s", id, backup.Dir, err, out)
+	if err := l.src().restore(ctx, c, from, t, data); err != nil {
+		return Clone{}, fmt.Errorf("clone %s: %w", id, err)
 	}
 	_ = os.Remove(filepath.Join(data, "postmaster.pid"))
 	var cl Clone
@@ -218,7 +230,8 @@ func (l *LocalCloner) clone(ctx context.Context, cluster string, t time.Time) (C
 		if err != nil {
 			return Clone{}, fmt.Errorf("clone %s: %w", id, err)
 		}
-		if err := writeRecoveryConf(data, c, cloneSettings{id: id, host: l.host(), port: port, t: t}); err != nil {
+		cs := cloneSettings{id: id, host: l.host(), port: port, t: t, restoreCommand: l.src().restoreCommand(c, data)}
+		if err := writeRecoveryConf(data, c, cs); err != nil {
 			return Clone{}, fmt.Errorf("clone %s: %w", id, err)
 		}
 		cl, lastErr = l.startAndWait(ctx, c, dir, t, l.host(), port)
@@ -229,24 +242,20 @@ func (l *LocalCloner) clone(ctx context.Context, cluster string, t time.Time) (C
 	if lastErr != nil {
 		return Clone{}, fmt.Errorf("clone %s: %w", id, lastErr)
 	}
-	cl.ID, cl.Cluster, cl.T, cl.Backup = id, cluster, t, backup.Dir
+	cl.ID, cl.Cluster, cl.T, cl.Backup = id, cluster, t, from.name
 	cl.Seconds = time.Since(began).Seconds()
 	if err := writeJSON(filepath.Join(dir, cloneStateFile), cl); err != nil {
 		return Clone{}, fmt.Errorf("clone %s: %w", id, err)
 	}
-	log.Info("clone ready", zap.Int("port", cl.Port), zap.String("backup", backup.Dir),
+	log.Info("clone ready", zap.Int("port", cl.Port), zap.String("backup", from.name),
 		zap.Float64("seconds", cl.Seconds), zap.Time("last_commit", cl.LastCommit))
 	return cl, nil
 }
 
 func (l *LocalCloner) switchLive(ctx context.Context, c platform.Cluster) error {
-	host := c.Host
-	if host == "" {
-		host = "127.0.0.1"
-	}
 	sctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	conn, err := pg.Open(sctx, pg.DSN(host, c.Port, c.User, "postgres"))
+	conn, err := pg.Open(sctx, pg.ClusterDSN(c, "postgres"))
 	if err != nil {
 		return err
 	}
@@ -261,6 +270,8 @@ type cloneSettings struct {
 	id, host string
 	port     int
 	t        time.Time
+	// restoreCommand fetches a WAL segment from the cluster's archive.
+	restoreCommand string
 }
 
 // listenAddresses is 127.0.0.1, plus host when it is another address.
@@ -287,7 +298,7 @@ func writeRecoveryConf(data string, c platform.Cluster, cs cloneSettings) error 
 		"unix_socket_directories = ''",
 		"archive_mode = 'off'",
 		"archive_command = ''",
-		"restore_command = " + pg.Quote(pg.RestoreCommand(c.WALArchive)),
+		"restore_command = " + pg.Quote(cs.restoreCommand),
 		"recovery_target_time = " + pg.Quote(FormatTarget(t)),
 		"recovery_target_inclusive = 'on'",
 		"recovery_target_action = 'pause'",
@@ -327,7 +338,7 @@ func (l *LocalCloner) startAndWait(ctx context.Context, c platform.Cluster, dir 
 	if err := pg.StartDataDir(ctx, c.PGBin, c.OSUser, data, logFile); err != nil {
 		return Clone{}, explainRecoveryFailure(logFile, t, err)
 	}
-	cl := Clone{Host: host, Port: port, User: userOf(c), DataDir: data}
+	cl := Clone{Host: host, Port: port, User: userOf(c), DataDir: data, Conn: pg.ConnOptionsOf(c)}
 	last, err := l.waitPaused(ctx, c, cl, logFile, t)
 	if err != nil {
 		_ = pg.StopDataDir(context.Background(), c.PGBin, c.OSUser, data)
@@ -427,6 +438,7 @@ func (l *LocalCloner) resume(ctx context.Context, c platform.Cluster, dir string
 	if err := json.Unmarshal(raw, &cl); err != nil {
 		return Clone{}, fmt.Errorf("%s: %w", cloneStateFile, err)
 	}
+	cl.Conn = pg.ConnOptionsOf(c) // the description's, now
 	running, err := pg.Running(ctx, c.PGBin, c.OSUser, cl.DataDir)
 	if err != nil {
 		return Clone{}, err
