@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -70,29 +69,10 @@ func tablesOf(s platform.Store, keep func(platform.Table) bool) []platform.Table
 	return out
 }
 
-// LiveDSN is a libpq URL of a database on a described cluster.
-func LiveDSN(c platform.Cluster, db string) string {
-	user := c.User
-	if user == "" {
-		user = "postgres"
-	}
-	u := url.URL{Scheme: "postgres", User: url.User(user), Path: "/" + db}
-	q := url.Values{}
-	if strings.HasPrefix(c.Host, "/") {
-		u.Host = "localhost"
-		q.Set("host", c.Host)
-		q.Set("port", strconv.Itoa(c.Port))
-	} else {
-		host := c.Host
-		if host == "" {
-			host = "127.0.0.1"
-		}
-		u.Host = fmt.Sprintf("%s:%d", host, c.Port)
-	}
-	q.Set("sslmode", "disable")
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+// LiveDSN is a libpq URL of a database on a described cluster, with the
+// cluster's sslmode, sslrootcert and passfile (pg.ClusterDSN); never a
+// password.
+func LiveDSN(c platform.Cluster, db string) string { return pg.ClusterDSN(c, db) }
 
 // withDatabase swaps the database of a libpq URL.
 func withDatabase(dsn, db string) (string, error) {

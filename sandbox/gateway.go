@@ -69,8 +69,15 @@ func (p *Platform) runGateway(ctx context.Context, bin string) error {
 	if err != nil {
 		return fmt.Errorf("S3 server: %w", err)
 	}
-	cmd := exec.Command(bin, "--access", p.state.AccessKey, "--secret", p.state.SecretKey,
-		"--port", addr, "posix", "--versioning-dir", p.layout.S3Versions(), p.layout.S3Root())
+	access, secret, err := p.s3Keys(ctx)
+	if err != nil {
+		logf.Close()
+		return err
+	}
+	// The keys go through the environment, not the command line, which
+	// every user of the machine can read (ps).
+	cmd := exec.Command(bin, "--port", addr, "posix", "--versioning-dir", p.layout.S3Versions(), p.layout.S3Root())
+	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY_ID="+access, "ROOT_SECRET_ACCESS_KEY="+secret)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {

@@ -27,7 +27,7 @@ func TestGatewayNeverTakesAnotherProcessesPort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.state = &State{AccessKey: "lazarus", SecretKey: "lazarus-sandbox-secret", Bucket: "media"}
+	p.state = &State{AccessKey: "lazarus", Bucket: "media"}
 	p.state.Ports.S3 = taken
 	err = p.startGateway(context.Background())
 	if !errors.Is(err, errGatewayLostPort) {

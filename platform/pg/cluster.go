@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -51,6 +50,11 @@ type ClusterConfig struct {
 	// (network-namespace) hosts; the clones made from its backups copy
 	// the rule.
 	Network string
+	// HostAuth, when set (scram-sha-256), is the authentication of TCP
+	// connections other than replication ones, in place of trust: see
+	// writeHostAuth. PassFile is then the .pgpass file Cluster.DSN names.
+	HostAuth string
+	PassFile string
 }
 
 // Cluster is a PostgreSQL cluster made (or found) by Init.
@@ -242,6 +246,9 @@ func (c *Cluster) writeConf() error {
 	if err := WriteConf(filepath.Join(c.cfg.DataDir, confFile), c.Settings(), c.cfg.OSUser); err != nil {
 		return err
 	}
+	if err := writeHostAuth(filepath.Join(c.cfg.DataDir, "pg_hba.conf"), c.cfg.HostAuth); err != nil {
+		return err
+	}
 	return writeTrustedNetwork(filepath.Join(c.cfg.DataDir, "pg_hba.conf"), c.cfg.Network)
 }
 
@@ -254,25 +261,10 @@ func (c *Cluster) Name() string { return c.cfg.Name }
 // Port returns the cluster's port.
 func (c *Cluster) Port() int { return c.cfg.Port }
 
-// DSN returns a libpq URL (pgx v5) of database db over TCP on 127.0.0.1.
-func (c *Cluster) DSN(db string) string { return DSN("127.0.0.1", c.cfg.Port, Superuser, db) }
-
-// DSN builds a libpq URL; host may be a socket folder.
-func DSN(host string, port int, user, db string) string {
-	if user == "" {
-		user = Superuser
-	}
-	u := url.URL{Scheme: "postgres", User: url.User(user), Path: "/" + db}
-	q := url.Values{}
-	q.Set("sslmode", "disable")
-	if strings.HasPrefix(host, "/") {
-		q.Set("host", host)
-		q.Set("port", strconv.Itoa(port))
-	} else {
-		u.Host = net.JoinHostPort(host, strconv.Itoa(port))
-	}
-	u.RawQuery = q.Encode()
-	return u.String()
+// DSN returns a libpq URL (pgx v5) of database db over TCP on 127.0.0.1,
+// with the cluster's PassFile.
+func (c *Cluster) DSN(db string) string {
+	return DSNWith("127.0.0.1", c.cfg.Port, Superuser, db, ConnOptions{PassFile: c.cfg.PassFile})
 }
 
 // Running reports whether the cluster's postmaster runs (pg_ctl status).

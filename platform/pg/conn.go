@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -75,7 +77,7 @@ func OpenForRestore(ctx context.Context, dsn string) (*pgx.Conn, error) {
 func OpenWithLimits(ctx context.Context, dsn string, lim Limits) (*pgx.Conn, error) {
 	cfg, err := connConfig(dsn, lim)
 	if err != nil {
-		return nil, fmt.Errorf("connect %s: %w", redact(dsn), err)
+		return nil, explainConnect(dsn, err)
 	}
 	return whileStartingUp(ctx, dsn, func() (*pgx.Conn, error) { return pgx.ConnectConfig(ctx, cfg.Copy()) })
 }
@@ -94,10 +96,10 @@ func whileStartingUp[T any](ctx context.Context, dsn string, connect func() (T, 
 		var pgErr *pgconn.PgError
 		startingUp := errors.As(err, &pgErr) && pgErr.Code == "57P03" // cannot_connect_now
 		if !startingUp || time.Now().After(deadline) {
-			return zero, fmt.Errorf("connect %s: %w", redact(dsn), err)
+			return zero, explainConnect(dsn, err)
 		}
 		if werr := waitPoll(ctx, 100*time.Millisecond); werr != nil {
-			return zero, fmt.Errorf("connect %s: %w", redact(dsn), err)
+			return zero, explainConnect(dsn, err)
 		}
 	}
 }
@@ -129,8 +131,24 @@ func (c *Cluster) Open(ctx context.Context, db string) (*pgx.Conn, error) {
 	return Open(ctx, c.DSN(db))
 }
 
-// redact hides a password in a DSN for error messages.
+// redact names the server of a DSN for messages, never its password:
+// host, port, user and database, read without opening any file the DSN
+// names (a missing sslrootcert must not hide which server it was).
 func redact(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		q := u.Query()
+		host, port := u.Hostname(), u.Port()
+		if h := q.Get("host"); h != "" {
+			host = h
+		}
+		if p := q.Get("port"); p != "" {
+			port = p
+		}
+		if port == "" {
+			port = "5432"
+		}
+		return fmt.Sprintf("host=%s port=%s user=%s dbname=%s", host, port, u.User.Username(), strings.TrimPrefix(u.Path, "/"))
+	}
 	cfg, err := pgconn.ParseConfig(dsn)
 	if err != nil {
 		return "(unparsable DSN)"

@@ -2,7 +2,6 @@ package pg
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
@@ -50,7 +49,7 @@ func NewPools(lim Limits, maxConns int) *Pools {
 func (p *Pools) Acquire(ctx context.Context, dsn string) (*pgxpool.Conn, error) {
 	pool, err := p.pool(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("connect %s: %w", redact(dsn), err)
+		return nil, explainConnect(dsn, err)
 	}
 	return whileStartingUp(ctx, dsn, func() (*pgxpool.Conn, error) { return pool.Acquire(ctx) })
 }

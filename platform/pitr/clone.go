@@ -33,10 +33,14 @@ type Clone struct {
 	Ready time.Time `json:"ready"`
 	// Seconds it took to make (copy + recover), 0 when reused.
 	Seconds float64 `json:"seconds,omitempty"`
+	// Conn are the sslmode, sslrootcert and passfile of its DSN: its
+	// cluster's (pg.ConnOptionsOf). Never a password.
+	Conn pg.ConnOptions `json:"conn,omitempty"`
 }
 
-// DSN is a libpq URL of database db on the clone.
-func (c Clone) DSN(db string) string { return pg.DSN(c.Host, c.Port, c.User, db) }
+// DSN is a libpq URL of database db on the clone, without a password:
+// pgx reads it from Conn.PassFile or the worker's environment.
+func (c Clone) DSN(db string) string { return pg.DSNWith(c.Host, c.Port, c.User, db, c.Conn) }
 
 // Window is the range of points a cluster can be cloned at.
 type Window struct {

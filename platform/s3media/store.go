@@ -17,8 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"net/url"
 	"sort"
 	"strings"
@@ -27,8 +25,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -72,44 +68,36 @@ type Store struct {
 	opTimeout, copyTimeout time.Duration
 }
 
-// New connects to the media store of a platform description (path-style
-// addressing, static credentials).
+// New connects to the media store of a platform description. Its
+// credentials and region come from the AWS default chain, or from the
+// credentials file and profile the description names (see awsConfig); an
+// Endpoint (an S3-compatible server) is addressed path-style, no Endpoint
+// is AWS S3 itself.
 func New(m platform.Media) (*Store, error) {
-	var missing []string
-	if m.Endpoint == "" {
-		missing = append(missing, "endpoint")
-	}
 	if m.Bucket == "" {
-		missing = append(missing, "bucket")
+		return nil, fmt.Errorf("media store: bucket is empty")
 	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("media store: %s empty", strings.Join(missing, ", "))
+	if m.Endpoint != "" {
+		if u, err := url.Parse(m.Endpoint); err != nil || u.Scheme == "" || u.Host == "" {
+			return nil, fmt.Errorf("media store: endpoint %q is not a URL such as https://s3.example.com", m.Endpoint)
+		}
 	}
-	if _, err := url.Parse(m.Endpoint); err != nil {
-		return nil, fmt.Errorf("media store: endpoint %q: %w", m.Endpoint, err)
+	cfg, err := awsConfig(context.Background(), m)
+	if err != nil {
+		return nil, err
 	}
-	region := m.Region
-	if region == "" {
-		region = "us-east-1"
-	}
-	client := s3.New(s3.Options{
-		Region:       region,
-		BaseEndpoint: aws.String(m.Endpoint),
-		UsePathStyle: true,
-		Credentials:  credentials.NewStaticCredentialsProvider(m.AccessKey, m.SecretKey, ""),
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if m.Endpoint != "" {
+			o.BaseEndpoint = aws.String(m.Endpoint)
+			o.UsePathStyle = true
+		}
 		// Newer SDKs add checksums that some S3-compatible servers reject.
-		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
-		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
-		HTTPClient: awshttp.NewBuildableClient().
-			WithDialerOptions(func(d *net.Dialer) { d.Timeout = DialTimeout }).
-			WithTransportOptions(func(tr *http.Transport) {
-				tr.TLSHandshakeTimeout = TLSHandshakeTimeout
-				tr.ResponseHeaderTimeout = ResponseHeaderTimeout
-			}),
-		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+		o.Retryer = retry.NewStandard(func(o *retry.StandardOptions) {
 			o.MaxAttempts = RetryMaxAttempts
 			o.MaxBackoff = RetryMaxBackoff
-		}),
+		})
 	})
 	prefix := m.SitePrefix
 	if prefix == "" {

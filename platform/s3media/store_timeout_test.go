@@ -17,7 +17,7 @@ func storeAt(t *testing.T, h http.HandlerFunc) *Store {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	s, err := New(platform.Media{Endpoint: srv.URL, Bucket: "b", AccessKey: "k", SecretKey: "s"})
+	s, err := New(platform.Media{Endpoint: srv.URL, Bucket: "b", CredentialsFile: credentialsFile(t, "k", "s")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -87,7 +87,7 @@ func FromDescription(d *platform.Description) (Config, error) {
 		if !ok {
 			return "", fmt.Errorf("traffic: store %s: cluster %s is not described", s.Name, s.Cluster)
 		}
-		return pg.DSN(cl.Host, cl.Port, cl.User, s.Database), nil
+		return pg.ClusterDSN(cl, s.Database), nil
 	}
 	cat := d.StoresOfKind("catalog")
 	if len(cat) == 0 {

@@ -25,7 +25,8 @@ import (
 )
 
 // Start runs versitygw for the test's lifetime and returns the media
-// description of a fresh versioned bucket. It fails the test when versitygw
+// description of a fresh versioned bucket, its keys in a credentials file
+// of the test's (Media.CredentialsFile). It fails the test when versitygw
 // is missing.
 func Start(t testing.TB) platform.Media {
 	t.Helper()
@@ -83,8 +84,12 @@ func Start(t testing.TB) platform.Media {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	creds := filepath.Join(dir, "credentials")
+	if err := s3media.WriteCredentialsFile(creds, "", access, secret); err != nil {
+		t.Fatal(err)
+	}
 	m := platform.Media{Endpoint: endpoint, Region: "us-east-1", Bucket: "media",
-		AccessKey: access, SecretKey: secret, SitePrefix: "sites/{site}/"}
+		CredentialsFile: creds, SitePrefix: "sites/{site}/"}
 	st, err := s3media.New(m)
 	if err != nil {
 		t.Fatal(err)
