@@ -18,8 +18,6 @@ type Deps struct {
 	Vendors     platform.Vendors
 	Search      platform.Search
 	FrontDoor   platform.FrontDoor
-	// Truth may be nil (a real platform has none).
-	Truth platform.Truth
 	// Checksums takes every production tenant's checksum for a drill's
 	// proof that it changed none; nil on a platform without one (the
 	// sandbox's admin API has it).

@@ -90,13 +90,3 @@ type fakeFrontDoor struct{ missing []string }
 func (f fakeFrontDoor) CheckSite(context.Context, string) (platform.SiteHealth, error) {
 	return platform.SiteHealth{OK: len(f.missing) == 0, Missing: f.missing}, nil
 }
-
-type fakeTruth struct {
-	diffs  []platform.StoreDiff
-	asSite string
-}
-
-func (f *fakeTruth) VerifySite(_ context.Context, _, asSiteID string, _ time.Time) ([]platform.StoreDiff, error) {
-	f.asSite = asSiteID
-	return f.diffs, nil
-}

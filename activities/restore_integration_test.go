@@ -70,7 +70,7 @@ func upWorld(t *testing.T, sites int) *world {
 	desc := p.Description()
 	api := httpapi.New(desc.Services)
 	deps := activities.Deps{
-		Description: desc, Catalog: api, Vendors: api, Search: api, FrontDoor: api, Truth: p,
+		Description: desc, Catalog: api, Vendors: api, Search: api, FrontDoor: api,
 		Media: p.Media(), PITR: activities.NewEngine(pitr.NewLocalCloner(desc, log), nil), Logger: log,
 		VendorPoll: 20 * time.Second, VendorPollInterval: 100 * time.Millisecond,
 	}

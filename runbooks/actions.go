@@ -95,7 +95,7 @@ var registry = []Action{
 		Summary:  "rebuild the derived search store of one product"},
 	{Name: contract.ActionValidateAutomated, Service: "validate", Scope: ScopeSite, Stage: "validation",
 		Optional: []string{ParamProduct},
-		Summary:  "front door and data checks against the truth"},
+		Summary:  "front door, and the restored rows and media compared with the restore point"},
 	{Name: contract.ActionGateCustomerValidation, Service: "gate", Scope: ScopeSite, Stage: "validation", Gate: true,
 		Summary: "a gate: the customer validates the site (no activity; the workflow waits)"},
 	{Name: contract.ActionDBClone, Service: "db", Scope: ScopeBatch, Stage: "data", Cleanup: contract.ActionDBDropClone,

@@ -49,7 +49,7 @@ func RealActivitiesOn(ctx context.Context, platformFile string, host Host, log *
 		return nil, nil, err
 	}
 	if e, ok := deps.PITR.(*activities.Engine); ok {
-		if c, ok := e.Cloner.(*pitr.LocalCloner); ok {
+		if c, ok := e.Cloner.(pitr.Sweeper); ok {
 			go sweepClones(ctx, c, host.CloneIdle, log)
 		}
 	}
@@ -77,7 +77,6 @@ func BuildDepsOn(ctx context.Context, desc *platform.Description, host Host, log
 	deps.Search = api
 	deps.FrontDoor = api
 	if desc.Services.Admin != "" {
-		deps.Truth = api
 		deps.Checksums = api
 	}
 	if desc.Media.Endpoint != "" {
@@ -87,8 +86,10 @@ func BuildDepsOn(ctx context.Context, desc *platform.Description, host Host, log
 		}
 		deps.Media = m
 	}
-	cloner := pitr.NewLocalCloner(desc, log)
-	cloner.Address = host.CloneAddress
+	// Each cluster is cloned by the cloner of its backup kind (local,
+	// pgbackrest); local and pgBackRest clones listen on the host's address.
+	cloner := pitr.NewByKind(desc, log)
+	cloner.SetAddress(host.CloneAddress)
 	engine := activities.NewEngine(cloner, deps.Pools)
 	engine.Logger = log
 	deps.PITR = engine
@@ -98,7 +99,7 @@ func BuildDepsOn(ctx context.Context, desc *platform.Description, host Host, log
 // sweepClones tears down this host's idle clones every sweepEvery until ctx
 // ends: the clones whose db.drop_clone ran on another host, and those made
 // in place of a dead host's.
-func sweepClones(ctx context.Context, c *pitr.LocalCloner, idle time.Duration, log *zap.Logger) {
+func sweepClones(ctx context.Context, c pitr.Sweeper, idle time.Duration, log *zap.Logger) {
 	if idle <= 0 {
 		idle = pitr.DefaultIdle
 	}
