@@ -47,15 +47,16 @@ func (l ProblemList) Error() string {
 }
 
 // required are the fields a description must give, by struct type: a
-// field missing, null or empty is a problem. Media, Services, Webhooks
-// and the backup kinds' own sections are optional as a whole; when one is
-// given, its required fields are.
+// field missing, null or empty is a problem. A cluster's host and user have
+// defaults (127.0.0.1, postgres), and a derived store may have no tables
+// (Validate), so neither is required; Media, Services, Webhooks and the
+// backup kinds' sections are optional as a whole, but when one is given,
+// its required fields are.
 var required = map[reflect.Type][]string{
-	reflect.TypeOf(Description{}): {"name", "clusters", "stores"},
-	reflect.TypeOf(Cluster{}):     {"name", "host", "port", "user"},
-	reflect.TypeOf(Store{}):       {"name", "cluster", "database", "tenant_column", "tables"},
+	reflect.TypeOf(Description{}): {"name"},
+	reflect.TypeOf(Cluster{}):     {"name", "port"},
+	reflect.TypeOf(Store{}):       {"name", "cluster", "database", "tenant_column"},
 	reflect.TypeOf(Table{}):       {"name"},
-	reflect.TypeOf(Media{}):       {"bucket"},
 	reflect.TypeOf(Webhook{}):     {"name", "url"},
 	reflect.TypeOf(PGBackRest{}):  {"stanza"},
 	reflect.TypeOf(RDS{}):         {"region"},

@@ -29,6 +29,12 @@ func (c classifier) classify(ids []string) (Result, []Problem) {
 				Reason: fmt.Sprintf("cluster %s has no base backup in %s: no site can be restored from it", b.Cluster, b.Folder)})
 		}
 	}
+	for _, w := range c.req.Windows {
+		if w.None != "" {
+			problems = append(problems, Problem{Kind: KindOutsideWindow,
+				Reason: fmt.Sprintf("cluster %s (%s backups) has no restorable window: %s: no site can be restored from it", w.Cluster, w.Backups, w.None)})
+		}
+	}
 	for _, id := range ids {
 		site, p, ok := c.one(id)
 		if !ok {
@@ -105,6 +111,10 @@ func (c classifier) point(id string, info platform.IDInfo) (workflows.Site, Prob
 	if b, ok := binding(c.req.Backups, point); ok {
 		return bad(KindBeforeBackup, "restore point %s (%s before its deletion) is before the oldest base backup of cluster %s, %s, restorable from %s",
 			point.UTC().Format(time.RFC3339), c.req.RestoreOffset, b.Cluster, b.Backup, ceilSecond(b.RestorableFrom).UTC().Format(time.RFC3339))
+	}
+	if w, ok := outside(c.req.Windows, point); ok {
+		return bad(KindOutsideWindow, "restore point %s (%s before its deletion) is outside the restorable window of cluster %s, %s (%s backups)",
+			point.UTC().Format(time.RFC3339), c.req.RestoreOffset, w.Cluster, windowText(w), w.Backups)
 	}
 	return workflows.Site{SiteID: id, DeletedAt: info.DeletedAt, RestorePoint: point, Users: info.Users}, Problem{}, true
 }

@@ -34,6 +34,11 @@ type Request struct {
 	// clones (OldestBackups): a restore point before the end of one cannot
 	// be restored. Empty means no check.
 	Backups []OldestBackup
+	// Windows are the restorable windows of the clusters the restore
+	// clones, as their cloners say (RestorableWindows): a restore point
+	// outside one cannot be restored, whatever the backup kind. Empty
+	// means no check.
+	Windows []ClusterWindow
 	// Running, when set, says which sites a running batch already holds;
 	// they are refused, naming the batch (TemporalRunning asks Temporal).
 	Running Running

@@ -39,6 +39,7 @@ const (
 	KindEmpty          = "empty"
 	KindRetention      = "retention"
 	KindBeforeBackup   = "before-backup"
+	KindOutsideWindow  = "outside-window"
 	KindFuture         = "future"
 	KindNoDeletionTime = "no-deletion-time"
 	KindTooMany        = "too-many"
@@ -56,13 +57,14 @@ var kindNames = map[string][2]string{
 	KindEmpty:          {"empty ID", "empty IDs"},
 	KindRetention:      {"restore point outside retention", "restore points outside retention"},
 	KindBeforeBackup:   {"restore point before the oldest backup", "restore points before the oldest backup"},
+	KindOutsideWindow:  {"restore point outside a restorable window", "restore points outside a restorable window"},
 	KindFuture:         {"deletion time in the future", "deletion times in the future"},
 	KindNoDeletionTime: {"site without a deletion time", "sites without a deletion time"},
 	KindTooMany:        {"list too long", "lists too long"},
 }
 
 var kindOrder = []string{KindAppID, KindUnknown, KindLetterCase, KindLive, KindRunning, KindDuplicate, KindMalformed,
-	KindEmpty, KindRetention, KindBeforeBackup, KindFuture, KindNoDeletionTime, KindTooMany}
+	KindEmpty, KindRetention, KindBeforeBackup, KindOutsideWindow, KindFuture, KindNoDeletionTime, KindTooMany}
 
 // Shown is how many problems a refusal prints in full; the rest are
 // counted in the summary, and `--json` prints every one.

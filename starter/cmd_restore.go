@@ -165,6 +165,9 @@ func (o *restoreStartOpts) run(ctx context.Context, in io.Reader, out, errw io.W
 		if req.Backups, err = preflight.OldestBackups(desc, clusters...); err != nil {
 			return withExitCode(1, err)
 		}
+		if req.Windows, err = cloneWindows(ctx, desc, clusters); err != nil {
+			return withExitCode(1, err)
+		}
 	}
 	var c client.Client
 	var ns string

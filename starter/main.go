@@ -52,6 +52,7 @@ func newRootCmd() *cobra.Command {
 		newReportCmd(),
 		newDrillCmd(),
 		newSandboxCmd(),
+		newPlatformCmd(),
 		newWorkerCmd(),
 		newVersionCmd(),
 		newCodecServerCmd(),
