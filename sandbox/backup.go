@@ -15,6 +15,9 @@ import (
 // folder per backup, named by time), then forces a WAL switch and waits for
 // the archiver, so that any point from the backup's end on is restorable.
 func (p *Platform) Backup(ctx context.Context) ([]pg.BackupInfo, error) {
+	if p.pgbackrestOn() {
+		return p.backupPGBackRest(ctx)
+	}
 	var out []pg.BackupInfo
 	for _, name := range clusterNames() {
 		c := p.clusters[name]

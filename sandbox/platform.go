@@ -48,6 +48,10 @@ type Options struct {
 	// (10.77.0.1/24): the PostgreSQL clusters also listen on it and trust
 	// its network, for workers on other hosts (see pg.ClusterConfig).
 	Network string
+	// Backups is how the clusters are backed up: "local" (pg_basebackup
+	// folders and a WAL archive folder; the default) or "pgbackrest" (see
+	// pgbackrest.go). Only the first Up of a state folder sets it.
+	Backups string
 	Logger  *zap.Logger
 }
 
@@ -308,6 +312,9 @@ func Up(ctx context.Context, o Options) (_ *Platform, err error) {
 			AccessKey: "lazarus", SecretKey: "lazarus-sandbox-secret", CreatedAt: time.Now().UTC()}
 	}
 	st.Ports = ports
+	if err := resolveBackups(st, o.Backups, rec == nil); err != nil {
+		return nil, fmt.Errorf("sandbox up: %w", err)
+	}
 	st.UpPID, st.UpExe = os.Getpid(), selfExe()
 	st.StartedAt = time.Now().UTC()
 	p.state = st
@@ -320,6 +327,10 @@ func Up(ctx context.Context, o Options) (_ *Platform, err error) {
 			_ = p.Down(context.Background())
 		}
 	}()
+
+	if err := p.startRepo(ctx); err != nil {
+		return nil, fmt.Errorf("sandbox up: %w", err)
+	}
 
 	// PostgreSQL.
 	type res struct {
@@ -365,6 +376,9 @@ func Up(ctx context.Context, o Options) (_ *Platform, err error) {
 	if err := writeState(p.layout, st); err != nil {
 		return nil, err
 	}
+	if err := p.refreshPGBackRestConfig(); err != nil {
+		return nil, fmt.Errorf("sandbox up: %w", err)
+	}
 	p.log.Info("postgres clusters up", zap.Duration("took", time.Since(started)))
 
 	// S3.
@@ -390,6 +404,7 @@ func Up(ctx context.Context, o Options) (_ *Platform, err error) {
 		return nil, err
 	}
 	p.desc = p.describe(urls)
+	p.describePGBackRest(p.desc)
 	if err := writeDescription(p.layout.Description(), p.desc); err != nil {
 		return nil, fmt.Errorf("sandbox up: %w", err)
 	}
@@ -399,6 +414,9 @@ func Up(ctx context.Context, o Options) (_ *Platform, err error) {
 
 func (p *Platform) startCluster(ctx context.Context, name string, port int, picked bool) (*pg.Cluster, error) {
 	cfg := p.clusterConfig(name, port)
+	if err := p.pgbackrestArchive(&cfg); err != nil {
+		return nil, err
+	}
 	for _, d := range []string{p.layout.BackupDir(name), p.layout.ScratchDir(name)} {
 		if err := pg.PrepareDir(d, p.state.OSUser, 0o755); err != nil {
 			return nil, fmt.Errorf("cluster %s: %w", name, err)
@@ -406,6 +424,9 @@ func (p *Platform) startCluster(ctx context.Context, name string, port int, pick
 	}
 	c, err := pg.Init(ctx, cfg)
 	if err != nil {
+		return nil, err
+	}
+	if err := p.createStanza(ctx, name); err != nil {
 		return nil, err
 	}
 	start := c.Start
@@ -639,6 +660,9 @@ func (p *Platform) Down(ctx context.Context) error {
 			if err := c.Stop(ctx); err != nil {
 				errs = multierror.Append(errs, err)
 			}
+		}
+		if err := p.stopRepo(); err != nil {
+			errs = multierror.Append(errs, err)
 		}
 		if p.owner || !p.state.upAlive() {
 			p.state.UpPID = 0

@@ -9,6 +9,7 @@
 #
 #   SITES (883)  FLEET (2000)  RESTORE_OFFSET (20s)  CONCURRENCY (200)
 #   KEEP_UP=1 leaves the stack running afterwards (default: stopped)
+#   BACKUPS (local): pgbackrest backs the sandbox up with pgBackRest (S3 over TLS)
 #   LAZARUS_STATE (.state/demo)  TEMPORAL_PORT (7233)  UI_PORT (8233)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,6 +19,7 @@ SITES=${SITES:-883}
 FLEET=${FLEET:-2000}
 RESTORE_OFFSET=${RESTORE_OFFSET:-20s}
 CONCURRENCY=${CONCURRENCY:-200}
+export BACKUPS=${BACKUPS:-local}
 export LAZARUS_STATE=${LAZARUS_STATE:-$root/.state/demo}
 export TEMPORAL_PORT=${TEMPORAL_PORT:-7233} UI_PORT=${UI_PORT:-8233}
 export TEMPORAL_ADDRESS=127.0.0.1:$TEMPORAL_PORT
@@ -29,7 +31,7 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 secs() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(secs)" 'BEGIN { printf "%.1f", b - a }'; }
 
-say "fresh state in $LAZARUS_STATE"
+say "fresh state in $LAZARUS_STATE (backups: $BACKUPS)"
 LAZARUS_STATE=$LAZARUS_STATE scripts/down.sh >/dev/null 2>&1 || true
 rm -rf "$LAZARUS_STATE"
 go build -o bin/lazarus ./starter

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs, pinned, everything Lazarus's demo and tests need that a fresh
 # machine lacks: the Temporal CLI (dev server + Web UI) and the versitygw S3
-# server into .tools/bin (go install), PostgreSQL 15's server from Debian's
-# packages, and Chromium for the screenshot tests (WITH_CHROMIUM=0 to skip it). Safe to run again: it skips
+# server into .tools/bin (go install), PostgreSQL 15's server and pgBackRest
+# from Debian's packages, and Chromium for the screenshot tests (WITH_CHROMIUM=0 to skip it). Safe to run again: it skips
 # what is already there at the pinned version.
 #
 # `scripts/install-tools.sh server` (make tools-server, which make chaos
@@ -59,6 +59,13 @@ fi
 apt_pkgs=()
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "${LAZARUS_PG_BIN:-}" ]; then
   apt_pkgs+=(postgresql-15)
+fi
+# pgBackRest (Debian's 2.45 on bookworm, which supports PostgreSQL 15):
+# the pgbackrest backup kind, `sandbox up --backups pgbackrest` and its
+# tests. From apt like PostgreSQL, not a download: it links libpq, libssl,
+# libxml2, libyaml, lz4 and zstd, which the package's dependencies bring.
+if ! command -v pgbackrest >/dev/null 2>&1; then
+  apt_pkgs+=(pgbackrest)
 fi
 # ip (iproute2): the test hosts of the two-hosts test and chaos scenario 7
 # are network namespaces (internal/netlab).

@@ -4,6 +4,7 @@
 # under $LAZARUS_STATE, default .state/). `make down` stops them.
 #
 #   TEMPORAL_PORT (7233)  UI_PORT (8233)  METRICS_PORT (9090)  LAZARUS_STATE (.state)
+#   BACKUPS (local or pgbackrest): how a new sandbox's clusters are backed up (sandbox up --backups)
 #
 # The worker serves Prometheus metrics on 127.0.0.1:$METRICS_PORT/metrics
 # and its readiness on /readyz (200 once every worker polls).
@@ -73,7 +74,7 @@ start temporal temporal server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" 
   --dynamic-config-value history.maximumBufferedEventsBatch=1000 --log-level warn "${sa[@]}"
 wait_for "Temporal" 60 temporal operator cluster health --address "$TEMPORAL_ADDRESS"
 
-start sandbox bin/lazarus sandbox up
+start sandbox bin/lazarus sandbox up ${BACKUPS:+--backups "$BACKUPS"}
 wait_for "sandbox" 180 grep -q "^running" "$state/logs/sandbox.log"
 
 start worker bin/lazarus-worker --platform "$LAZARUS_PLATFORM" --metrics-address "$metrics"

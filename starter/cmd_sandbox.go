@@ -90,7 +90,7 @@ fleet, replays the 2022 bad script and verifies restored sites against the truth
 
 func sandboxUpCmd(f *sandboxFlags) *cobra.Command {
 	var portBase, shards int
-	var pprofAddr, network string
+	var pprofAddr, network, backups string
 	c := &cobra.Command{
 		Use:   "up",
 		Short: "Start (or resume) the sandbox and run in the foreground until Ctrl-C or SIGTERM",
@@ -105,7 +105,7 @@ func sandboxUpCmd(f *sandboxFlags) *cobra.Command {
 				return fmt.Errorf("sandbox up: %w", err)
 			}
 			defer stopProfiles()
-			p, err := sandbox.Up(ctx, sandbox.Options{StateDir: f.dir(), PortBase: portBase, Shards: shards, Network: network, Logger: f.logger()})
+			p, err := sandbox.Up(ctx, sandbox.Options{StateDir: f.dir(), PortBase: portBase, Shards: shards, Network: network, Backups: backups, Logger: f.logger()})
 			if err != nil {
 				return err
 			}
@@ -134,6 +134,7 @@ func sandboxUpCmd(f *sandboxFlags) *cobra.Command {
 	c.Flags().IntVar(&portBase, "port-base", 0, "first of 11 consecutive ports (default: free ports, recorded for the next up)")
 	c.Flags().IntVar(&shards, "shards", 0, "product shards on first up (default 4)")
 	c.Flags().StringVar(&network, "network", "", "also listen with the PostgreSQL clusters on this address of this machine, and trust its network, given with its prefix (10.77.0.1/24): for workers on other hosts (default: loopback only)")
+	c.Flags().StringVar(&backups, "backups", "", "how the clusters are backed up, on first up: local (pg_basebackup folders and a WAL archive folder; the default) or pgbackrest (pgBackRest into an S3 repository over TLS)")
 	c.Flags().StringVar(&pprofAddr, "pprof-address", os.Getenv("LAZARUS_SANDBOX_PPROF_ADDRESS"), "serve Go profiles (net/http/pprof) of the sandbox's services on this address ($LAZARUS_SANDBOX_PPROF_ADDRESS; default off)")
 	return c
 }

@@ -255,7 +255,11 @@ func (l *LocalCloner) clone(ctx context.Context, cluster string, t time.Time) (C
 func (l *LocalCloner) switchLive(ctx context.Context, c platform.Cluster) error {
 	sctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	conn, err := pg.Open(sctx, pg.ClusterDSN(c, "postgres"))
+	host := c.Host
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	conn, err := pg.Open(sctx, pg.DSN(host, c.Port, c.User, "postgres"))
 	if err != nil {
 		return err
 	}
@@ -338,7 +342,7 @@ func (l *LocalCloner) startAndWait(ctx context.Context, c platform.Cluster, dir 
 	if err := pg.StartDataDir(ctx, c.PGBin, c.OSUser, data, logFile); err != nil {
 		return Clone{}, explainRecoveryFailure(logFile, t, err)
 	}
-	cl := Clone{Host: host, Port: port, User: userOf(c), DataDir: data, Conn: pg.ConnOptionsOf(c)}
+	cl := Clone{Host: host, Port: port, User: userOf(c), DataDir: data}
 	last, err := l.waitPaused(ctx, c, cl, logFile, t)
 	if err != nil {
 		_ = pg.StopDataDir(context.Background(), c.PGBin, c.OSUser, data)
@@ -438,7 +442,6 @@ func (l *LocalCloner) resume(ctx context.Context, c platform.Cluster, dir string
 	if err := json.Unmarshal(raw, &cl); err != nil {
 		return Clone{}, fmt.Errorf("%s: %w", cloneStateFile, err)
 	}
-	cl.Conn = pg.ConnOptionsOf(c) // the description's, now
 	running, err := pg.Running(ctx, c.PGBin, c.OSUser, cl.DataDir)
 	if err != nil {
 		return Clone{}, err
