@@ -77,7 +77,6 @@ func BuildDepsOn(ctx context.Context, desc *platform.Description, host Host, log
 	deps.Search = api
 	deps.FrontDoor = api
 	if desc.Services.Admin != "" {
-		deps.Truth = api
 		deps.Checksums = api
 	}
 	if desc.Media.Endpoint != "" {

@@ -255,11 +255,7 @@ func (l *LocalCloner) clone(ctx context.Context, cluster string, t time.Time) (C
 func (l *LocalCloner) switchLive(ctx context.Context, c platform.Cluster) error {
 	sctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	host := c.Host
-	if host == "" {
-		host = "127.0.0.1"
-	}
-	conn, err := pg.Open(sctx, pg.DSN(host, c.Port, c.User, "postgres"))
+	conn, err := pg.Open(sctx, pg.ClusterDSN(c, "postgres"))
 	if err != nil {
 		return err
 	}
@@ -342,7 +338,7 @@ func (l *LocalCloner) startAndWait(ctx context.Context, c platform.Cluster, dir 
 	if err := pg.StartDataDir(ctx, c.PGBin, c.OSUser, data, logFile); err != nil {
 		return Clone{}, explainRecoveryFailure(logFile, t, err)
 	}
-	cl := Clone{Host: host, Port: port, User: userOf(c), DataDir: data}
+	cl := Clone{Host: host, Port: port, User: userOf(c), DataDir: data, Conn: pg.ConnOptionsOf(c)}
 	last, err := l.waitPaused(ctx, c, cl, logFile, t)
 	if err != nil {
 		_ = pg.StopDataDir(context.Background(), c.PGBin, c.OSUser, data)
@@ -442,6 +438,7 @@ func (l *LocalCloner) resume(ctx context.Context, c platform.Cluster, dir string
 	if err := json.Unmarshal(raw, &cl); err != nil {
 		return Clone{}, fmt.Errorf("%s: %w", cloneStateFile, err)
 	}
+	cl.Conn = pg.ConnOptionsOf(c) // the description's, now
 	running, err := pg.Running(ctx, c.PGBin, c.OSUser, cl.DataDir)
 	if err != nil {
 		return Clone{}, err
