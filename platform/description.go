@@ -165,11 +165,10 @@ func (s Store) TenantColumnOf(t Table) string {
 
 // Media is the S3-compatible object store with bucket versioning.
 type Media struct {
-	Endpoint  string `yaml:"endpoint" json:"endpoint"`
-	Region    string `yaml:"region" json:"region"`
-	Bucket    string `yaml:"bucket" json:"bucket"`
-	AccessKey string `yaml:"access_key" json:"access_key"`
-	SecretKey string `yaml:"secret_key" json:"secret_key"`
+	// Endpoint is an S3-compatible server's URL; empty: AWS S3.
+	Endpoint string `yaml:"endpoint" json:"endpoint"`
+	Region   string `yaml:"region" json:"region"`
+	Bucket   string `yaml:"bucket" json:"bucket"`
 	// SitePrefix is the key prefix of a site's objects, with {site} for its ID.
 	SitePrefix string `yaml:"site_prefix" json:"site_prefix"`
 	// CredentialsFile is an AWS shared credentials file, and Profile a

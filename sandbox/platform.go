@@ -48,11 +48,11 @@ type Options struct {
 	// (10.77.0.1/24): the PostgreSQL clusters also listen on it and trust
 	// its network, for workers on other hosts (see pg.ClusterConfig).
 	Network string
-	// Backups is how the clusters are backed up: "local" (pg_basebackup
-	// folders and a WAL archive folder; the default) or "pgbackrest" (see
-	// pgbackrest.go). Only the first Up of a state folder sets it.
-	Backups string
-	Logger  *zap.Logger
+	// Password makes the clusters require a random password over TCP,
+	// kept in the state folder's password file (see password.go), which
+	// platform.yaml names; only the first Up of a state folder sets it.
+	Password bool
+	Logger   *zap.Logger
 }
 
 // Platform is a handle on a sandbox: the one Up started in this process, or
@@ -255,7 +255,10 @@ func resolvePorts(rec *State, o Options) (Ports, error) {
 
 func (p *Platform) clusterConfig(name string, port int) pg.ClusterConfig {
 	pgBin, _ := tools.PGBin()
+	auth, passFile := p.hostAuth()
 	return pg.ClusterConfig{
+		HostAuth:     auth,
+		PassFile:     passFile,
 		Name:         name,
 		DataDir:      p.layout.DataDir(name),
 		Port:         port,
@@ -309,12 +312,9 @@ func Up(ctx context.Context, o Options) (_ *Platform, err error) {
 			shards = schema.DefaultShards
 		}
 		st = &State{Shards: shards, OSUser: pg.DefaultOSUser(), Bucket: "media",
-			AccessKey: "lazarus", SecretKey: "lazarus-sandbox-secret", CreatedAt: time.Now().UTC()}
+			AccessKey: "lazarus", CreatedAt: time.Now().UTC()}
 	}
 	st.Ports = ports
-	if err := resolveBackups(st, o.Backups, rec == nil); err != nil {
-		return nil, fmt.Errorf("sandbox up: %w", err)
-	}
 	st.UpPID, st.UpExe = os.Getpid(), selfExe()
 	st.StartedAt = time.Now().UTC()
 	p.state = st
@@ -322,15 +322,14 @@ func Up(ctx context.Context, o Options) (_ *Platform, err error) {
 	if err := writeState(p.layout, st); err != nil {
 		return nil, err
 	}
+	if err := p.preparePassword(o.Password); err != nil {
+		return nil, fmt.Errorf("sandbox up: %w", err)
+	}
 	defer func() {
 		if err != nil {
 			_ = p.Down(context.Background())
 		}
 	}()
-
-	if err := p.startRepo(ctx); err != nil {
-		return nil, fmt.Errorf("sandbox up: %w", err)
-	}
 
 	// PostgreSQL.
 	type res struct {
@@ -376,9 +375,6 @@ func Up(ctx context.Context, o Options) (_ *Platform, err error) {
 	if err := writeState(p.layout, st); err != nil {
 		return nil, err
 	}
-	if err := p.refreshPGBackRestConfig(); err != nil {
-		return nil, fmt.Errorf("sandbox up: %w", err)
-	}
 	p.log.Info("postgres clusters up", zap.Duration("took", time.Since(started)))
 
 	// S3.
@@ -404,7 +400,6 @@ func Up(ctx context.Context, o Options) (_ *Platform, err error) {
 		return nil, err
 	}
 	p.desc = p.describe(urls)
-	p.describePGBackRest(p.desc)
 	if err := writeDescription(p.layout.Description(), p.desc); err != nil {
 		return nil, fmt.Errorf("sandbox up: %w", err)
 	}
@@ -414,9 +409,6 @@ func Up(ctx context.Context, o Options) (_ *Platform, err error) {
 
 func (p *Platform) startCluster(ctx context.Context, name string, port int, picked bool) (*pg.Cluster, error) {
 	cfg := p.clusterConfig(name, port)
-	if err := p.pgbackrestArchive(&cfg); err != nil {
-		return nil, err
-	}
 	for _, d := range []string{p.layout.BackupDir(name), p.layout.ScratchDir(name)} {
 		if err := pg.PrepareDir(d, p.state.OSUser, 0o755); err != nil {
 			return nil, fmt.Errorf("cluster %s: %w", name, err)
@@ -426,14 +418,14 @@ func (p *Platform) startCluster(ctx context.Context, name string, port int, pick
 	if err != nil {
 		return nil, err
 	}
-	if err := p.createStanza(ctx, name); err != nil {
-		return nil, err
-	}
 	start := c.Start
 	if picked {
 		start = c.StartPicking
 	}
 	if err := start(ctx); err != nil {
+		return nil, err
+	}
+	if err := p.setPassword(ctx, c); err != nil {
 		return nil, err
 	}
 	for _, db := range p.databases(name) {
@@ -466,9 +458,9 @@ func (p *Platform) mediaConfig() platform.Media {
 		Endpoint:   "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(p.state.Ports.S3)),
 		Region:     "us-east-1",
 		Bucket:     p.state.Bucket,
-		AccessKey:  p.state.AccessKey,
-		SecretKey:  p.state.SecretKey,
 		SitePrefix: "sites/{site}/",
+		// The keys are in a file of the state folder, never in platform.yaml.
+		CredentialsFile: p.layout.S3Credentials(),
 	}
 }
 
@@ -490,7 +482,7 @@ func (p *Platform) startServices(ctx context.Context) error {
 		SearchDSN:   plat.DSN(schema.DBSearch),
 		Shards:      shards,
 		Media: services.MediaConfig{Endpoint: m.Endpoint, Region: m.Region, Bucket: m.Bucket,
-			AccessKey: m.AccessKey, SecretKey: m.SecretKey},
+			CredentialsFile: m.CredentialsFile},
 		Verify:    p.VerifySite,
 		Checksums: p.ProductionChecksums,
 		PermanentDelete: func(ctx context.Context, ids []string) (any, error) {
@@ -523,6 +515,7 @@ func (p *Platform) startServices(ctx context.Context) error {
 func (p *Platform) describe(urls platform.Services) *platform.Description {
 	pgBin, _ := tools.PGBin()
 	d := &platform.Description{Name: "lazarus-sandbox", Retention: Retention}
+	_, passFile := p.hostAuth()
 	for _, name := range clusterNames() {
 		port := p.state.Ports.PlatformPG
 		if name == schema.ClusterProducts {
@@ -532,6 +525,9 @@ func (p *Platform) describe(urls platform.Services) *platform.Description {
 			Name: name, Host: "127.0.0.1", Port: port, User: pg.Superuser, PGBin: pgBin,
 			BackupDir: p.layout.BackupDir(name), WALArchive: p.layout.WALArchive(name),
 			OSUser: p.state.OSUser, ScratchDir: p.layout.ScratchDir(name),
+			// No TLS on the sandbox's clusters, also when its description
+			// names another address (netlab): explicit, not the default.
+			SSLMode: pg.SSLDisable, PassFile: passFile,
 		})
 	}
 	d.Stores = schema.Stores(p.state.Shards)
@@ -660,9 +656,6 @@ func (p *Platform) Down(ctx context.Context) error {
 			if err := c.Stop(ctx); err != nil {
 				errs = multierror.Append(errs, err)
 			}
-		}
-		if err := p.stopRepo(); err != nil {
-			errs = multierror.Append(errs, err)
 		}
 		if p.owner || !p.state.upAlive() {
 			p.state.UpPID = 0

@@ -29,10 +29,10 @@ type State struct {
 	Ports  Ports  `json:"ports"`
 	Shards int    `json:"shards"`
 	OSUser string `json:"os_user"`
-	// Bucket and the S3 credentials of the media store.
+	// Bucket and the S3 access key of the media store (its secret key is
+	// only in Layout.S3Credentials).
 	Bucket    string `json:"bucket"`
 	AccessKey string `json:"access_key"`
-	SecretKey string `json:"secret_key"`
 	// UpPID is the process running Up (0 when none).
 	UpPID int `json:"up_pid"`
 	// UpExe is that process's program name (guards against a recycled pid).
@@ -41,12 +41,6 @@ type State struct {
 	GatewayPID int       `json:"gateway_pid"`
 	CreatedAt  time.Time `json:"created_at"`
 	StartedAt  time.Time `json:"started_at,omitempty"`
-
-	// Backups is the clusters' backup kind ("" is local; pgbackrest.go), and
-	// RepoPort and RepoGatewayPID are the pgBackRest repository's server.
-	Backups        string `json:"backups,omitempty"`
-	RepoPort       int    `json:"repo_port,omitempty"`
-	RepoGatewayPID int    `json:"repo_gateway_pid,omitempty"`
 }
 
 // Paths inside a state folder.

@@ -77,11 +77,11 @@ func (p Ports) of(service string) int {
 
 // MediaConfig is the S3-compatible store holding attachments.
 type MediaConfig struct {
-	Endpoint  string
-	Region    string
-	Bucket    string
-	AccessKey string
-	SecretKey string
+	Endpoint string
+	Region   string
+	Bucket   string
+	// CredentialsFile holds the keys (AWS shared credentials format).
+	CredentialsFile string
 }
 
 // VerifyFunc compares site asSiteID now with the truth of siteID at point
