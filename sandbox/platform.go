@@ -52,7 +52,11 @@ type Options struct {
 	// kept in the state folder's password file (see password.go), which
 	// platform.yaml names; only the first Up of a state folder sets it.
 	Password bool
-	Logger   *zap.Logger
+	// Backups is how the clusters are backed up: "local" (pg_basebackup
+	// folders and a WAL archive folder; the default) or "pgbackrest" (see
+	// pgbackrest.go). Only the first Up of a state folder sets it.
+	Backups string
+	Logger  *zap.Logger
 }
 
 // Platform is a handle on a sandbox: the one Up started in this process, or
@@ -315,6 +319,9 @@ func Up(ctx context.Context, o Options) (_ *Platform, err error) {
 			AccessKey: "lazarus", CreatedAt: time.Now().UTC()}
 	}
 	st.Ports = ports
+	if err := resolveBackups(st, o.Backups, rec == nil); err != nil {
+		return nil, fmt.Errorf("sandbox up: %w", err)
+	}
 	st.UpPID, st.UpExe = os.Getpid(), selfExe()
 	st.StartedAt = time.Now().UTC()
 	p.state = st
@@ -330,6 +337,10 @@ func Up(ctx context.Context, o Options) (_ *Platform, err error) {
 			_ = p.Down(context.Background())
 		}
 	}()
+
+	if err := p.startRepo(ctx); err != nil {
+		return nil, fmt.Errorf("sandbox up: %w", err)
+	}
 
 	// PostgreSQL.
 	type res struct {
@@ -375,6 +386,9 @@ func Up(ctx context.Context, o Options) (_ *Platform, err error) {
 	if err := writeState(p.layout, st); err != nil {
 		return nil, err
 	}
+	if err := p.refreshPGBackRestConfig(); err != nil {
+		return nil, fmt.Errorf("sandbox up: %w", err)
+	}
 	p.log.Info("postgres clusters up", zap.Duration("took", time.Since(started)))
 
 	// S3.
@@ -400,6 +414,7 @@ func Up(ctx context.Context, o Options) (_ *Platform, err error) {
 		return nil, err
 	}
 	p.desc = p.describe(urls)
+	p.describePGBackRest(p.desc)
 	if err := writeDescription(p.layout.Description(), p.desc); err != nil {
 		return nil, fmt.Errorf("sandbox up: %w", err)
 	}
@@ -409,6 +424,9 @@ func Up(ctx context.Context, o Options) (_ *Platform, err error) {
 
 func (p *Platform) startCluster(ctx context.Context, name string, port int, picked bool) (*pg.Cluster, error) {
 	cfg := p.clusterConfig(name, port)
+	if err := p.pgbackrestArchive(&cfg); err != nil {
+		return nil, err
+	}
 	for _, d := range []string{p.layout.BackupDir(name), p.layout.ScratchDir(name)} {
 		if err := pg.PrepareDir(d, p.state.OSUser, 0o755); err != nil {
 			return nil, fmt.Errorf("cluster %s: %w", name, err)
@@ -416,6 +434,9 @@ func (p *Platform) startCluster(ctx context.Context, name string, port int, pick
 	}
 	c, err := pg.Init(ctx, cfg)
 	if err != nil {
+		return nil, err
+	}
+	if err := p.createStanza(ctx, name); err != nil {
 		return nil, err
 	}
 	start := c.Start
@@ -656,6 +677,9 @@ func (p *Platform) Down(ctx context.Context) error {
 			if err := c.Stop(ctx); err != nil {
 				errs = multierror.Append(errs, err)
 			}
+		}
+		if err := p.stopRepo(); err != nil {
+			errs = multierror.Append(errs, err)
 		}
 		if p.owner || !p.state.upAlive() {
 			p.state.UpPID = 0

@@ -41,6 +41,12 @@ type State struct {
 	GatewayPID int       `json:"gateway_pid"`
 	CreatedAt  time.Time `json:"created_at"`
 	StartedAt  time.Time `json:"started_at,omitempty"`
+
+	// Backups is the clusters' backup kind ("" is local; pgbackrest.go), and
+	// RepoPort and RepoGatewayPID are the pgBackRest repository's server.
+	Backups        string `json:"backups,omitempty"`
+	RepoPort       int    `json:"repo_port,omitempty"`
+	RepoGatewayPID int    `json:"repo_gateway_pid,omitempty"`
 }
 
 // Paths inside a state folder.
