@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/lazarus-dr/lazarus/platform"
+	"github.com/lazarus-dr/lazarus/platform/pg"
 )
 
 // RDSCloner clones clusters whose backups are Amazon RDS's own (Backups
@@ -221,7 +222,7 @@ func (r *RDSCloner) clone(ctx context.Context, cluster string, t time.Time) (Clo
 	if err != nil {
 		return Clone{}, r.afterFailure(ctx, c, id, name, err, log)
 	}
-	cl := Clone{ID: id, Cluster: cluster, T: t, User: userOf(c.Cluster), Ready: r.now().UTC()}
+	cl := Clone{ID: id, Cluster: cluster, T: t, User: userOf(c.Cluster), Ready: r.now().UTC(), Conn: pg.ConnOptionsOf(c.Cluster)}
 	if inst.Endpoint != nil {
 		cl.Host = aws.ToString(inst.Endpoint.Address)
 		cl.Port = int(aws.ToInt32(inst.Endpoint.Port))

@@ -6,6 +6,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
+
+	"github.com/lazarus-dr/lazarus/platform/pg"
 )
 
 // Clones lists the clones of cluster that exist in AWS now, whatever their
@@ -34,7 +36,7 @@ func (r *RDSCloner) Clones(ctx context.Context, cluster string) ([]Clone, error)
 			if err != nil || idCluster != cluster {
 				continue
 			}
-			cl := Clone{ID: id, Cluster: cluster, T: t, User: userOf(c.Cluster)}
+			cl := Clone{ID: id, Cluster: cluster, T: t, User: userOf(c.Cluster), Conn: pg.ConnOptionsOf(c.Cluster)}
 			if inst.Endpoint != nil {
 				cl.Host = aws.ToString(inst.Endpoint.Address)
 				cl.Port = int(aws.ToInt32(inst.Endpoint.Port))

@@ -104,8 +104,8 @@ func TestRDSInstanceCloneRequestsWaitsAndReuses(t *testing.T) {
 	if cl.ID != id || cl.Host != name+".abcdefgh.eu-west-1.rds.amazonaws.com" || cl.Port != 5432 || cl.User != "lazarus" || cl.Seconds <= 0 {
 		t.Fatalf("clone = %+v", cl)
 	}
-	if strings.Contains(cl.DSN("app"), "password") {
-		t.Fatalf("DSN carries a password: %s", cl.DSN("app"))
+	if dsn := cl.DSN("app"); strings.Contains(dsn, "password") || !strings.Contains(dsn, "sslmode=verify-full") {
+		t.Fatalf("a clone's DSN must carry no password and verify the server: %s", dsn)
 	}
 	want := []string{"DescribeDBInstances", "DescribeDBInstances", "DescribeDBInstanceAutomatedBackups", "RestoreDBInstanceToPointInTime",
 		"DescribeDBInstances", "DescribeDBInstances", "DescribeDBInstances", "DescribeDBInstances"}
