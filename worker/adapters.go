@@ -79,10 +79,12 @@ func BuildDepsOn(ctx context.Context, desc *platform.Description, host Host, log
 	if desc.Services.Admin != "" {
 		deps.Checksums = api
 	}
-	if desc.Media.Endpoint != "" {
+	// A bucket without an endpoint is on AWS S3; the credentials come from
+	// the AWS default chain or the files the description names.
+	if desc.Media.Bucket != "" {
 		m, err := s3media.New(desc.Media)
 		if err != nil {
-			return deps, fmt.Errorf("worker: media store %s: %w", desc.Media.Endpoint, err)
+			return deps, fmt.Errorf("worker: media store (bucket %s): %w", desc.Media.Bucket, err)
 		}
 		deps.Media = m
 	}
