@@ -77,6 +77,32 @@ func (c rdsCluster) source() string {
 	return c.rds.InstanceIdentifier
 }
 
+// placement is where a clone is made and how it is reached: its subnet
+// group, its VPC security groups, IAM authentication (nil: RDS's default).
+func (c rdsCluster) placement() (subnetGroup *string, securityGroups []string, iamAuth *bool) {
+	if c.rds.SubnetGroup != "" {
+		subnetGroup = aws.String(c.rds.SubnetGroup)
+	}
+	if c.rds.IAMAuth {
+		iamAuth = aws.Bool(true)
+	}
+	return subnetGroup, c.rds.SecurityGroups, iamAuth
+}
+
+// started reads the error of a call that creates part of a clone: nil is
+// started; "already exists" is another call's (a retry, another worker)
+// and is reused (false, nil); anything else is the error.
+func (r *RDSCloner) started(op string, c rdsCluster, err error, log *zap.Logger) (bool, error) {
+	switch {
+	case err == nil:
+		return true, nil
+	case rdsAlreadyExists(err):
+		log.Info("RDS clone already being made by another call; reusing it", zap.String("op", op))
+		return false, nil
+	}
+	return false, r.rdsFault(op, c, err)
+}
+
 // NewRDSCloner returns a cloner for every cluster of the description whose
 // backups are "rds". The AWS configuration is the default chain
 // (config.LoadDefaultConfig: environment, shared files and profiles, SSO,

@@ -57,12 +57,9 @@ func (r *RDSCloner) startAurora(ctx context.Context, c rdsCluster, id, name stri
 		Tags:                 rdsTags(c, id, t),
 		PubliclyAccessible:   aws.Bool(false),
 	}
-	if _, err := c.api.CreateDBInstance(ctx, in); err != nil {
-		if rdsAlreadyExists(err) {
-			log.Info("Aurora clone's instance already being made by another call; reusing it")
-			return created, nil
-		}
-		return created, r.rdsFault("CreateDBInstance", c, err)
+	_, err = c.api.CreateDBInstance(ctx, in)
+	if started, err := r.started("CreateDBInstance", c, err, log); !started {
+		return created, err
 	}
 	log.Info("Aurora clone's instance being created", zap.String("engine", aws.ToString(cl.Engine)))
 	return true, nil
@@ -78,21 +75,10 @@ func (r *RDSCloner) restoreCluster(ctx context.Context, c rdsCluster, id, name s
 		Tags:                      rdsTags(c, id, t),
 		DeletionProtection:        aws.Bool(false),
 	}
-	if c.rds.SubnetGroup != "" {
-		in.DBSubnetGroupName = aws.String(c.rds.SubnetGroup)
-	}
-	if len(c.rds.SecurityGroups) > 0 {
-		in.VpcSecurityGroupIds = c.rds.SecurityGroups
-	}
-	if c.rds.IAMAuth {
-		in.EnableIAMDatabaseAuthentication = aws.Bool(true)
-	}
-	if _, err := c.api.RestoreDBClusterToPointInTime(ctx, in); err != nil {
-		if rdsAlreadyExists(err) {
-			log.Info("Aurora clone already being made by another call; reusing it")
-			return false, nil
-		}
-		return false, r.rdsFault("RestoreDBClusterToPointInTime", c, err)
+	in.DBSubnetGroupName, in.VpcSecurityGroupIds, in.EnableIAMDatabaseAuthentication = c.placement()
+	_, err := c.api.RestoreDBClusterToPointInTime(ctx, in)
+	if started, err := r.started("RestoreDBClusterToPointInTime", c, err, log); !started {
+		return false, err
 	}
 	log.Info("Aurora point-in-time restore started", zap.String("source", c.source()), zap.Time("restore_time", restorePoint(t)))
 	return true, nil

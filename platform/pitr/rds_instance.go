@@ -46,21 +46,10 @@ func (r *RDSCloner) startInstance(ctx context.Context, c rdsCluster, id, name st
 	if c.rds.InstanceClass != "" {
 		in.DBInstanceClass = aws.String(c.rds.InstanceClass)
 	}
-	if c.rds.SubnetGroup != "" {
-		in.DBSubnetGroupName = aws.String(c.rds.SubnetGroup)
-	}
-	if len(c.rds.SecurityGroups) > 0 {
-		in.VpcSecurityGroupIds = c.rds.SecurityGroups
-	}
-	if c.rds.IAMAuth {
-		in.EnableIAMDatabaseAuthentication = aws.Bool(true)
-	}
-	if _, err := c.api.RestoreDBInstanceToPointInTime(ctx, in); err != nil {
-		if rdsAlreadyExists(err) {
-			log.Info("RDS clone already being made by another call; reusing it")
-			return false, nil
-		}
-		return false, r.rdsFault("RestoreDBInstanceToPointInTime", c, err)
+	in.DBSubnetGroupName, in.VpcSecurityGroupIds, in.EnableIAMDatabaseAuthentication = c.placement()
+	_, err = c.api.RestoreDBInstanceToPointInTime(ctx, in)
+	if started, err := r.started("RestoreDBInstanceToPointInTime", c, err, log); !started {
+		return false, err
 	}
 	log.Info("RDS point-in-time restore started", zap.String("source", c.source()), zap.Time("restore_time", restorePoint(t)))
 	return true, nil
