@@ -186,7 +186,11 @@ func (w *world) validate(site string, vars map[string]string, point time.Time, p
 		Params: params, RestorePoint: point, Vars: vars}
 	began := time.Now()
 	out, err := w.acts.Funcs()[contract.ActionValidateAutomated](context.Background(), in)
-	w.t.Logf("validate.automated %s %v: %s, %s", site[:8], params, time.Since(began).Round(time.Millisecond), out.Message)
+	msg := out.Message
+	if err != nil {
+		msg = err.Error()
+	}
+	w.t.Logf("validate.automated %s %v: %s, %s", site[:8], params, time.Since(began).Round(time.Millisecond), msg)
 	return out, err
 }
 
