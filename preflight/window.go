@@ -21,8 +21,8 @@ type Windows interface {
 type ClusterWindow struct {
 	Cluster  string    `json:"cluster"`
 	Backups  string    `json:"backups"`
-	Earliest time.Time `json:"earliest,omitempty"`
-	Latest   time.Time `json:"latest,omitempty"`
+	Earliest time.Time `json:"earliest,omitzero"`
+	Latest   time.Time `json:"latest,omitzero"`
 	// None is, when the cluster has no window at all, why (no backup):
 	// no site can be restored from it.
 	None string `json:"none,omitempty"`

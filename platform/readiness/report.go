@@ -42,8 +42,8 @@ type ClusterReport struct {
 	// Oldest and Newest are the restorable window: the cloner's, its
 	// newest point moved back by the archive lag (WAL not yet archived
 	// cannot be replayed).
-	Oldest time.Time `json:"oldest_restorable,omitempty"`
-	Newest time.Time `json:"newest_restorable,omitempty"`
+	Oldest time.Time `json:"oldest_restorable,omitzero"`
+	Newest time.Time `json:"newest_restorable,omitzero"`
 	// Archiving is pg_stat_archiver's view, for clusters whose WAL
 	// Lazarus's clones replay (local, pgbackrest); nil for RDS.
 	Archiving *Archiving `json:"archiving,omitempty"`
@@ -52,10 +52,10 @@ type ClusterReport struct {
 // Archiving is the state of a cluster's WAL archiving.
 type Archiving struct {
 	Mode         string    `json:"archive_mode"`
-	LastArchived time.Time `json:"last_archived_time,omitempty"`
+	LastArchived time.Time `json:"last_archived_time,omitzero"`
 	LastWAL      string    `json:"last_archived_wal,omitempty"`
 	Failed       int64     `json:"failed_count"`
-	LastFailed   time.Time `json:"last_failed_time,omitempty"`
+	LastFailed   time.Time `json:"last_failed_time,omitzero"`
 	FailedWAL    string    `json:"last_failed_wal,omitempty"`
 	// Pending is how many completed segments are not archived yet.
 	Pending int64 `json:"pending_segments"`
@@ -75,7 +75,7 @@ type BucketReport struct {
 	Versioning string `json:"versioning"`
 	// Oldest is the oldest version kept among the first Scanned; Cut
 	// says the scan stopped at its bound.
-	Oldest  time.Time `json:"oldest_version,omitempty"`
+	Oldest  time.Time `json:"oldest_version,omitzero"`
 	Scanned int       `json:"versions_scanned"`
 	Cut     bool      `json:"scan_cut,omitempty"`
 }

@@ -26,7 +26,7 @@ func (s *Store) Versioning(ctx context.Context) (string, error) {
 type VersionScan struct {
 	// Oldest is the creation time of the oldest version or delete marker
 	// seen (zero when the bucket is empty).
-	Oldest time.Time `json:"oldest,omitempty"`
+	Oldest time.Time `json:"oldest,omitzero"`
 	// Scanned is how many versions and delete markers were read.
 	Scanned int `json:"scanned"`
 	// Cut is true when the scan stopped at its bound before the end of
