@@ -32,6 +32,14 @@ func upSeeded(ctx context.Context, t *testing.T, prefix string, fleet int, seed 
 // (sandbox.Options.Network), for workers on other hosts.
 func upSeededOn(ctx context.Context, t *testing.T, prefix string, fleet int, seed int64, network string, log *zap.Logger) (*testsuite.DevServer, client.Client, *sandbox.Platform) {
 	t.Helper()
+	return upSeededWith(ctx, t, sandbox.Options{StateDir: testpg.Dir(t, prefix), Network: network, Logger: log}, fleet, seed)
+}
+
+// upSeededWith is upSeeded with the sandbox's options (its StateDir and
+// Logger set).
+func upSeededWith(ctx context.Context, t *testing.T, o sandbox.Options, fleet int, seed int64) (*testsuite.DevServer, client.Client, *sandbox.Platform) {
+	t.Helper()
+	log := o.Logger
 	srv, err := devserver.Start(ctx, devserver.Options{})
 	if err != nil {
 		t.Fatalf("dev server: %v", err)
@@ -42,7 +50,7 @@ func upSeededOn(ctx context.Context, t *testing.T, prefix string, fleet int, see
 		t.Fatal(err)
 	}
 	t.Cleanup(tc.Close)
-	p, err := sandbox.Up(ctx, sandbox.Options{StateDir: testpg.Dir(t, prefix), Network: network, Logger: log})
+	p, err := sandbox.Up(ctx, o)
 	if err != nil {
 		t.Fatalf("sandbox up: %v", err)
 	}
