@@ -55,7 +55,7 @@ func (a *Activities) DrillCleanup(ctx context.Context, in drill.CleanupInput) (d
 	if in.DrillID == "" {
 		return drill.CleanupOutput{}, drillFail(what, permanent(ErrInvalidInput, "drill_id is empty"))
 	}
-	if a.d.Description.Media.Endpoint != "" {
+	if a.d.Description.Media.Bucket != "" { // no endpoint: AWS S3
 		if err := a.need("media"); err != nil {
 			return drill.CleanupOutput{}, drillFail(what, err)
 		}
