@@ -35,6 +35,8 @@ type rdsServer struct {
 type fakeFault struct {
 	status int
 	code   string
+	// left is how many more answers fail (0: every one).
+	left int
 }
 
 type fakeDB struct {
@@ -99,6 +101,13 @@ func (s *rdsServer) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if f, ok := s.fail[action]; ok {
+		if f.left > 0 {
+			if f.left--; f.left == 0 {
+				delete(s.fail, action)
+			} else {
+				s.fail[action] = f
+			}
+		}
 		s.fault(w, f.status, f.code)
 		return
 	}
@@ -122,7 +131,7 @@ func (s *rdsServer) serve(w http.ResponseWriter, r *http.Request) {
 	case "DeleteDBCluster":
 		body, f = s.deleteCluster(v.Get("DBClusterIdentifier"))
 	default:
-		f = &fakeFault{400, "InvalidAction"}
+		f = &fakeFault{400, "InvalidAction", 0}
 	}
 	if f != nil {
 		s.fault(w, f.status, f.code)
@@ -155,7 +164,7 @@ func (s *rdsServer) describeInstances(id string) (string, *fakeFault) {
 	if id != "" {
 		db, ok := s.instances[id]
 		if !ok {
-			return "", &fakeFault{404, "DBInstanceNotFound"}
+			return "", &fakeFault{404, "DBInstanceNotFound", 0}
 		}
 		db.step()
 		return "<DBInstances>" + s.instanceXML(db) + "</DBInstances>", nil
@@ -192,7 +201,7 @@ func (s *rdsServer) instanceXML(db *fakeDB) string {
 func (s *rdsServer) describeClusters(id string) (string, *fakeFault) {
 	db, ok := s.clusters[id]
 	if !ok {
-		return "", &fakeFault{404, "DBClusterNotFoundFault"}
+		return "", &fakeFault{404, "DBClusterNotFoundFault", 0}
 	}
 	db.step()
 	return "<DBClusters>" + s.clusterXML(db) + "</DBClusters>", nil
@@ -225,10 +234,10 @@ func (s *rdsServer) automatedBackups(id string) string {
 func (s *rdsServer) restore(set map[string]*fakeDB, source, target string, v url.Values, kind string) (string, *fakeFault) {
 	src, ok := set[source]
 	if !ok {
-		return "", &fakeFault{404, map[string]string{"DBInstance": "DBInstanceNotFound", "DBCluster": "DBClusterNotFoundFault"}[kind]}
+		return "", &fakeFault{404, map[string]string{"DBInstance": "DBInstanceNotFound", "DBCluster": "DBClusterNotFoundFault"}[kind], 0}
 	}
 	if _, exists := set[target]; exists {
-		return "", &fakeFault{400, map[string]string{"DBInstance": "DBInstanceAlreadyExists", "DBCluster": "DBClusterAlreadyExistsFault"}[kind]}
+		return "", &fakeFault{400, map[string]string{"DBInstance": "DBInstanceAlreadyExists", "DBCluster": "DBClusterAlreadyExistsFault"}[kind], 0}
 	}
 	db := &fakeDB{id: target, status: "creating", engine: src.engine, script: append([]string(nil), s.script...), tags: formTags(v)}
 	set[target] = db
@@ -241,17 +250,17 @@ func (s *rdsServer) restore(set map[string]*fakeDB, source, target string, v url
 func (s *rdsServer) createInstance(v url.Values) (string, *fakeFault) {
 	id, cluster := v.Get("DBInstanceIdentifier"), v.Get("DBClusterIdentifier")
 	if _, exists := s.instances[id]; exists {
-		return "", &fakeFault{400, "DBInstanceAlreadyExists"}
+		return "", &fakeFault{400, "DBInstanceAlreadyExists", 0}
 	}
 	cl, ok := s.clusters[cluster]
 	if !ok {
-		return "", &fakeFault{404, "DBClusterNotFoundFault"}
+		return "", &fakeFault{404, "DBClusterNotFoundFault", 0}
 	}
 	if cl.status != "available" {
-		return "", &fakeFault{400, "InvalidDBClusterStateFault"}
+		return "", &fakeFault{400, "InvalidDBClusterStateFault", 0}
 	}
 	if v.Get("Engine") != cl.engine {
-		return "", &fakeFault{400, "InvalidParameterCombination"}
+		return "", &fakeFault{400, "InvalidParameterCombination", 0}
 	}
 	db := &fakeDB{id: id, status: "creating", engine: cl.engine, cluster: cluster, script: append([]string(nil), s.script...), tags: formTags(v)}
 	s.instances[id] = db
@@ -261,7 +270,7 @@ func (s *rdsServer) createInstance(v url.Values) (string, *fakeFault) {
 func (s *rdsServer) delete(set map[string]*fakeDB, id, kind string) (string, *fakeFault) {
 	db, ok := set[id]
 	if !ok {
-		return "", &fakeFault{404, map[string]string{"DBInstance": "DBInstanceNotFound", "DBCluster": "DBClusterNotFoundFault"}[kind]}
+		return "", &fakeFault{404, map[string]string{"DBInstance": "DBInstanceNotFound", "DBCluster": "DBClusterNotFoundFault"}[kind], 0}
 	}
 	delete(set, id)
 	db.status = "deleting"
@@ -274,7 +283,7 @@ func (s *rdsServer) delete(set map[string]*fakeDB, id, kind string) (string, *fa
 func (s *rdsServer) deleteCluster(id string) (string, *fakeFault) {
 	for _, inst := range s.instances {
 		if inst.cluster == id {
-			return "", &fakeFault{400, "InvalidDBClusterStateFault"}
+			return "", &fakeFault{400, "InvalidDBClusterStateFault", 0}
 		}
 	}
 	return s.delete(s.clusters, id, "DBCluster")

@@ -41,6 +41,13 @@ func rdsEnv(t *testing.T) {
 	}
 }
 
+// tctx bounds a test's calls: a wait that never ends fails the test.
+func tctx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
 func rdsDescription(endpoint string) *platform.Description {
 	return &platform.Description{Clusters: []platform.Cluster{
 		{Name: "orders", Port: 5432, User: "lazarus", Backups: platform.BackupsRDS, RDS: &platform.RDS{
@@ -56,7 +63,7 @@ func rdsDescription(endpoint string) *platform.Description {
 func newTestRDS(t *testing.T) (*RDSCloner, *rdsServer) {
 	rdsEnv(t)
 	srv := newRDSServer(t, rdsEarliest, rdsLatest)
-	r, err := NewRDSCloner(context.Background(), rdsDescription(srv.URL), zap.NewNop())
+	r, err := NewRDSCloner(tctx(t), rdsDescription(srv.URL), zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +102,7 @@ func TestRDSInstanceCloneRequestsWaitsAndReuses(t *testing.T) {
 	r.Progress = func(p RDSProgress) { mu.Lock(); seen = append(seen, p.Status); mu.Unlock() }
 	srv.script = []string{"creating", "creating", "backing-up", "available"}
 
-	cl, err := r.Clone(context.Background(), "orders", rdsPoint)
+	cl, err := r.Clone(tctx(t), "orders", rdsPoint)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +144,7 @@ func TestRDSInstanceCloneRequestsWaitsAndReuses(t *testing.T) {
 	}
 
 	// Idempotent: the same point again reuses the instance.
-	again, err := r.Clone(context.Background(), "orders", rdsPoint.Add(200*time.Nanosecond))
+	again, err := r.Clone(tctx(t), "orders", rdsPoint.Add(200*time.Nanosecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,14 +152,14 @@ func TestRDSInstanceCloneRequestsWaitsAndReuses(t *testing.T) {
 		t.Fatalf("second Clone: %d restores, clone %+v", n, again)
 	}
 
-	if err := r.Teardown(context.Background(), id); err != nil {
+	if err := r.Teardown(tctx(t), id); err != nil {
 		t.Fatal(err)
 	}
 	del := srv.calls("DeleteDBInstance")
 	if len(del) != 1 || del[0].Get("DBInstanceIdentifier") != name || del[0].Get("SkipFinalSnapshot") != "true" || del[0].Get("DeleteAutomatedBackups") != "true" {
 		t.Fatalf("DeleteDBInstance requests %v", del)
 	}
-	if err := r.Teardown(context.Background(), id); err != nil {
+	if err := r.Teardown(tctx(t), id); err != nil {
 		t.Fatalf("teardown of a clone already gone: %v", err)
 	}
 	if n := len(srv.calls("DeleteDBInstance")); n != 1 {
@@ -184,7 +191,7 @@ func TestRDSRefusesPointOutsideWindowBeforeCreating(t *testing.T) {
 		{"orders", rdsEarliest.Add(-time.Second)}, {"orders", rdsLatest.Add(time.Second)},
 		{"catalog", rdsEarliest.Add(-time.Hour)}, {"catalog", rdsLatest.Add(time.Minute)},
 	} {
-		_, err := r.Clone(context.Background(), c.cluster, c.at)
+		_, err := r.Clone(tctx(t), c.cluster, c.at)
 		nonRetryable(t, err)
 		if !strings.Contains(err.Error(), "outside the restorable window") {
 			t.Errorf("%s at %s: %v", c.cluster, c.at, err)
@@ -195,16 +202,16 @@ func TestRDSRefusesPointOutsideWindowBeforeCreating(t *testing.T) {
 			t.Fatalf("a point outside the window sent %s", a)
 		}
 	}
-	w, err := r.Window(context.Background(), "orders")
+	w, err := r.Window(tctx(t), "orders")
 	if err != nil || !w.Earliest.Equal(rdsEarliest) || !w.Latest.Equal(rdsLatest) {
 		t.Fatalf("instance window %+v, %v", w, err)
 	}
-	w, err = r.Window(context.Background(), "catalog")
+	w, err = r.Window(tctx(t), "catalog")
 	if err != nil || !w.Earliest.Equal(rdsEarliest) || !w.Latest.Equal(rdsLatest) {
 		t.Fatalf("Aurora window %+v, %v", w, err)
 	}
 	for _, bad := range []string{"local", "nope"} {
-		_, err := r.Clone(context.Background(), bad, rdsPoint)
+		_, err := r.Clone(tctx(t), bad, rdsPoint)
 		nonRetryable(t, err)
 	}
 }
@@ -212,7 +219,7 @@ func TestRDSRefusesPointOutsideWindowBeforeCreating(t *testing.T) {
 func TestRDSFailedStatusIsClearAndDeletes(t *testing.T) {
 	r, srv := newTestRDS(t)
 	srv.script = []string{"creating", "incompatible-network"}
-	_, err := r.Clone(context.Background(), "orders", rdsPoint)
+	_, err := r.Clone(tctx(t), "orders", rdsPoint)
 	nonRetryable(t, err)
 	if !strings.Contains(err.Error(), `"incompatible-network"`) || !strings.Contains(err.Error(), "rds.subnet_group") {
 		t.Fatalf("failed status error: %v", err)
@@ -225,7 +232,7 @@ func TestRDSFailedStatusIsClearAndDeletes(t *testing.T) {
 func TestRDSCancelWhileWaitingDeletesTheInstance(t *testing.T) {
 	r, srv := newTestRDS(t)
 	srv.script = []string{"creating"}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(tctx(t))
 	polls := 0
 	r.Progress = func(p RDSProgress) {
 		if polls++; polls == 3 {
@@ -247,7 +254,7 @@ func TestRDSCancelWhileWaitingDeletesTheInstance(t *testing.T) {
 func TestRDSDeadlineLeavesTheInstanceForTheRetry(t *testing.T) {
 	r, srv := newTestRDS(t)
 	srv.script = []string{"creating"}
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	ctx, cancel := context.WithTimeout(tctx(t), 500*time.Millisecond)
 	defer cancel()
 	_, err := r.Clone(ctx, "orders", rdsPoint)
 	if err == nil || IsRefused(err) || !errors.Is(err, context.DeadlineExceeded) {
@@ -265,7 +272,7 @@ func TestRDSDeadlineLeavesTheInstanceForTheRetry(t *testing.T) {
 	}
 	inst.script = []string{"available"}
 	srv.mu.Unlock()
-	if _, err := r.Clone(context.Background(), "orders", rdsPoint); err != nil {
+	if _, err := r.Clone(tctx(t), "orders", rdsPoint); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(srv.calls("RestoreDBInstanceToPointInTime")); n != 1 {
@@ -273,10 +280,43 @@ func TestRDSDeadlineLeavesTheInstanceForTheRetry(t *testing.T) {
 	}
 }
 
+func TestRDSWaitPollsThroughTransientErrorsNotThroughAGoneInstance(t *testing.T) {
+	r, srv := newTestRDS(t)
+	srv.script = []string{"creating", "creating", "available"}
+	r.Progress = func(p RDSProgress) {
+		if p.Status == "creating" {
+			srv.mu.Lock()
+			srv.fail["DescribeDBInstances"] = fakeFault{500, "InternalFailure", 2}
+			srv.mu.Unlock()
+			r.Progress = nil
+		}
+	}
+	if _, err := r.Clone(tctx(t), "orders", rdsPoint); err != nil {
+		t.Fatalf("two 500s while waiting must be polled through: %v", err)
+	}
+
+	other := rdsPoint.Add(time.Hour).Truncate(time.Microsecond)
+	srv.script = []string{"creating"}
+	r.Progress = func(p RDSProgress) {
+		srv.mu.Lock()
+		delete(srv.instances, RDSCloneName("orders-prod", other))
+		srv.mu.Unlock()
+	}
+	before := len(srv.calls("DescribeDBInstances"))
+	_, err := r.Clone(tctx(t), "orders", other)
+	if err == nil || IsRefused(err) || !errors.Is(err, errRDSGone) {
+		t.Fatalf("an instance deleted while being made: %v", err)
+	}
+	// existence check, window, first poll, the poll that finds it gone
+	if n := len(srv.calls("DescribeDBInstances")) - before; n != 4 {
+		t.Fatalf("%d DescribeDBInstances: a gone instance must end the wait at once", n)
+	}
+}
+
 func TestRDSAuroraRestoresClusterThenCreatesInstance(t *testing.T) {
 	r, srv := newTestRDS(t)
 	srv.script = []string{"creating", "available"}
-	cl, err := r.Clone(context.Background(), "catalog", rdsPoint)
+	cl, err := r.Clone(tctx(t), "catalog", rdsPoint)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,13 +349,13 @@ func TestRDSAuroraRestoresClusterThenCreatesInstance(t *testing.T) {
 			t.Errorf("CreateDBInstance %s = %q, want %q", k, got, v)
 		}
 	}
-	if _, err := r.Clone(context.Background(), "catalog", rdsPoint); err != nil {
+	if _, err := r.Clone(tctx(t), "catalog", rdsPoint); err != nil {
 		t.Fatal(err)
 	}
 	if len(srv.calls("RestoreDBClusterToPointInTime")) != 1 || len(srv.calls("CreateDBInstance")) != 1 {
 		t.Fatal("a second Clone of the same point restored or created again")
 	}
-	if err := r.Teardown(context.Background(), id); err != nil {
+	if err := r.Teardown(tctx(t), id); err != nil {
 		t.Fatal(err)
 	}
 	di, dc := srv.calls("DeleteDBInstance"), srv.calls("DeleteDBCluster")
@@ -330,19 +370,19 @@ func TestRDSAuroraRestoresClusterThenCreatesInstance(t *testing.T) {
 func TestRDSTeardownMissingAndForeign(t *testing.T) {
 	r, srv := newTestRDS(t)
 	id := CloneID("orders", rdsPoint)
-	if err := r.Teardown(context.Background(), id); err != nil {
+	if err := r.Teardown(tctx(t), id); err != nil {
 		t.Fatalf("teardown of a clone that never existed: %v", err)
 	}
 	name := RDSCloneName("orders-prod", rdsPoint.Truncate(time.Microsecond))
 	srv.instances[name] = &fakeDB{id: name, status: "available", engine: "postgres", tags: [][2]string{{"team", "billing"}}}
-	err := r.Teardown(context.Background(), id)
+	err := r.Teardown(tctx(t), id)
 	nonRetryable(t, err)
 	if n := len(srv.calls("DeleteDBInstance")); n != 0 {
 		t.Fatalf("an instance not tagged as a Lazarus clone got %d DeleteDBInstance", n)
 	}
-	_, err = r.Clone(context.Background(), "orders", rdsPoint)
+	_, err = r.Clone(tctx(t), "orders", rdsPoint)
 	nonRetryable(t, err)
-	if err := r.Teardown(context.Background(), "not-an-id"); !IsRefused(err) {
+	if err := r.Teardown(tctx(t), "not-an-id"); !IsRefused(err) {
 		t.Fatalf("teardown of a bad ID: %v", err)
 	}
 }
@@ -366,8 +406,8 @@ func TestRDSErrorsRetryableOrNot(t *testing.T) {
 	} {
 		t.Run(c.code, func(t *testing.T) {
 			r, srv := newTestRDS(t)
-			srv.fail["RestoreDBInstanceToPointInTime"] = fakeFault{c.status, c.code}
-			_, err := r.Clone(context.Background(), "orders", rdsPoint)
+			srv.fail["RestoreDBInstanceToPointInTime"] = fakeFault{c.status, c.code, 0}
+			_, err := r.Clone(tctx(t), "orders", rdsPoint)
 			if err == nil || strings.Contains(err.Error(), fakeRawMessage) || !strings.Contains(err.Error(), c.code) {
 				t.Fatalf("error %v: want the code, not the server's text", err)
 			}
@@ -387,14 +427,14 @@ func TestRDSClonesListsTaggedInstances(t *testing.T) {
 	r, srv := newTestRDS(t)
 	srv.script = []string{"available"}
 	for _, at := range []time.Time{rdsPoint, rdsPoint.Add(time.Hour)} {
-		if _, err := r.Clone(context.Background(), "orders", at); err != nil {
+		if _, err := r.Clone(tctx(t), "orders", at); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := r.Clone(context.Background(), "catalog", rdsPoint); err != nil {
+	if _, err := r.Clone(tctx(t), "catalog", rdsPoint); err != nil {
 		t.Fatal(err)
 	}
-	got, err := r.Clones(context.Background(), "orders")
+	got, err := r.Clones(tctx(t), "orders")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -405,7 +445,7 @@ func TestRDSClonesListsTaggedInstances(t *testing.T) {
 
 func TestRDSIAMPassword(t *testing.T) {
 	r, _ := newTestRDS(t)
-	tok, err := r.IAMPassword(context.Background(), "orders", "lz-x.abcdefgh.eu-west-1.rds.amazonaws.com", 5432, "lazarus")
+	tok, err := r.IAMPassword(tctx(t), "orders", "lz-x.abcdefgh.eu-west-1.rds.amazonaws.com", 5432, "lazarus")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -418,7 +458,7 @@ func TestRDSIAMPassword(t *testing.T) {
 	if strings.Contains(tok, "lazarus-test-secret") {
 		t.Fatal("the token carries the secret key")
 	}
-	_, err = r.IAMPassword(context.Background(), "catalog", "h", 5432, "lazarus")
+	_, err = r.IAMPassword(tctx(t), "catalog", "h", 5432, "lazarus")
 	nonRetryable(t, err)
 }
 
@@ -430,7 +470,7 @@ func TestNewRDSClonerListsEveryProblem(t *testing.T) {
 		{Name: "c", Port: 1, Backups: platform.BackupsRDS, RDS: &platform.RDS{Region: "eu-west-1", ClusterIdentifier: "y", Endpoint: "ftp://x"}},
 		{Name: "d", Port: 1, Backups: platform.BackupsRDS, RDS: &platform.RDS{Region: "eu-west-1"}},
 	}}
-	_, err := NewRDSCloner(context.Background(), d, nil)
+	_, err := NewRDSCloner(tctx(t), d, nil)
 	if err == nil {
 		t.Fatal("bad rds sections accepted")
 	}

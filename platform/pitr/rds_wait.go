@@ -2,6 +2,7 @@ package pitr
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -13,6 +14,10 @@ import (
 // rdsPollErrors is how many transient errors in a row (throttling, a 5xx,
 // the network) a wait tolerates before giving up to its caller's retry.
 const rdsPollErrors = 5
+
+// errRDSGone is a clone's resource that vanished while it was being made:
+// polling on cannot bring it back; the caller's retry makes it again.
+var errRDSGone = errors.New("deleted while being made (by someone else?)")
 
 // rdsFailedStatuses are the statuses a clone being made never leaves by
 // itself (RDS's DB instance and cluster statuses).
@@ -56,7 +61,7 @@ func (r *RDSCloner) waitReady(ctx context.Context, c rdsCluster, id, name string
 			return "", err
 		}
 		if !found {
-			return "", fmt.Errorf("RDS instance %s disappeared while being made (deleted by someone else?)", name)
+			return "", fmt.Errorf("RDS instance %s: %w", name, errRDSGone)
 		}
 		if !ownedBy(i.TagList, id) {
 			return "", notOurs("instance", name, id)
@@ -76,7 +81,7 @@ func (r *RDSCloner) waitCluster(ctx context.Context, c rdsCluster, id, name stri
 			return "", err
 		}
 		if !found {
-			return "", fmt.Errorf("Aurora cluster %s disappeared while being made (deleted by someone else?)", name)
+			return "", fmt.Errorf("Aurora cluster %s: %w", name, errRDSGone)
 		}
 		if !ownedBy(got.TagList, id) {
 			return "", notOurs("cluster", name, id)
@@ -89,8 +94,9 @@ func (r *RDSCloner) waitCluster(ctx context.Context, c rdsCluster, id, name stri
 
 // poll calls status until it says "available", a failed status, or ctx
 // ends. The waits start at Poll/8 and double up to Poll; each status seen
-// goes to Progress and, when it changes, to the log. A refusal ends the
-// wait at once; other errors end it after rdsPollErrors in a row.
+// goes to Progress and, when it changes, to the log. A refusal or a
+// resource gone ends the wait at once; other errors end it after
+// rdsPollErrors in a row.
 func (r *RDSCloner) poll(ctx context.Context, id, kind, name string, status func(context.Context) (string, error)) error {
 	limit := r.Poll
 	if limit <= 0 {
@@ -102,7 +108,7 @@ func (r *RDSCloner) poll(ctx context.Context, id, kind, name string, status func
 	for {
 		s, err := status(ctx)
 		switch {
-		case err != nil && (IsRefused(err) || ctx.Err() != nil):
+		case err != nil && (IsRefused(err) || errors.Is(err, errRDSGone) || ctx.Err() != nil):
 			return err
 		case err != nil:
 			errs++
