@@ -97,29 +97,7 @@ func tableChecksum(ctx context.Context, conn Querier, store platform.Store, t pl
 	if err != nil {
 		return TableChecksum{}, err
 	}
-	remap := map[string]bool{}
-	for _, c := range t.RemapColumns {
-		remap[c] = true
-	}
-	var tenantType string
-	exprs := map[string]string{}
-	var list []string
-	for _, c := range cols {
-		var e string
-		switch {
-		case c.name == tenant:
-			tenantType = c.typ
-			e = "$2::" + c.typ
-		case remap[c.name] && c.isJSON != "":
-			e = fmt.Sprintf("replace(%s::text, $1, $2)::%s", ident(c.name), c.isJSON)
-		case remap[c.name]:
-			e = fmt.Sprintf("replace(%s::text, $1, $2)", ident(c.name))
-		default:
-			e = ident(c.name)
-		}
-		exprs[c.name] = e
-		list = append(list, e)
-	}
+	exprs, list, tenantType := remappedColumns(cols, tenant, t)
 	if tenantType == "" {
 		return TableChecksum{}, refuse("table %s has no tenant column %q", t.Name, tenant)
 	}

@@ -121,29 +121,7 @@ func commonColumns(ctx context.Context, clone, live Querier, table string) ([]co
 // ordered by key in byte order (COLLATE "C", the order Go compares strings
 // in), so that two sides can be merged.
 func rowSumsQuery(cols []column, pk []string, tenant string, t platform.Table) (string, error) {
-	remap := map[string]bool{}
-	for _, c := range t.RemapColumns {
-		remap[c] = true
-	}
-	exprs := map[string]string{}
-	list := make([]string, 0, len(cols))
-	tenantType := ""
-	for _, c := range cols {
-		var e string
-		switch {
-		case c.name == tenant:
-			tenantType = c.typ
-			e = "$2::" + c.typ
-		case remap[c.name] && c.isJSON != "":
-			e = fmt.Sprintf("replace(%s::text, $1, $2)::%s", ident(c.name), c.isJSON)
-		case remap[c.name]:
-			e = fmt.Sprintf("replace(%s::text, $1, $2)", ident(c.name))
-		default:
-			e = ident(c.name)
-		}
-		exprs[c.name] = e
-		list = append(list, e)
-	}
+	exprs, list, tenantType := remappedColumns(cols, tenant, t)
 	if tenantType == "" {
 		return "", refuse("table %s has no tenant column %q", t.Name, tenant)
 	}
@@ -160,6 +138,36 @@ func rowSumsQuery(cols []column, pk []string, tenant string, t platform.Table) (
 	}
 	return fmt.Sprintf(`SELECT k, md5(r) FROM (SELECT (%s) COLLATE "C" AS k, %s AS r FROM %s WHERE %s = $1::%s) s ORDER BY k`,
 		keyExpr, rowExpr, quoteTable(t.Name), ident(tenant), tenantType), nil
+}
+
+// remappedColumns are the SQL expressions of a table's columns for tenant
+// $1 read as tenant $2: the tenant column is $2, every remap column has $1
+// replaced by $2 (JSON parsed again), the others are themselves. exprs maps
+// a column to its expression, list is them in column order, and tenantType
+// is the tenant column's type ("" when the table has no tenant column).
+func remappedColumns(cols []column, tenant string, t platform.Table) (exprs map[string]string, list []string, tenantType string) {
+	remap := map[string]bool{}
+	for _, c := range t.RemapColumns {
+		remap[c] = true
+	}
+	exprs = map[string]string{}
+	for _, c := range cols {
+		var e string
+		switch {
+		case c.name == tenant:
+			tenantType = c.typ
+			e = "$2::" + c.typ
+		case remap[c.name] && c.isJSON != "":
+			e = fmt.Sprintf("replace(%s::text, $1, $2)::%s", ident(c.name), c.isJSON)
+		case remap[c.name]:
+			e = fmt.Sprintf("replace(%s::text, $1, $2)", ident(c.name))
+		default:
+			e = ident(c.name)
+		}
+		exprs[c.name] = e
+		list = append(list, e)
+	}
+	return exprs, list, tenantType
 }
 
 // rowSum is one row of a rowSumsQuery.
