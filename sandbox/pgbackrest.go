@@ -57,13 +57,21 @@ func (l Layout) repoTLS() repoTLS   { return repoTLS{dir: filepath.Join(l.PGBack
 func (l Layout) repoS3Root() string { return filepath.Join(l.PGBackRestDir(), "s3") }
 func (l Layout) repoS3Log() string  { return filepath.Join(l.PGBackRestDir(), "versitygw.log") }
 
+// CheckBackups checks a backup kind asked of the sandbox ("" is the
+// default, local).
+func CheckBackups(kind string) error {
+	switch kind {
+	case "", platform.BackupsLocal, platform.BackupsPGBackRest:
+		return nil
+	}
+	return fmt.Errorf("--backups %q: want %s or %s", kind, platform.BackupsLocal, platform.BackupsPGBackRest)
+}
+
 // resolveBackups checks Options.Backups against what the state folder was
 // made with: a state folder keeps its backup kind.
 func resolveBackups(st *State, asked string, fresh bool) error {
-	switch asked {
-	case "", platform.BackupsLocal, platform.BackupsPGBackRest:
-	default:
-		return fmt.Errorf("--backups %q: want %s or %s", asked, platform.BackupsLocal, platform.BackupsPGBackRest)
+	if err := CheckBackups(asked); err != nil {
+		return err
 	}
 	if fresh {
 		st.Backups = asked

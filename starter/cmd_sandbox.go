@@ -99,6 +99,9 @@ func sandboxUpCmd(f *sandboxFlags) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			if err := sandbox.CheckBackups(backups); err != nil {
+				return withExitCode(2, err)
+			}
 			start := time.Now()
 			stopProfiles, err := debugserver.Start(pprofAddr, f.logger())
 			if err != nil {

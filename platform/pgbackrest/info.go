@@ -32,9 +32,18 @@ type Info struct {
 	// Status is pgBackRest's status message ("ok", "no valid backups",
 	// "missing stanza path", ...).
 	Status string
+	// Unreadable, when set, says why the repository could not be read
+	// (pgBackRest's status 99, "other": a repository it cannot reach): the
+	// backups are unknown, not absent.
+	Unreadable string
 }
 
-// Info runs `pgbackrest info --output=json` on the stanza.
+// statusOther is pgBackRest's info status for an error other than a
+// missing stanza or missing backups (an unreachable repository).
+const statusOther = 99
+
+// Info runs `pgbackrest info --output=json` on the stanza. A repository
+// that cannot be read is an error.
 func (t Tool) Info(ctx context.Context) (Info, error) {
 	out, err := t.Run(ctx, "info", "--output=json")
 	if err != nil {
@@ -43,6 +52,9 @@ func (t Tool) Info(ctx context.Context) (Info, error) {
 	info, err := ParseInfo([]byte(out), t.Stanza)
 	if err != nil {
 		return Info{}, fmt.Errorf("pgbackrest info of stanza %s: %w", t.Stanza, err)
+	}
+	if info.Unreadable != "" {
+		return info, fmt.Errorf("pgbackrest info of stanza %s: the repository cannot be read: %s", t.Stanza, info.Unreadable)
 	}
 	return info, nil
 }
@@ -68,6 +80,12 @@ func ParseInfo(raw []byte, stanza string) (Info, error) {
 			Code    int    `json:"code"`
 			Message string `json:"message"`
 		} `json:"status"`
+		Repo []struct {
+			Status struct {
+				Code    int    `json:"code"`
+				Message string `json:"message"`
+			} `json:"status"`
+		} `json:"repo"`
 	}
 	if err := json.Unmarshal(raw, &stanzas); err != nil {
 		return Info{}, fmt.Errorf("not pgBackRest's info JSON: %w", err)
@@ -77,6 +95,14 @@ func ParseInfo(raw []byte, stanza string) (Info, error) {
 			continue
 		}
 		info := Info{Status: s.Status.Message}
+		if s.Status.Code == statusOther {
+			info.Unreadable = s.Status.Message
+			for _, r := range s.Repo {
+				if r.Status.Code != 0 {
+					info.Unreadable = r.Status.Message
+				}
+			}
+		}
 		for _, a := range s.Archive {
 			if info.ArchiveMin == "" || (a.Min != "" && a.Min < info.ArchiveMin) {
 				info.ArchiveMin = a.Min

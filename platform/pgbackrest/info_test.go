@@ -38,6 +38,13 @@ func TestParseInfo(t *testing.T) {
 	if _, err := ParseInfo([]byte(infoJSON), "missing"); err == nil || !strings.Contains(err.Error(), `"missing"`) {
 		t.Fatalf("a missing stanza: %v", err)
 	}
+	down := `[{"archive":[],"backup":[],"name":"products","repo":[{"key":1,"status":{"code":99,"message":"[HostConnectError] unable to connect to 'localhost:29443': [111] Connection refused"}}],"status":{"code":99,"message":"other"}}]`
+	if info, err := ParseInfo([]byte(down), "products"); err != nil || !strings.Contains(info.Unreadable, "HostConnectError") {
+		t.Fatalf("an unreachable repository: %+v, %v; want it unreadable, with the reason", info, err)
+	}
+	if info.Unreadable != "" {
+		t.Fatalf("a readable repository is unreadable: %q", info.Unreadable)
+	}
 	if _, err := ParseInfo([]byte("P00 ERROR"), "products"); err == nil {
 		t.Fatal("text that is not JSON parsed")
 	}
