@@ -137,6 +137,11 @@ func (p *Platform) startRepo(ctx context.Context) error {
 	if !p.pgbackrestOn() {
 		return nil
 	}
+	if p.network != "" {
+		// Workers on other hosts would restore from localhost, their own.
+		return fmt.Errorf("--backups %s with --network %s: the repository's server listens on this host's loopback only; use local backups for several hosts",
+			platform.BackupsPGBackRest, p.network)
+	}
 	if _, err := pgbackrest.Find(""); err != nil {
 		return err
 	}
