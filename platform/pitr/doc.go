@@ -1,7 +1,8 @@
 // Package pitr is tenant point-in-time restore: it brings up a read-only
 // clone of a PostgreSQL cluster recovered to a time T (Cloner; the local
-// adapter recovers a base backup plus the WAL archive, RDSCloner asks RDS
-// or Aurora for a point-in-time restore), plans as few clones as a batch of sites needs
+// adapter recovers a base backup plus the WAL archive, PGBackRestCloner a
+// pgBackRest restore, RDSCloner asks RDS or Aurora for a point-in-time
+// restore; ByKind routes each cluster to the one of its backup kind), plans as few clones as a batch of sites needs
 // (PlanClones), copies one tenant's rows from a clone into the live store,
 // optionally under a new site ID (Load), and checksums a tenant's rows so a
 // restore can be verified (TenantChecksum).
