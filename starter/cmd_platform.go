@@ -94,20 +94,11 @@ func platformCheck(ctx context.Context, path string, pr *printer.Printer, errw i
 }
 
 // platformWindows is the cloner of every cluster by its backup kind, for
-// its windows: the local and pgBackRest cloners, and the RDS one when a
-// cluster is on RDS.
+// its windows (pitr.ForPlatform).
 func platformWindows(ctx context.Context, desc *platform.Description) (*pitr.ByKind, error) {
-	b := pitr.NewByKind(desc, nil)
-	for _, c := range desc.Clusters {
-		if c.BackupKind() != platform.BackupsRDS {
-			continue
-		}
-		r, err := pitr.NewRDSCloner(ctx, desc, nil)
-		if err != nil {
-			return nil, fmt.Errorf("platform description: %w", err)
-		}
-		b.Set(platform.BackupsRDS, r)
-		break
+	b, err := pitr.ForPlatform(ctx, desc, nil)
+	if err != nil {
+		return nil, fmt.Errorf("platform description: %w", err)
 	}
 	return b, nil
 }

@@ -89,8 +89,12 @@ func BuildDepsOn(ctx context.Context, desc *platform.Description, host Host, log
 		deps.Media = m
 	}
 	// Each cluster is cloned by the cloner of its backup kind (local,
-	// pgbackrest); local and pgBackRest clones listen on the host's address.
-	cloner := pitr.NewByKind(desc, log)
+	// pgbackrest, rds); local and pgBackRest clones listen on the host's
+	// address.
+	cloner, err := pitr.ForPlatform(ctx, desc, log)
+	if err != nil {
+		return deps, fmt.Errorf("worker: %w", err)
+	}
 	cloner.SetAddress(host.CloneAddress)
 	engine := activities.NewEngine(cloner, deps.Pools)
 	engine.Logger = log

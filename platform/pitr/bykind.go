@@ -30,8 +30,8 @@ func NewByKind(desc *platform.Description, logger *zap.Logger) *ByKind {
 	}
 	b.Set(platform.BackupsLocal, NewLocalCloner(desc, logger))
 	b.Set(platform.BackupsPGBackRest, NewPGBackRestCloner(desc, logger))
-	// platform.BackupsRDS: its cloner (platform/pitr/rds.go) is set by the
-	// worker, which holds the AWS configuration: b.Set(platform.BackupsRDS, ...).
+	// platform.BackupsRDS: its cloner loads the AWS configuration, so it is
+	// set only where a cluster needs it (ForPlatform).
 	return b
 }
 
