@@ -217,7 +217,7 @@ func (w *walker) walkStruct(n *yaml.Node, t reflect.Type, path, where string) {
 			w.add(k, "field %q in %s: secrets are never in the platform description; %s", k.Value, where, secretSource(t))
 			continue
 		case !known:
-			w.add(k, "unknown field %q in %s%s", k.Value, where, suggest(k.Value, fields))
+			w.add(k, "unknown field %q in %s%s", k.Value, where, didYouMean(k.Value, fields))
 			continue
 		}
 		if first, twice := seen[k.Value]; twice {

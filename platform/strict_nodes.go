@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/go-multierror"
+	"github.com/lazarus-dr/lazarus/internal/suggest"
 	"gopkg.in/yaml.v3"
 )
 
@@ -36,46 +37,18 @@ func yamlFields(t reflect.Type) map[string]reflect.StructField {
 	return out
 }
 
-// suggest is " (did you mean \"x\"?)" for the known field closest to an
+// didYouMean is " (did you mean \"x\"?)" for the known field closest to an
 // unknown one, or the list of known fields when none is close.
-func suggest(unknown string, fields map[string]reflect.StructField) string {
+func didYouMean(unknown string, fields map[string]reflect.StructField) string {
 	names := make([]string, 0, len(fields))
 	for n := range fields {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	best, bestD := "", 1<<30
-	for _, n := range names {
-		d := distance(strings.ToLower(unknown), n)
-		if d < bestD {
-			best, bestD = n, d
-		}
-	}
-	if best != "" && (bestD <= 2 || bestD*3 <= len(unknown)) {
+	if best := suggest.Nearest(strings.ToLower(unknown), names); best != "" {
 		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return " (known fields: " + strings.Join(names, ", ") + ")"
-}
-
-// distance is the Levenshtein distance between a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // isNull says whether n is absent or YAML's null.

@@ -3,6 +3,8 @@ package runbooks
 import (
 	"strings"
 	"time"
+
+	"github.com/lazarus-dr/lazarus/internal/suggest"
 )
 
 // effStep is a raw step with the registry and the defaults applied.
@@ -35,7 +37,7 @@ func checkStep(c *collector, rb *rawRunbook, st *rawStep) *effStep {
 		a, ok := LookupAction(st.action.v)
 		switch {
 		case !ok:
-			c.at(st.action.n, "%s: unknown action %q%s", what, st.action.v, didYouMean(st.action.v, actionNames()))
+			c.at(st.action.n, "%s: unknown action %q%s", what, st.action.v, suggest.DidYouMean(st.action.v, actionNames()))
 		case a.CleanupOf != "":
 			c.at(st.action.n, "%s: action %q is the cleanup of %s and runs by itself; it is not a step (name it in cleanup: of the %s step)", what, a.Name, a.CleanupOf, a.CleanupOf)
 		default:
@@ -73,7 +75,7 @@ func checkStep(c *collector, rb *rawRunbook, st *rawStep) *effStep {
 				if len(allowed) == 0 {
 					c.at(p.key.n, "%s: unknown param %q: action %s takes no params", what, p.key.v, e.action.Name)
 				} else {
-					c.at(p.key.n, "%s: unknown param %q for action %s%s (known: %s)", what, p.key.v, e.action.Name, didYouMean(p.key.v, allowed), strings.Join(allowed, ", "))
+					c.at(p.key.n, "%s: unknown param %q for action %s%s (known: %s)", what, p.key.v, e.action.Name, suggest.DidYouMean(p.key.v, allowed), strings.Join(allowed, ", "))
 				}
 			}
 		}

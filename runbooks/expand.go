@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/lazarus-dr/lazarus/internal/suggest"
 	"gopkg.in/yaml.v3"
 )
 
@@ -173,7 +174,7 @@ func expandOnlyIf(c *collector, rb *rawRunbook, st *rawStep, tmpl string, templa
 			names[i] = p.v
 		}
 		if !contains(names, v) {
-			c.at(o.n, "step %q: only_if_product %q is not a product of lists.%s%s (known: %s)", id, v, productsList, didYouMean(v, names), strings.Join(names, ", "))
+			c.at(o.n, "step %q: only_if_product %q is not a product of lists.%s%s (known: %s)", id, v, productsList, suggest.DidYouMean(v, names), strings.Join(names, ", "))
 			return ""
 		}
 	}
@@ -218,7 +219,7 @@ func resolveNeeds(c *collector, g *graph) {
 					cands = append(cands, id)
 				}
 				sortStrings(cands)
-				c.at(nd.n, "step %q needs %q, which is not a step id or an expansion group%s", n.id, ref, didYouMean(ref, cands))
+				c.at(nd.n, "step %q needs %q, which is not a step id or an expansion group%s", n.id, ref, suggest.DidYouMean(ref, cands))
 				continue
 			}
 			if edges += len(targets); edges > MaxEdges {

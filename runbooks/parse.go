@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lazarus-dr/lazarus/internal/suggest"
 	"gopkg.in/yaml.v3"
 )
 
@@ -128,7 +129,7 @@ func eachField(c *collector, n *yaml.Node, what string, known []string, fn func(
 			continue // extension fields: a place for YAML anchors
 		}
 		if !contains(known, k.Value) {
-			c.at(k, "%s: unknown field %q%s (known: %s)", what, k.Value, didYouMean(k.Value, known), strings.Join(known, ", "))
+			c.at(k, "%s: unknown field %q%s (known: %s)", what, k.Value, suggest.DidYouMean(k.Value, known), strings.Join(known, ", "))
 			continue
 		}
 		fn(k.Value, k, v)
@@ -140,7 +141,7 @@ func eachField(c *collector, n *yaml.Node, what string, known []string, fn func(
 		}
 		seen[k.Value] = k
 		if !contains(known, k.Value) {
-			c.at(k, "%s: unknown field %q%s (known: %s)", what, k.Value, didYouMean(k.Value, known), strings.Join(known, ", "))
+			c.at(k, "%s: unknown field %q%s (known: %s)", what, k.Value, suggest.DidYouMean(k.Value, known), strings.Join(known, ", "))
 			continue
 		}
 		fn(k.Value, k, v)
@@ -555,7 +556,7 @@ func forEachItems(c *collector, rb *rawRunbook, what string, v *yaml.Node) []sva
 			for k := range rb.lists {
 				names = append(names, k)
 			}
-			c.at(v, "%s.for_each: no list named %q under lists%s", what, name.v, didYouMean(name.v, names))
+			c.at(v, "%s.for_each: no list named %q under lists%s", what, name.v, suggest.DidYouMean(name.v, names))
 			return nil
 		}
 		return list

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/lazarus-dr/lazarus/internal/suggest"
 )
 
 type want struct {
@@ -129,10 +131,10 @@ func TestValidFixtures(t *testing.T) {
 // TestDidYouMean checks the suggestions used in unknown-action, unknown-field
 // and dangling-needs messages.
 func TestDidYouMean(t *testing.T) {
-	if got := didYouMean("identity.synk", actionNames()); got != ` (did you mean "identity.sync"?)` {
+	if got := suggest.DidYouMean("identity.synk", actionNames()); got != ` (did you mean "identity.sync"?)` {
 		t.Errorf("got %q", got)
 	}
-	if got := didYouMean("zzzzzzzz", actionNames()); got != "" {
+	if got := suggest.DidYouMean("zzzzzzzz", actionNames()); got != "" {
 		t.Errorf("far-off name got a suggestion %q", got)
 	}
 }
