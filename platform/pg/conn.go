@@ -79,6 +79,9 @@ func OpenWithLimits(ctx context.Context, dsn string, lim Limits) (*pgx.Conn, err
 	if err != nil {
 		return nil, explainConnect(dsn, err)
 	}
+	if err := setPassword(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("connect %s: %w", redact(dsn), err)
+	}
 	return whileStartingUp(ctx, dsn, func() (*pgx.Conn, error) { return pgx.ConnectConfig(ctx, cfg.Copy()) })
 }
 

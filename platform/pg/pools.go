@@ -69,6 +69,7 @@ func (p *Pools) pool(dsn string) (*pgxpool.Pool, error) {
 		return nil, err
 	}
 	cfg.ConnConfig = cc
+	cfg.BeforeConnect = setPassword
 	cfg.MaxConns = p.maxConns
 	cfg.MinConns = 0
 	cfg.MaxConnIdleTime = poolIdleTime

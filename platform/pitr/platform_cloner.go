@@ -6,13 +6,16 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/lazarus-dr/lazarus/platform"
+	"github.com/lazarus-dr/lazarus/platform/pg"
 )
 
 // ForPlatform is the cloner of every cluster of the description by its
 // backup kind: the local and pgBackRest cloners always, and the RDS one
 // (which loads the AWS configuration) only when a cluster is on RDS. The
 // worker clones through it; `platform check` and the preflight read its
-// windows.
+// windows. When a cluster connects with IAM tokens (rds.iam_auth), the RDS
+// cloner also becomes the process's pg.PasswordSource, so that every
+// connection to it or its clones gets a fresh token, stored nowhere.
 func ForPlatform(ctx context.Context, desc *platform.Description, logger *zap.Logger) (*ByKind, error) {
 	b := NewByKind(desc, logger)
 	for _, c := range desc.Clusters {
@@ -24,6 +27,9 @@ func ForPlatform(ctx context.Context, desc *platform.Description, logger *zap.Lo
 			return nil, err
 		}
 		b.Set(platform.BackupsRDS, r)
+		if r.UsesIAM() {
+			pg.SetPasswordSource(r)
+		}
 		break
 	}
 	return b, nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/feature/rds/auth"
 )
@@ -39,4 +40,45 @@ func (r *RDSCloner) IAMPassword(ctx context.Context, cluster, host string, port 
 		return "", fmt.Errorf("IAM password for cluster %s (user %s at %s:%d): %w", cluster, user, host, port, err)
 	}
 	return token, nil
+}
+
+// Password makes the cloner a pg.PasswordSource: for a server of a cluster
+// whose rds.iam_auth is on (its live host, or a clone of it, whose
+// endpoint starts with the clone names RDSCloneName gives its source), an
+// IAM token made now; ok is false for any other server.
+func (r *RDSCloner) Password(ctx context.Context, host string, port int, user string) (string, bool, error) {
+	name, ok := r.iamClusterOf(host)
+	if !ok {
+		return "", false, nil
+	}
+	pw, err := r.IAMPassword(ctx, name, host, port, user)
+	if err != nil {
+		return "", false, err
+	}
+	return pw, true, nil
+}
+
+// iamClusterOf is the IAM-authenticated cluster host belongs to.
+func (r *RDSCloner) iamClusterOf(host string) (string, bool) {
+	host = strings.ToLower(host)
+	for _, name := range r.Clusters() {
+		c := r.clusters[name]
+		if !c.rds.IAMAuth {
+			continue
+		}
+		if host == strings.ToLower(c.Host) || strings.HasPrefix(host, "lz-"+rdsSlug(c.source())+"-") {
+			return name, true
+		}
+	}
+	return "", false
+}
+
+// UsesIAM says whether any cluster of the cloner connects with IAM tokens.
+func (r *RDSCloner) UsesIAM() bool {
+	for _, c := range r.clusters {
+		if c.rds.IAMAuth {
+			return true
+		}
+	}
+	return false
 }

@@ -462,6 +462,28 @@ func TestRDSIAMPassword(t *testing.T) {
 	nonRetryable(t, err)
 }
 
+// As a pg.PasswordSource, the cloner makes tokens for the IAM cluster's
+// live host and its clones' endpoints (named by RDSCloneName), and for no
+// other server: those keep libpq's password sources.
+func TestRDSPasswordSource(t *testing.T) {
+	r, _ := newTestRDS(t)
+	clone := RDSCloneName("orders-prod", rdsPoint) + ".abcdefgh.eu-west-1.rds.amazonaws.com"
+	for host, want := range map[string]bool{
+		clone: true,
+		"orders-prod.abcdefgh.eu-west-1.rds.amazonaws.com": false, // not the described host
+		RDSCloneName("catalog-aurora", rdsPoint) + ".x":    false, // catalog has no iam_auth
+		"db.internal": false,
+	} {
+		tok, ok, err := r.Password(tctx(t), host, 5432, "lazarus")
+		if err != nil || ok != want || (ok && !strings.Contains(tok, "Action=connect")) {
+			t.Errorf("Password(%s) = %q, %v, %v; want ok %v", host, tok, ok, err, want)
+		}
+	}
+	if !r.UsesIAM() {
+		t.Error("UsesIAM is false with orders on iam_auth")
+	}
+}
+
 func TestNewRDSClonerListsEveryProblem(t *testing.T) {
 	rdsEnv(t)
 	d := &platform.Description{Clusters: []platform.Cluster{
