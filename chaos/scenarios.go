@@ -93,7 +93,13 @@ const huntWindow = 90 * time.Second
 // until both aimed kills have landed. A small site's media undelete took
 // tens of milliseconds: shorter than one round of the hunt, and over for
 // every site before the hunt for it could begin (seen in 3 runs of 6).
-const mediaLatency = 250 * time.Millisecond
+// 250 ms was not enough on a loaded machine: in a fresh-clone make test
+// (2026-11-30, the e2e test's run while other packages' tests filled both
+// cores) the hunt saw 14 undeletes and tenant copies started, and each had
+// ended by the time it froze the worker and asked again, for the whole
+// 18-second batch. A second of latency keeps a site's undelete (a listing,
+// then a copy per object) running for seconds, longer than a round.
+const mediaLatency = time.Second
 
 // slowMediaForKills puts a latency proxy (internal/tcpproxy) between the workers and the S3
 // server (real latency on real connections) for the aimed kills; killWorker
