@@ -76,6 +76,9 @@ func newBatchAddSitesCmd(tf *temporalFlags) *cobra.Command {
 			if req.Backups, err = preflight.OldestBackups(desc); err != nil {
 				return withExitCode(1, err)
 			}
+			if req.Windows, err = cloneWindows(ctx, desc, clusterNames(desc)); err != nil {
+				return withExitCode(1, err)
+			}
 			c, ns, err := tf.dialForPreflight(ctx)
 			if err != nil {
 				return withExitCode(1, fmt.Errorf("preflight: %w; nothing was started", err))

@@ -134,6 +134,9 @@ func (o *switchOpts) preflight(cmd *cobra.Command, plan *runbooks.Plan, ids []st
 		if req.Backups, err = preflight.OldestBackups(desc, clusters...); err != nil {
 			return withExitCode(1, err)
 		}
+		if req.Windows, err = cloneWindows(cmd.Context(), desc, clusters); err != nil {
+			return withExitCode(1, err)
+		}
 	}
 	out := cmd.ErrOrStderr()
 	fmt.Fprintf(out, "preflight: checking the %d sites to move to %s against %s\n", len(ids), plan.Runbook, desc.Name)

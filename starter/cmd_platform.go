@@ -247,3 +247,13 @@ func cloneWindows(ctx context.Context, desc *platform.Description, clusters []st
 	}
 	return preflight.RestorableWindows(ctx, desc, windows, names...)
 }
+
+// clusterNames are the names of every cluster of the description, in file
+// order (batch add-sites checks them all, as it does the oldest backups).
+func clusterNames(desc *platform.Description) []string {
+	names := make([]string, 0, len(desc.Clusters))
+	for _, c := range desc.Clusters {
+		names = append(names, c.Name)
+	}
+	return names
+}
