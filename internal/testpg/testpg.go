@@ -38,7 +38,7 @@ func Dir(t testing.TB, prefix string) string {
 // segments on a free port, and stops it when the test ends. With archive
 // its WAL is archived into a folder beside the data. It fails the test when
 // PostgreSQL is missing.
-func Init(t testing.TB, ctx context.Context, name string, archive bool) *pg.Cluster {
+func Init(t testing.TB, ctx context.Context, name string, archive bool, opts ...func(*pg.ClusterConfig)) *pg.Cluster {
 	t.Helper()
 	bin, err := tools.PGBin()
 	if err != nil {
@@ -53,6 +53,9 @@ func Init(t testing.TB, ctx context.Context, name string, archive bool) *pg.Clus
 		SocketDir: filepath.Join(dir, "sock"), PGBin: bin, WALSegSizeMB: 1}
 	if archive {
 		cfg.WALArchive = filepath.Join(dir, "archive")
+	}
+	for _, o := range opts {
+		o(&cfg)
 	}
 	c, err := pg.Init(ctx, cfg)
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lazarus-dr/lazarus/internal/tools"
+	"github.com/lazarus-dr/lazarus/internal/testpg"
 	"github.com/lazarus-dr/lazarus/platform/pg"
 )
 
@@ -88,22 +88,7 @@ func TestPasswordSourceAtConnectTime(t *testing.T) {
 // and gives its superuser pw over the (trusted) Unix socket.
 func passwordCluster(ctx context.Context, t *testing.T, pw string) *pg.Cluster {
 	t.Helper()
-	bin, err := tools.PGBin()
-	if err != nil {
-		t.Fatalf("PostgreSQL is required: %v", err)
-	}
-	port, err := pg.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	cfg := pg.ClusterConfig{Name: "pw", DataDir: filepath.Join(dir, "data"), Port: port,
-		SocketDir: filepath.Join(dir, "sock"), PGBin: bin, WALSegSizeMB: 1, HostAuth: pg.AuthSCRAM}
-	c, err := pg.Init(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Stop(context.Background()) })
+	c := testpg.Init(t, ctx, "pw", false, func(cfg *pg.ClusterConfig) { cfg.HostAuth = pg.AuthSCRAM })
 	if err := c.StartPicking(ctx); err != nil {
 		t.Fatal(err)
 	}
